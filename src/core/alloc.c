@@ -1,0 +1,138 @@
+/*
+ * alloc.c — the one allocator every library allocation goes through.
+ *
+ * Each block carries a 16-byte header with its size so live and peak bytes can be counted
+ * (for /metrics and memory tests) and so tests can fail the nth allocation (curl's torture
+ * mode). The hooks are process-wide, like sqlite3_config(): set them before creating any
+ * context. Counters are atomics because parse threads allocate concurrently.
+ */
+#include "core/core.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#define HEADER 16 /* keeps 16-byte alignment of the payload */
+
+static strata_allocator hooks = {malloc, realloc, free};
+static _Atomic size_t live_bytes;
+static _Atomic size_t peak_bytes;
+static _Atomic uint64_t fail_countdown; /* 0 = off; 1 = fail the next allocation */
+
+void strata_set_allocator(const strata_allocator *allocator)
+{
+    if (allocator && allocator->malloc_fn && allocator->realloc_fn && allocator->free_fn)
+        hooks = *allocator;
+    else
+        hooks = (strata_allocator){malloc, realloc, free};
+}
+
+size_t strata_memory_used(void)
+{
+    return atomic_load(&live_bytes);
+}
+
+size_t strata_memory_peak(void)
+{
+    return atomic_load(&peak_bytes);
+}
+
+void strata_memory_fail_after(uint64_t nth)
+{
+    atomic_store(&fail_countdown, nth);
+}
+
+static bool injected_failure(void)
+{
+    uint64_t n = atomic_load(&fail_countdown);
+    while (n > 0) {
+        if (atomic_compare_exchange_weak(&fail_countdown, &n, n - 1))
+            return n == 1;
+    }
+    return false;
+}
+
+static void count_add(size_t n)
+{
+    size_t now = atomic_fetch_add(&live_bytes, n) + n;
+    size_t peak = atomic_load(&peak_bytes);
+    while (now > peak && !atomic_compare_exchange_weak(&peak_bytes, &peak, now)) {
+    }
+}
+
+void *st_malloc(size_t size)
+{
+    if (size > SIZE_MAX - HEADER || injected_failure()) return NULL;
+    unsigned char *p = hooks.malloc_fn(size + HEADER);
+    if (!p) return NULL;
+    memcpy(p, &size, sizeof size);
+    count_add(size);
+    return p + HEADER;
+}
+
+void *st_calloc(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size) return NULL;
+    void *p = st_malloc(count * size);
+    if (p) memset(p, 0, count * size);
+    return p;
+}
+
+void *st_realloc(void *ptr, size_t size)
+{
+    if (!ptr) return st_malloc(size);
+    if (size > SIZE_MAX - HEADER || injected_failure()) return NULL;
+    unsigned char *base = (unsigned char *)ptr - HEADER;
+    size_t old;
+    memcpy(&old, base, sizeof old);
+    unsigned char *p = hooks.realloc_fn(base, size + HEADER);
+    if (!p) return NULL;
+    memcpy(p, &size, sizeof size);
+    atomic_fetch_sub(&live_bytes, old);
+    count_add(size);
+    return p + HEADER;
+}
+
+void st_free(void *ptr)
+{
+    if (!ptr) return;
+    unsigned char *base = (unsigned char *)ptr - HEADER;
+    size_t old;
+    memcpy(&old, base, sizeof old);
+    atomic_fetch_sub(&live_bytes, old);
+    hooks.free_fn(base);
+}
+
+void strata_free(void *ptr)
+{
+    st_free(ptr);
+}
+
+char *st_strndup(const char *s, size_t n)
+{
+    char *p = st_malloc(n + 1);
+    if (!p) return NULL;
+    if (n) memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *st_strdup(const char *s)
+{
+    return s ? st_strndup(s, strlen(s)) : NULL;
+}
+
+bool st_grow(void **items, size_t *cap, size_t need, size_t elem_size)
+{
+    if (need <= *cap) return true;
+    size_t n = *cap ? *cap : 16;
+    while (n < need) {
+        if (n > SIZE_MAX / 2) return false;
+        n *= 2;
+    }
+    if (n > SIZE_MAX / elem_size) return false;
+    void *p = st_realloc(*items, n * elem_size);
+    if (!p) return false;
+    *items = p;
+    *cap = n;
+    return true;
+}

@@ -1,0 +1,166 @@
+/*
+ * buf.c — bounded growable byte buffers (after curl's dynbuf) and the text encoders the
+ * writers share: CSV fields, JSON strings, exact money, trimmed doubles.
+ */
+#include "core/core.h"
+
+#include <math.h>
+#include <stdio.h>
+
+void st_buf_init(st_buf *b, size_t max)
+{
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->max = max ? max : SIZE_MAX / 2;
+}
+
+void st_buf_clear(st_buf *b)
+{
+    st_free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void st_buf_reset(st_buf *b)
+{
+    b->len = 0;
+    if (b->data) b->data[0] = '\0';
+}
+
+static strata_status reserve(st_buf *b, size_t extra)
+{
+    if (extra > b->max - b->len) return STRATA_ELIMIT;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap) return STRATA_OK;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    char *p = st_realloc(b->data, cap);
+    if (!p) return STRATA_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return STRATA_OK;
+}
+
+strata_status st_buf_append(st_buf *b, const void *data, size_t len)
+{
+    strata_status st = reserve(b, len);
+    if (st != STRATA_OK) return st;
+    if (len) memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return STRATA_OK;
+}
+
+strata_status st_buf_puts(st_buf *b, const char *s)
+{
+    return st_buf_append(b, s, strlen(s));
+}
+
+strata_status st_buf_putc(st_buf *b, char c)
+{
+    return st_buf_append(b, &c, 1);
+}
+
+strata_status st_buf_vprintf(st_buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    char small[256];
+    int n = vsnprintf(small, sizeof small, fmt, ap2);
+    va_end(ap2);
+    if (n < 0) return STRATA_EINTERNAL;
+    if ((size_t)n < sizeof small) return st_buf_append(b, small, (size_t)n);
+    strata_status st = reserve(b, (size_t)n);
+    if (st != STRATA_OK) return st;
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+    return STRATA_OK;
+}
+
+strata_status st_buf_printf(st_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    strata_status st = st_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+strata_status st_buf_csv_field(st_buf *b, const char *s, size_t len)
+{
+    bool quote = false;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r') {
+            quote = true;
+            break;
+        }
+    if (!quote) return st_buf_append(b, s, len);
+    strata_status st = st_buf_putc(b, '"');
+    for (size_t i = 0; i < len && st == STRATA_OK; i++) {
+        if (s[i] == '"') st = st_buf_putc(b, '"');
+        if (st == STRATA_OK) st = st_buf_putc(b, s[i]);
+    }
+    return st == STRATA_OK ? st_buf_putc(b, '"') : st;
+}
+
+strata_status st_buf_json_string(st_buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    strata_status st = st_buf_putc(b, '"');
+    size_t run = 0; /* start of the pending unescaped run */
+    for (size_t i = 0; i < len && st == STRATA_OK; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        st = st_buf_append(b, s + run, i - run);
+        run = i + 1;
+        if (st != STRATA_OK) break;
+        switch (c) {
+        case '"': st = st_buf_puts(b, "\\\""); break;
+        case '\\': st = st_buf_puts(b, "\\\\"); break;
+        case '\n': st = st_buf_puts(b, "\\n"); break;
+        case '\r': st = st_buf_puts(b, "\\r"); break;
+        case '\t': st = st_buf_puts(b, "\\t"); break;
+        default: {
+            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            st = st_buf_append(b, u, 6);
+        }
+        }
+    }
+    if (st == STRATA_OK) st = st_buf_append(b, s + run, len - run);
+    return st == STRATA_OK ? st_buf_putc(b, '"') : st;
+}
+
+strata_status st_buf_micros(st_buf *b, int64_t micros)
+{
+    char tmp[32];
+    uint64_t mag = micros < 0 ? (uint64_t)0 - (uint64_t)micros : (uint64_t)micros;
+    unsigned long long whole = mag / 1000000u;
+    unsigned frac = (unsigned)(mag % 1000000u);
+    int n = snprintf(tmp, sizeof tmp, "%s%llu.%06u", micros < 0 ? "-" : "", whole, frac);
+    /* trim trailing zeros but keep two fraction digits: 12.500000 -> 12.50 */
+    while (n > 0 && tmp[n - 1] == '0' && tmp[n - 3] != '.') n--;
+    return st_buf_append(b, tmp, (size_t)n);
+}
+
+strata_status st_buf_double(st_buf *b, double v, int digits)
+{
+    if (!isfinite(v)) return st_buf_puts(b, "");
+    char tmp[64];
+    int n = snprintf(tmp, sizeof tmp, "%.*f", digits, v);
+    if (n < 0 || n >= (int)sizeof tmp) return st_buf_printf(b, "%g", v);
+    if (memchr(tmp, '.', (size_t)n)) {
+        while (n > 0 && tmp[n - 1] == '0') n--;
+        if (n > 0 && tmp[n - 1] == '.') n--;
+    }
+    if (n == 2 && tmp[0] == '-' && tmp[1] == '0') return st_buf_putc(b, '0');
+    return st_buf_append(b, tmp, (size_t)n);
+}
+
+char *st_buf_take(st_buf *b)
+{
+    char *p = b->data;
+    if (!p) p = st_strndup("", 0);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return p;
+}

@@ -1,0 +1,177 @@
+/*
+ * core.h — internal foundation shared by every stage: the counting allocator, the context
+ * (configuration, last error, progress), bounded buffers, string views, an arena, a string
+ * interning table and hashing. Nothing here knows about orders or persons.
+ *
+ * Cross-file internals are prefixed st_; public functions live in include/strata.h.
+ */
+#ifndef ST_CORE_H
+#define ST_CORE_H
+
+#include "strata.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- assertions with defined build behaviour (SQLite's ALWAYS/NEVER) ---- */
+#ifdef NDEBUG
+#define ST_ASSERT(x) ((void)0)
+#define ST_ALWAYS(x) (x)
+#define ST_NEVER(x) (x)
+#else
+#include <assert.h>
+#define ST_ASSERT(x) assert(x)
+#define ST_ALWAYS(x) ((x) ? 1 : (assert(0), 0))
+#define ST_NEVER(x) ((x) ? (assert(0), 1) : 0)
+#endif
+
+#define ST_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define ST_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define ST_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define ST_LIKELY(x) __builtin_expect(!!(x), 1)
+#define ST_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ---- allocation: every byte the library owns goes through here (alloc.c) ---- */
+void *st_malloc(size_t size);
+void *st_calloc(size_t count, size_t size);
+void *st_realloc(void *ptr, size_t size);
+void st_free(void *ptr);
+char *st_strndup(const char *s, size_t n);
+char *st_strdup(const char *s);
+
+/* Grow *items (of elem_size bytes each) so that it holds at least `need` elements, doubling.
+ * Returns false on overflow or allocation failure, leaving *items unchanged. */
+bool st_grow(void **items, size_t *cap, size_t need, size_t elem_size);
+#define ST_GROW(arr, cap, need) st_grow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+
+/* ---- string views: parse from pointer + length, no copies ---- */
+typedef struct st_sv {
+    const char *ptr;
+    size_t len;
+} st_sv;
+
+#define ST_SV(lit) ((st_sv){(lit), sizeof(lit) - 1})
+static inline st_sv st_sv_make(const char *p, size_t n)
+{
+    st_sv v = {p, n};
+    return v;
+}
+static inline st_sv st_sv_cstr(const char *s)
+{
+    st_sv v = {s, s ? strlen(s) : 0};
+    return v;
+}
+static inline bool st_sv_eq(st_sv a, st_sv b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+bool st_sv_eq_nocase(st_sv a, st_sv b);
+st_sv st_sv_trim(st_sv v);
+/* Parse a decimal integer (optional sign, surrounding blanks allowed); false on junk or
+ * overflow. */
+bool st_sv_to_i64(st_sv v, int64_t *out);
+/* Parse a finite decimal number (strtod grammar, no hex/inf/nan); false on junk. */
+bool st_sv_to_double(st_sv v, double *out);
+/* Parse a decimal amount exactly into micro-units (1e-6). Accepts an optional sign, digits,
+ * an optional fraction and an optional exponent. More than 6 fraction digits are rounded
+ * half away from zero and *rounded is set. False on junk or overflow. */
+bool st_sv_to_micros(st_sv v, int64_t *out, bool *rounded);
+/* Interpret yes/no style flags: 1/0, true/false, yes/no, y/n, t/f (any case). */
+bool st_sv_to_bool(st_sv v, bool *out);
+
+/* ---- bounded growable byte buffer (curl dynbuf) ---- */
+typedef struct st_buf {
+    char *data; /* NUL-terminated when len > 0 */
+    size_t len;
+    size_t cap;
+    size_t max; /* ceiling on len; appends beyond it fail with STRATA_ELIMIT */
+} st_buf;
+
+void st_buf_init(st_buf *b, size_t max);
+void st_buf_clear(st_buf *b); /* frees the storage */
+void st_buf_reset(st_buf *b); /* keeps the storage, len = 0 */
+strata_status st_buf_append(st_buf *b, const void *data, size_t len);
+strata_status st_buf_puts(st_buf *b, const char *s);
+strata_status st_buf_putc(st_buf *b, char c);
+strata_status st_buf_printf(st_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+strata_status st_buf_vprintf(st_buf *b, const char *fmt, va_list ap);
+/* Append text as a CSV field (quoted when it holds the delimiter, quote, CR or LF). */
+strata_status st_buf_csv_field(st_buf *b, const char *s, size_t len);
+/* Append text as a JSON string literal with escapes. */
+strata_status st_buf_json_string(st_buf *b, const char *s, size_t len);
+/* Append micro-units as a decimal with at least two fraction digits ("12.50", "0.105"). */
+strata_status st_buf_micros(st_buf *b, int64_t micros);
+/* Append a double with up to `digits` fraction digits, trailing zeros trimmed. */
+strata_status st_buf_double(st_buf *b, double v, int digits);
+/* Hand the data to the caller (who frees with st_free) and reset the buffer. */
+char *st_buf_take(st_buf *b);
+
+/* ---- arena: many small allocations freed together ---- */
+typedef struct st_arena_block st_arena_block;
+typedef struct st_arena {
+    st_arena_block *head;
+    size_t block_size;
+    size_t total; /* bytes handed out */
+} st_arena;
+
+void st_arena_init(st_arena *a, size_t block_size);
+void st_arena_clear(st_arena *a);
+void *st_arena_alloc(st_arena *a, size_t size, size_t align);
+char *st_arena_strndup(st_arena *a, const char *s, size_t n);
+
+/* ---- hashing (xxHash XXH3) ---- */
+uint64_t st_hash64(const void *data, size_t len);
+uint64_t st_hash64_seed(const void *data, size_t len, uint64_t seed);
+static inline uint64_t st_hash_mix(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h * 0xff51afd7ed558ccdULL;
+}
+
+/* ---- interning: distinct strings get dense uint32 ids in order of first insertion ---- */
+typedef struct st_intern {
+    uint32_t *slots;   /* id + 1, 0 = empty; capacity is a power of two */
+    uint64_t *hashes;  /* per id */
+    const char **strs; /* per id, in the arena, NUL-terminated */
+    uint32_t *lens;    /* per id */
+    size_t count, cap_ids, mask;
+    st_arena arena;
+} st_intern;
+
+#define ST_INTERN_NONE UINT32_MAX
+void st_intern_init(st_intern *t);
+void st_intern_clear(st_intern *t);
+/* Id of the string, adding it if new (*added set when given). ST_INTERN_NONE on ENOMEM. */
+uint32_t st_intern_put(st_intern *t, const char *s, size_t len, uint64_t hash, bool *added);
+/* Id of the string or ST_INTERN_NONE. */
+uint32_t st_intern_find(const st_intern *t, const char *s, size_t len, uint64_t hash);
+static inline st_sv st_intern_str(const st_intern *t, uint32_t id)
+{
+    return st_sv_make(t->strs[id], t->lens[id]);
+}
+
+/* ---- the context ---- */
+typedef struct st_config st_config;
+struct strata_ctx {
+    st_config *config;
+    char errmsg[1024];
+    strata_progress_fn progress;
+    void *progress_ud;
+    unsigned threads;
+};
+
+/* Record a failure on ctx and return its status: st_error(ctx, STRATA_EPARSE, "%s:%zu: ...") */
+strata_status st_error(strata_ctx *ctx, strata_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void st_progress(strata_ctx *ctx, const char *stage, uint64_t done, uint64_t total);
+unsigned st_threads(const strata_ctx *ctx);
+
+/* ---- dates: days since 1970-01-01 (proleptic Gregorian, Howard Hinnant's algorithms) ---- */
+int32_t st_days_from_civil(int y, unsigned m, unsigned d);
+void st_civil_from_days(int32_t z, int *y, unsigned *m, unsigned *d);
+bool st_valid_civil(int y, unsigned m, unsigned d);
+
+#endif /* ST_CORE_H */
