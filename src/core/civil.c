@@ -5,7 +5,6 @@
  */
 #include "core/core.h"
 
-#include <stdio.h>
 
 int32_t st_days_from_civil(int y, unsigned m, unsigned d)
 {
@@ -66,5 +65,16 @@ void strata_day_format(int32_t day, char buf[11])
         return;
     }
     st_civil_from_days(day, &y, &m, &d);
-    snprintf(buf, 11, "%04d-%02u-%02u", y % 10000, m % 100, d % 100);
+    if (y < 0 || y > 9999) y = 0; /* out of printable range; days that far out are not data */
+    buf[0] = (char)('0' + y / 1000);
+    buf[1] = (char)('0' + y / 100 % 10);
+    buf[2] = (char)('0' + y / 10 % 10);
+    buf[3] = (char)('0' + y % 10);
+    buf[4] = '-';
+    buf[5] = (char)('0' + m / 10);
+    buf[6] = (char)('0' + m % 10);
+    buf[7] = '-';
+    buf[8] = (char)('0' + d / 10);
+    buf[9] = (char)('0' + d % 10);
+    buf[10] = '\0';
 }
