@@ -185,6 +185,24 @@ strata_status strata_store_profile_json(strata_ctx *ctx, const char *db_path,
 void strata_free(void *ptr);
 
 /* ---------------------------------------------------------------------------------------
+ * The HTML report: one self-contained file (ECharts, styles, script and data inlined; no
+ * network reference) rendered from a summary.json, so a report can be made again, or in
+ * the other language, without re-running the job.
+ * ------------------------------------------------------------------------------------- */
+
+/* Read the summary JSON at summary_json_path (as written by strata_job_write_summary) and
+ * write the report to html_path in lang "en" or "zh"; NULL takes the summary's "lang",
+ * then the configuration key `lang`. Sections (tier pyramid, R×F heatmap, Pareto curve,
+ * segment and class tables, distributions, data quality, …) appear when their key is in
+ * the summary.
+ * Fails with STRATA_ENOINPUT (summary cannot be opened), STRATA_EPARSE (not a JSON object;
+ * names the line and column), STRATA_ELIMIT (summary over 256 MiB), STRATA_EINVAL (other
+ * lang), STRATA_EIO naming html_path (no partial file is left). Cost: linear in the
+ * summary size; the page is about 1.1 MB plus the summary. */
+strata_status strata_report_render(strata_ctx *ctx, const char *summary_json_path,
+                                   const char *html_path, const char *lang);
+
+/* ---------------------------------------------------------------------------------------
  * Synthetic data for tests, demos and benchmarks.
  * ------------------------------------------------------------------------------------- */
 typedef struct strata_gen_opts {
