@@ -54,7 +54,7 @@ static inline bool two(const char *p, unsigned *out)
 static inline bool four(const char *p, unsigned *out)
 {
     unsigned a = dig(p), b = dig(p + 1), c = dig(p + 2), d = dig(p + 3);
-    if ((a | b | c | d) > 9) return false;
+    if (a > 9 || b > 9 || c > 9 || d > 9) return false;
     *out = a * 1000 + b * 100 + c * 10 + d;
     return true;
 }

@@ -362,23 +362,23 @@ static strata_status attach_rule(st_tz *tz, const posix_rule *rule)
     int32_t *off = st_realloc(tz->off, cap * sizeof *off);
     if (!off) return STRATA_ENOMEM;
     tz->off = off;
-    for (int y = first_year; y <= RULE_EXPAND_YEAR; y++) {
-        int64_t start = rule_instant(&rule->start, y, rule->std_off);
-        int64_t end = rule_instant(&rule->end, y, rule->dst_off);
-        if (start < end) {
-            if (start > last) table_push(tz, cap, start, rule->dst_off);
-            if (end > last) table_push(tz, cap, end, rule->std_off);
-        } else {
-            if (end > last) table_push(tz, cap, end, rule->std_off);
-            if (start > last) table_push(tz, cap, start, rule->dst_off);
-        }
-    }
-    /* From the first transition of the following year on, the rule is evaluated directly. */
+    /* From the first transition of the following year on, the rule is evaluated directly;
+     * the table holds every transition before that instant. */
     int64_t next_start = rule_instant(&rule->start, RULE_EXPAND_YEAR + 1, rule->std_off);
     int64_t next_end = rule_instant(&rule->end, RULE_EXPAND_YEAR + 1, rule->dst_off);
     int64_t from = ST_MIN(next_start, next_end);
-    int64_t table_end = tz->count ? tz->at[tz->count - 1] : last;
-    tz->rule_from = ST_MAX(from, table_end + 1);
+    for (int y = first_year; y <= RULE_EXPAND_YEAR; y++) {
+        int64_t start = rule_instant(&rule->start, y, rule->std_off);
+        int64_t end = rule_instant(&rule->end, y, rule->dst_off);
+        bool start_first = start < end;
+        for (int k = 0; k < 2; k++) {
+            bool is_start = (k == 0) == start_first;
+            int64_t when = is_start ? start : end;
+            if (when > last && when < from)
+                table_push(tz, cap, when, is_start ? rule->dst_off : rule->std_off);
+        }
+    }
+    tz->rule_from = ST_MAX(from, last + 1);
     return STRATA_OK;
 }
 
