@@ -127,8 +127,9 @@ static int64_t rule_instant(const rule_date *date, int y, int32_t off)
 static int32_t rule_offset_at(const posix_rule *r, int64_t utc)
 {
     if (!r->has_dst) return r->std_off;
-    /* Keep the year inside the range the calendar helpers handle. */
-    const int64_t lim = (int64_t)(INT32_MAX - 4000) * DAY;
+    /* Keep the year within a million years of 1970, inside the range the calendar
+     * helpers handle without overflow; instants beyond that are not data. */
+    const int64_t lim = (int64_t)365000000 * DAY;
     if (utc > lim) utc = lim;
     if (utc < -lim) utc = -lim;
     int y = year_of_seconds(utc + r->std_off);

@@ -647,6 +647,14 @@ static void test_tzif_footers(void **state)
     static const probe syd[] = {{-629942400, 39600}, {1712419199, 39600}, {1712419200, 36000},
                                 {1728143999, 36000}, {1728144000, 39600}, {10445328000, 39600}};
     check_probes(tz, syd, sizeof syd / sizeof syd[0], "sydney rule");
+    /* the rule at the ends of int64 (a fuzzer find: the year overflowed the calendar) */
+    const int64_t extremes[] = {INT64_MIN, INT64_MIN / 2, INT64_MAX / 2, INT64_MAX};
+    for (size_t i = 0; i < 4; i++) {
+        int32_t o = st_tz_offset_at(tz, extremes[i]);
+        assert_true(o == 36000 || o == 39600);
+        int64_t u = st_tz_local_to_utc(tz, extremes[i]);
+        assert_true(i < 2 ? u < 0 : u > 0);
+    }
     /* local → UTC on the rule: 2024-04-07 02:30 AEST/AEDT happens twice → earlier (AEDT) */
     assert_int_equal(st_tz_local_to_utc(tz, 1712457000), 1712457000 - 39600);
     st_tz_free(tz);
