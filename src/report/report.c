@@ -25,8 +25,9 @@
 
 /* Label keys report.js uses as words even when no summary string names them. */
 static const char *const page_keys[] = {
-    "tier",   "segment", "persons",      "buyers",        "orders",
-    "revenue", "as_of",  "person_share", "revenue_share", "data_quality",
+    "tier",          "segment",       "persons",      "buyers",   "orders",
+    "revenue",       "as_of",         "person_share", "revenue_share", "data_quality",
+    "r_score",       "f_score",       "avg_monetary", "rejected", "repaired",
 };
 
 /* ---- bounded JSON scanner: validates RFC 8259 syntax and collects labels ---- */

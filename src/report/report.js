@@ -107,6 +107,8 @@
   var palette = ['#2f6fb3', '#e07b39', '#3a9d5d', '#c8453c', '#8360c3', '#2a9fa8', '#b5862a',
                  '#d45d9b', '#6b7b8c', '#7fa63b', '#4e5fb0', '#a0522d'];
   var charts = [];
+  var FONT = 'system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC", ' +
+    '"PingFang SC", "Microsoft YaHei", sans-serif';
 
   function readJson(id) {
     var node = document.getElementById(id);
@@ -195,7 +197,9 @@
   function chart(parent, option, cls) {
     var box = el('div', { 'class': 'chart' + (cls ? ' ' + cls : '') });
     parent.appendChild(box);
-    var base = { animation: false, color: palette, textStyle: { fontFamily: 'inherit' } };
+    /* The canvas that ECharts measures text with needs a real family ('inherit' is not one),
+     * or labels overlap; this is the CSS body family. */
+    var base = { animation: false, color: palette, textStyle: { fontFamily: FONT } };
     for (var k in base) if (!option.hasOwnProperty(k)) option[k] = base[k];
     var instance = echarts.init(box, null, { renderer: 'svg' });
     instance.setOption(option);
@@ -252,9 +256,9 @@
           tooltip: { show: false },
           data: rows.map(function (r) { return (max - (r.person_share || 0)) / 2; }) },
         { type: 'bar', stack: 'p', barCategoryGap: '12%', name: L('person_share'),
-          label: { show: true, position: 'inside', color: '#fff', formatter: function (p) {
+          label: { show: true, position: 'inside', color: '#fff', lineHeight: 16, formatter: function (p) {
             var r = rows[p.dataIndex];
-            return L('persons') + ' ' + fmtPct(r.person_share) + ' · ' + L('revenue') + ' ' + fmtPct(r.revenue_share);
+            return L('persons') + ' ' + fmtPct(r.person_share) + '\n' + L('revenue') + ' ' + fmtPct(r.revenue_share);
           } },
           itemStyle: { color: function (p) { return ['#1d4f86', '#2f6fb3', '#5b93cc', '#8db6df', '#b9d1ea'][p.dataIndex % 5]; } },
           data: rows.map(function (r) { return r.person_share || 0; }) }
@@ -292,7 +296,9 @@
         orient: 'horizontal', left: 'center', bottom: 0, text: [L('avg_monetary'), ''],
         inRange: { color: ['#eef4fb', '#8db6df', '#2f6fb3', '#153a63'] } },
       series: [{ type: 'heatmap', name: L('avg_monetary'),
-        label: { show: true, formatter: function (p) { return fmtShort(p.data.cell.avg_monetary) + '\n' + fmtInt(p.data.cell.persons); } },
+        label: { show: true, lineHeight: 16, formatter: function (p) {
+          return fmtMoney(p.data.cell.avg_monetary) + '\n' + L('persons') + ' ' + fmtInt(p.data.cell.persons);
+        } },
         data: cells.map(function (c) {
           var has = c.persons > 0 && num(c.avg_monetary);
           return { value: [c.f - 1, c.r - 1, has ? c.avg_monetary : '-'], cell: c };
@@ -304,25 +310,27 @@
     var curve = pareto.curve || [];
     var marks = pareto.top_shares || [];
     if (curve.length) {
+      var series = [
+        { type: 'line', name: L('cumulative_revenue'), showSymbol: false, areaStyle: { opacity: 0.12 }, data: curve },
+        { type: 'line', name: L('equal_share'), showSymbol: false,
+          lineStyle: { type: 'dashed', width: 1, color: '#9aa5b1' }, itemStyle: { color: '#9aa5b1' },
+          data: [[0, 0], [1, 1]] }
+      ];
+      if (marks.length) series.push({ type: 'scatter', name: L('top_persons'), symbolSize: 9,
+        itemStyle: { color: '#e07b39' },
+        label: { show: true, position: 'right', formatter: function (p) {
+          return L('top') + ' ' + fmtPct(p.data[0], 0) + ': ' + fmtPct(p.data[1]);
+        } },
+        data: marks.map(function (m) { return [m.top, m.revenue_share]; }) });
       chart(body, {
         tooltip: { trigger: 'axis', valueFormatter: function (v) { return fmtPct(v); } },
         legend: { top: 0 },
-        grid: { left: 60, right: 30, top: 36, bottom: 50 },
+        grid: { left: 70, right: 30, top: 36, bottom: 50 },
         xAxis: { type: 'value', min: 0, max: 1, name: L('persons_ranked'), nameLocation: 'middle', nameGap: 30,
           axisLabel: { formatter: function (v) { return fmtPct(v, 0); } } },
-        yAxis: { type: 'value', min: 0, max: 1, name: L('cumulative_revenue'),
+        yAxis: { type: 'value', min: 0, max: 1, name: L('cumulative_revenue'), nameLocation: 'middle', nameGap: 45,
           axisLabel: { formatter: function (v) { return fmtPct(v, 0); } } },
-        series: [
-          { type: 'line', name: L('cumulative_revenue'), showSymbol: false, areaStyle: { opacity: 0.12 }, data: curve },
-          { type: 'line', name: L('equal_share'), showSymbol: false,
-            lineStyle: { type: 'dashed', width: 1, color: '#9aa5b1' }, itemStyle: { color: '#9aa5b1' },
-            data: [[0, 0], [1, 1]] },
-          { type: 'scatter', name: L('top_persons'), symbolSize: 9, itemStyle: { color: '#e07b39' },
-            label: { show: true, position: 'left', formatter: function (p) {
-              return L('top') + ' ' + fmtPct(p.data[0], 0) + ': ' + fmtPct(p.data[1]);
-            } },
-            data: marks.map(function (m) { return [m.top, m.revenue_share]; }) }
-        ]
+        series: series
       });
     }
     if (marks.length) body.appendChild(table(marks, [
@@ -381,8 +389,8 @@
         tooltip: { trigger: 'item', formatter: function (p) {
           return p.name + ': ' + fmtInt(p.value) + ' (' + fmtPct(p.percent / 100) + ')';
         } },
-        series: [{ type: 'pie', radius: ['35%', '65%'], avoidLabelOverlap: true,
-          label: { formatter: function (p) { return p.name + '\n' + fmtPct(p.percent / 100); } },
+        series: [{ type: 'pie', radius: ['32%', '58%'], avoidLabelOverlap: true,
+          label: { lineHeight: 15, overflow: 'break', width: 110, formatter: function (p) { return p.name + '\n' + fmtPct(p.percent / 100); } },
           data: rows.map(function (r) { return { name: L(r.key), value: r.persons }; }) }]
       }, 'small');
     });
