@@ -64,9 +64,9 @@ else()
       # A stale lock copy would make the next configure skip the install.
       file(REMOVE ${strata_npm_dir}/package-lock.json)
       message(FATAL_ERROR
-        "strata: npm could not fetch ECharts for the HTML report (exit ${strata_npm_rc}).\n"
-        "The report inlines node_modules/echarts/dist/echarts.min.js, so the build needs the\n"
-        "npm registry once (or -DSTRATA_ECHARTS_JS=/path/to/echarts.min.js).\n"
+        "strata: npm could not fetch ECharts for the HTML report (exit ${strata_npm_rc}). "
+        "The report inlines node_modules/echarts/dist/echarts.min.js, so the build needs "
+        "the npm registry once, or -DSTRATA_ECHARTS_JS=/path/to/echarts.min.js. "
         "npm said:\n${strata_npm_err}${strata_npm_out}")
     endif()
   endif()
