@@ -28,11 +28,12 @@ typedef enum st_format { ST_FMT_CSV = 0, ST_FMT_JSONL = 1 } st_format;
 
 typedef struct st_reader_opts {
     st_format format;
-    char delimiter;          /* CSV only; ',' when 0 */
-    unsigned threads;        /* workers; 0 = 1 */
+    char delimiter;          /* CSV only; ',' when 0; '"', CR and LF are refused (EINVAL) */
+    unsigned threads;        /* workers; 0 = 1 (then blocks are parsed on the calling thread) */
     size_t block_size;       /* 0 = ST_READER_DEFAULT_BLOCK */
     const char *const *jsonl_keys; /* JSONL only: keys to extract, in this order */
-    size_t jsonl_nkeys;
+    size_t jsonl_nkeys;      /* at most ST_READER_MAX_FIELDS */
+    size_t max_record;       /* 0 = ST_READER_MAX_RECORD; tests and fuzzers set it small */
 } st_reader_opts;
 
 /* One record. All views point into block memory or the cursor's scratch space and are valid
@@ -46,7 +47,17 @@ typedef struct st_record {
     const char *error;    /* static text describing the syntax error, or NULL */
 } st_record;
 
-/* A run of whole records handed to one worker. */
+/* Syntax errors a record can carry (st_record.error points at one of these texts):
+ *   CSV   "unterminated quoted field"              a quote opened and the data ended
+ *         "unexpected character after closing quote"  "ab"x — the field is kept raw
+ *         "too many fields"                         error_field = ST_READER_MAX_FIELDS + 1
+ *   JSONL "line is not a JSON object" / "malformed JSON ..."   error_field = 1
+ *   both  "record longer than the maximum record size"  error_field = last field read;
+ *         the reader keeps only the first max_record + 1 bytes of such a record and skips
+ *         the rest, so the fields of a too-long record are not meaningful. */
+
+/* A run of whole records handed to one worker. Blocks start at a record boundary; data may
+ * hold blank lines, and the last record may lack a terminator (end of input). */
 typedef struct st_block {
     const char *data;
     size_t len;
@@ -55,16 +66,24 @@ typedef struct st_block {
     const st_reader_opts *opts;
 } st_block;
 
-/* Walks the records of one block. Caller-owned storage: st_cursor_init / st_cursor_clear. */
+/* Walks the records of one block. Caller-owned storage: st_cursor_init / st_cursor_clear.
+ * About 12 KiB, fine on a worker's stack. Allocates only when a field needs unescaping
+ * (scratch grows to the longest such record and is reused). */
 typedef struct st_cursor {
     const st_block *block;
     size_t pos;
     uint64_t line;
     st_sv fields[ST_READER_MAX_FIELDS];
     st_buf scratch;      /* unescaped copies of fields with doubled quotes / JSON escapes */
-    uint64_t blank_lines; /* empty lines skipped so far in this block */
+    uint64_t blank_lines; /* empty lines skipped so far in this block (JSONL: also blank-only) */
+    /* private to the cursor */
+    size_t scratch_off[ST_READER_MAX_FIELDS]; /* where in scratch a field's unescaped text is */
+    size_t win_base;     /* 64-byte window of separator positions, reused across fields */
+    uint64_t win_mask;
+    bool win_valid;
 } st_cursor;
 
+/* block must outlive the cursor; block->opts may be NULL (CSV with ',' and the defaults). */
 void st_cursor_init(st_cursor *c, const st_block *block);
 void st_cursor_clear(st_cursor *c);
 /* Next record of the block; false at the end. Malformed records are returned with
@@ -89,7 +108,14 @@ typedef struct st_reader_stats {
 
 /* Read the file at path through the workers. Progress goes to st_progress(ctx, stage,
  * bytes done, file size). Errors name the file: "orders.csv: cannot open: ...".
- * stats may be NULL. */
+ * stats may be NULL.
+ * Failures: STRATA_ENOINPUT (cannot open, or a directory), STRATA_EIO (read error),
+ * STRATA_EPARSE (corrupt or truncated gzip), STRATA_EDATA (CSV without a header record),
+ * STRATA_EINVAL (bad opts), STRATA_ENOMEM, or the first non-OK status of a callback.
+ * Memory: about (threads + 3) blocks of block_size, plus the longest record (at most
+ * max_record + 1 bytes are kept of any record), independent of the file size.
+ * Error text from callbacks: two workers failing at the same moment may both write ctx's
+ * error text; the status returned is always the first failure's. */
 strata_status st_reader_run(strata_ctx *ctx, const char *path, const char *stage,
                             const st_reader_opts *opts, st_header_fn on_header,
                             st_block_fn on_block, void *user_data, st_reader_stats *stats);
@@ -100,7 +126,13 @@ strata_status st_reader_run_buffer(strata_ctx *ctx, const char *name, const char
                                    st_header_fn on_header, st_block_fn on_block,
                                    void *user_data, st_reader_stats *stats);
 
-/* The format a path implies: .jsonl, .ndjson or .json (before an optional .gz) = JSONL. */
+/* The format a path implies: .jsonl, .ndjson or .json (before an optional .gz) = JSONL;
+ * case-insensitive. */
 st_format st_format_of_path(const char *path);
+
+/* ---- internal to the reader (reader*.c, jsonl.c) ---- */
+extern const char st_reader_err_too_long[];
+/* Parse one JSONL line (without terminator) into c->fields; sets rec->fields/nfields/error. */
+void st_jsonl_parse_line(st_cursor *c, const char *line, size_t len, st_record *rec);
 
 #endif /* ST_READER_H */
