@@ -169,6 +169,12 @@ strata_status st_error(strata_ctx *ctx, strata_status status, const char *fmt, .
 void st_progress(strata_ctx *ctx, const char *stage, uint64_t done, uint64_t total);
 unsigned st_threads(const strata_ctx *ctx);
 
+/* ---- parallel loops (pthreads) ---- */
+/* Run fn over [0, n) split into `threads` contiguous ranges, one thread each (the calling
+ * thread takes the first). fn returns a status; the first failure is returned. */
+typedef strata_status (*st_range_fn)(void *arg, size_t begin, size_t end, unsigned thread);
+strata_status st_parallel_for(unsigned threads, size_t n, st_range_fn fn, void *arg);
+
 /* ---- dates: days since 1970-01-01 (proleptic Gregorian, Howard Hinnant's algorithms) ---- */
 int32_t st_days_from_civil(int y, unsigned m, unsigned d);
 void st_civil_from_days(int32_t z, int *y, unsigned *m, unsigned *d);

@@ -1,51 +1,151 @@
-/* job.c — the batch job (placeholder while the stages are being written). */
-#include "core/core.h"
+/*
+ * job.c — the batch job: ingest → clean → identity → profile → RFM/tiers/labels, in that
+ * order, each stage timed. The job owns every stage's output until strata_job_free().
+ */
+#include "job/job.h"
+#include "core/config.h"
 
-#define NOT_YET(ctx) st_error((ctx), STRATA_EINTERNAL, "the batch job is not implemented yet")
+#include <math.h>
+#include <time.h>
+
+double st_wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 strata_status strata_job_create(strata_ctx *ctx, strata_job **out)
 {
     *out = NULL;
-    return NOT_YET(ctx);
+    strata_job *job = st_calloc(1, sizeof *job);
+    if (!job) return STRATA_ENOMEM;
+    job->ctx = ctx;
+    job->as_of_day = STRATA_DAY_NONE;
+    st_dataset_init(&job->ds);
+    st_identity_init(&job->identity);
+    st_profiles_init(&job->profiles);
+    *out = job;
+    return STRATA_OK;
 }
+
 void strata_job_free(strata_job *job)
 {
-    (void)job;
+    if (!job) return;
+    st_tz_free(job->ds.tz);
+    st_dataset_clear(&job->ds);
+    st_identity_clear(&job->identity);
+    st_free(job->order_offsets);
+    st_free(job->event_offsets);
+    st_free(job->attrs);
+    st_profiles_clear(&job->profiles);
+    st_free(job);
 }
-strata_status strata_job_run(strata_job *job, const strata_inputs *inputs, int32_t as_of_day,
+
+int32_t strata_job_as_of(const strata_job *job)
+{
+    return job->as_of_day;
+}
+
+size_t strata_job_person_count(const strata_job *job)
+{
+    return job->profiles.n;
+}
+
+st_profile_view st_job_view(const strata_job *job)
+{
+    st_profile_view v = {&job->profiles, &job->ds.keys, job->identity.canonical_key,
+                         &job->ds.categories};
+    return v;
+}
+
+/* Weights and tier cuts from the configuration, validated. */
+static strata_status scoring_config(strata_ctx *ctx, double weights[3], double cuts[4])
+{
+    const st_config *cfg = ctx->config;
+    weights[0] = st_cfg_num(cfg, ST_CFG_RFM_WEIGHT_R);
+    weights[1] = st_cfg_num(cfg, ST_CFG_RFM_WEIGHT_F);
+    weights[2] = st_cfg_num(cfg, ST_CFG_RFM_WEIGHT_M);
+    double sum = weights[0] + weights[1] + weights[2];
+    if (weights[0] < 0 || weights[1] < 0 || weights[2] < 0 || fabs(sum - 1.0) > 1e-9)
+        return st_error(ctx, STRATA_ECONFIG,
+                        "rfm.weights r, f, m must be non-negative and sum to 1 (they sum to %g)", sum);
+    int n = st_cfg_list_nums(cfg, ST_CFG_TIERS_CUTS, cuts, 4);
+    bool ok = n == 4;
+    for (int i = 0; ok && i < 4; i++) ok = cuts[i] > 0 && cuts[i] <= 1 && (i == 0 || cuts[i] > cuts[i - 1]);
+    if (!ok)
+        return st_error(ctx, STRATA_ECONFIG,
+                        "tiers.cuts must be four increasing shares in (0, 1], e.g. 0.05,0.20,0.50,0.80");
+    return STRATA_OK;
+}
+
+static strata_status load_inputs(strata_job *job, const strata_inputs *in)
+{
+    const char *paths[ST_IN__COUNT] = {in->orders, in->events, in->users, in->identities};
+    for (int k = 0; k < ST_IN__COUNT; k++) {
+        if (!paths[k]) continue;
+        strata_status st = st_dataset_load(job->ctx, &job->ds, (st_input_kind)k, paths[k]);
+        if (st != STRATA_OK) return st;
+    }
+    return STRATA_OK;
+}
+
+strata_status strata_job_run(strata_job *job, const strata_inputs *in, int32_t as_of_day,
                              const char *rejects_path)
 {
-    (void)job, (void)inputs, (void)as_of_day, (void)rejects_path;
-    return STRATA_EINTERNAL;
-}
-#define OUT_STUB(name)                                                                         \
-    strata_status name(strata_job *job, const char *path)                                      \
-    {                                                                                          \
-        (void)job, (void)path;                                                                 \
-        return STRATA_EINTERNAL;                                                               \
-    }
-OUT_STUB(strata_job_write_profiles)
-OUT_STUB(strata_job_write_summary)
-OUT_STUB(strata_job_write_quality)
-OUT_STUB(strata_job_store)
-strata_status strata_job_write_report(strata_job *job, const char *path, const char *lang)
-{
-    (void)job, (void)path, (void)lang;
-    return STRATA_EINTERNAL;
-}
-strata_status strata_job_summary_json(strata_job *job, char **out)
-{
-    (void)job, *out = NULL;
-    return STRATA_EINTERNAL;
-}
-strata_status strata_job_summary_text(strata_job *job, const char *lang, char **out)
-{
-    (void)job, (void)lang, *out = NULL;
-    return STRATA_EINTERNAL;
-}
-strata_status strata_store_profile_json(strata_ctx *ctx, const char *db_path, const char *user_id,
-                                        int32_t as_of_day, char **out_json)
-{
-    (void)db_path, (void)user_id, (void)as_of_day, *out_json = NULL;
-    return NOT_YET(ctx);
+    strata_ctx *ctx = job->ctx;
+    if (job->ran) return st_error(ctx, STRATA_EINVAL, "a job runs once; create a new one");
+    if (!in || !in->orders) return st_error(ctx, STRATA_EINVAL, "an orders file is required");
+    job->ran = true;
+    job->inputs = *in;
+    job->started_at = st_wall_seconds();
+    double weights[3], cuts[4];
+    strata_status st = scoring_config(ctx, weights, cuts);
+    if (st != STRATA_OK) return st;
+    unsigned threads = st_threads(ctx);
+
+    double t = mono();
+    if ((st = load_inputs(job, in)) != STRATA_OK) return st;
+    job->seconds[ST_STAGE_LOAD] = mono() - t, t = mono();
+
+    int64_t max_links = st_cfg_int(ctx->config, ST_CFG_IDENT_MAX_LINKS);
+    if (max_links < 0) return st_error(ctx, STRATA_ECONFIG, "identity.max_links must be ≥ 0");
+    st = st_identity_resolve(&job->ds, (uint32_t)ST_MIN(max_links, (int64_t)UINT32_MAX), &job->identity);
+    if (st != STRATA_OK) return st_error(ctx, st, "identity resolution: out of memory");
+    st_identity_apply(&job->identity, &job->ds);
+    size_t npersons = job->identity.npersons;
+    job->seconds[ST_STAGE_IDENTITY] = mono() - t, t = mono();
+
+    st_progress(ctx, "cleaning", 0, 3);
+    job->as_of_day = as_of_day;
+    st = st_clean_orders(ctx, &job->ds, npersons, &job->as_of_day, &job->order_offsets, &job->outliers);
+    if (st == STRATA_OK) st = st_clean_events(&job->ds, npersons, job->as_of_day, &job->event_offsets);
+    if (st == STRATA_OK) st = st_merge_users(&job->ds, npersons, &job->attrs);
+    if (st == STRATA_ENOMEM) return st_error(ctx, st, "cleaning: out of memory");
+    if (st != STRATA_OK) return st;
+    st_progress(ctx, "cleaning", 3, 3);
+    if (rejects_path && (st = st_dataset_write_rejects(ctx, &job->ds, rejects_path)) != STRATA_OK)
+        return st;
+    job->seconds[ST_STAGE_CLEAN] = mono() - t, t = mono();
+
+    st_progress(ctx, "profiles", 0, npersons);
+    st = st_profiles_build(&job->profiles, &job->ds, npersons, job->order_offsets,
+                           job->event_offsets, job->attrs, job->as_of_day, STRATA_DAY_NONE, threads);
+    if (st != STRATA_OK) return st_error(ctx, st, "building profiles: out of memory");
+    st_progress(ctx, "profiles", npersons, npersons);
+    job->seconds[ST_STAGE_PROFILE] = mono() - t, t = mono();
+
+    st = st_rfm_score(&job->profiles, &job->means);
+    if (st == STRATA_OK) st = st_value_tier(&job->profiles, weights, cuts, false);
+    if (st == STRATA_OK) st = st_behavior_labels(ctx, &job->profiles);
+    if (st == STRATA_ENOMEM) return st_error(ctx, st, "scoring: out of memory");
+    job->seconds[ST_STAGE_SCORE] = mono() - t;
+    return st;
 }

@@ -1,0 +1,161 @@
+/*
+ * identity.c — union-find (path halving, union towards the earlier-seen id) over the ids
+ * that share an identifier.
+ */
+#include "identity/identity.h"
+
+#include <stdlib.h>
+
+void st_identity_init(st_identity *id)
+{
+    memset(id, 0, sizeof *id);
+}
+
+void st_identity_clear(st_identity *id)
+{
+    st_free(id->person_of_key);
+    st_free(id->canonical_key);
+    st_free(id->overshared);
+    memset(id, 0, sizeof *id);
+}
+
+static uint32_t find(uint32_t *parent, uint32_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+/* The root of a set is its earliest-seen key, so the canonical id never depends on the order
+ * in which links are processed. */
+static void unite(uint32_t *parent, const uint64_t *first, uint32_t a, uint32_t b)
+{
+    a = find(parent, a);
+    b = find(parent, b);
+    if (a == b) return;
+    if (first[b] < first[a] || (first[b] == first[a] && b < a)) {
+        uint32_t t = a;
+        a = b;
+        b = t;
+    }
+    parent[b] = a;
+}
+
+typedef struct link_pair {
+    uint32_t ident, key;
+} link_pair;
+
+static int pair_cmp(const void *a, const void *b)
+{
+    const link_pair *x = a, *y = b;
+    if (x->ident != y->ident) return x->ident < y->ident ? -1 : 1;
+    return (x->key > y->key) - (x->key < y->key);
+}
+
+static int overshared_cmp(const void *a, const void *b)
+{
+    const st_overshared *x = a, *y = b;
+    if (x->ids != y->ids) return x->ids > y->ids ? -1 : 1;
+    return (x->ident > y->ident) - (x->ident < y->ident);
+}
+
+typedef struct key_rank {
+    uint64_t first;
+    uint32_t key;
+} key_rank;
+
+static int rank_cmp(const void *a, const void *b)
+{
+    const key_rank *x = a, *y = b;
+    if (x->first != y->first) return x->first < y->first ? -1 : 1;
+    return (x->key > y->key) - (x->key < y->key);
+}
+
+strata_status st_identity_resolve(const st_dataset *ds, uint32_t max_links, st_identity *out)
+{
+    st_identity_clear(out);
+    size_t nkeys = ds->keys.count;
+    out->nkeys = nkeys;
+    uint32_t *parent = st_malloc((nkeys + 1) * sizeof *parent);
+    link_pair *pairs = st_malloc((ds->links.n + 1) * sizeof *pairs);
+    key_rank *ranks = st_malloc((nkeys + 1) * sizeof *ranks);
+    out->person_of_key = st_malloc((nkeys + 1) * sizeof *out->person_of_key);
+    out->canonical_key = st_malloc((nkeys + 1) * sizeof *out->canonical_key);
+    strata_status st = STRATA_ENOMEM;
+    if (!parent || !pairs || !ranks || !out->person_of_key || !out->canonical_key) goto done;
+    for (uint32_t k = 0; k < nkeys; k++) parent[k] = k;
+
+    /* distinct (identifier, key) pairs, grouped by identifier */
+    for (size_t i = 0; i < ds->links.n; i++) pairs[i] = (link_pair){ds->links.ident[i], ds->links.key[i]};
+    qsort(pairs, ds->links.n, sizeof *pairs, pair_cmp);
+    out->links = ds->links.n;
+    size_t cap_over = 0;
+    for (size_t i = 0; i < ds->links.n;) {
+        size_t j = i, distinct = 0;
+        while (j < ds->links.n && pairs[j].ident == pairs[i].ident) {
+            if (j == i || pairs[j].key != pairs[j - 1].key) distinct++;
+            j++;
+        }
+        if (max_links && distinct > max_links) {
+            if (!ST_GROW(out->overshared, cap_over, out->novershared + 1)) goto done;
+            out->overshared[out->novershared++] = (st_overshared){pairs[i].ident, (uint32_t)distinct};
+        } else {
+            for (size_t k = i + 1; k < j; k++) unite(parent, ds->key_first, pairs[i].key, pairs[k].key);
+        }
+        i = j;
+    }
+    if (out->novershared)
+        qsort(out->overshared, out->novershared, sizeof *out->overshared, overshared_cmp);
+
+    /* number persons by their canonical (root) key's first appearance */
+    for (uint32_t k = 0; k < nkeys; k++) ranks[k] = (key_rank){ds->key_first[k], k};
+    qsort(ranks, nkeys, sizeof *ranks, rank_cmp);
+    for (uint32_t k = 0; k < nkeys; k++) out->person_of_key[k] = ST_NO_PERSON;
+    for (size_t i = 0; i < nkeys; i++) {
+        uint32_t k = ranks[i].key;
+        bool has_data = (ds->key_first[k] >> 56) < ST_IN_IDENTITIES;
+        if (!has_data) continue;
+        out->ids++;
+        uint32_t root = find(parent, k);
+        if (out->person_of_key[root] == ST_NO_PERSON) {
+            /* the root is the earliest key of its set and has data, so it is seen first */
+            out->person_of_key[root] = (uint32_t)out->npersons;
+            out->canonical_key[out->npersons++] = root;
+        }
+        out->person_of_key[k] = out->person_of_key[root];
+    }
+    /* statistics: ids joined into another id's person */
+    uint32_t *members = st_calloc(out->npersons + 1, sizeof *members);
+    if (!members) goto done;
+    for (uint32_t k = 0; k < nkeys; k++) {
+        uint32_t p = out->person_of_key[k];
+        if (p == ST_NO_PERSON || !((ds->key_first[k] >> 56) < ST_IN_IDENTITIES)) continue;
+        members[p]++;
+        if (out->canonical_key[p] != k) out->merged_ids++;
+    }
+    for (size_t p = 0; p < out->npersons; p++)
+        if (members[p] > 1) out->merged_persons++;
+    st_free(members);
+    st = STRATA_OK;
+done:
+    st_free(parent);
+    st_free(pairs);
+    st_free(ranks);
+    if (st != STRATA_OK) st_identity_clear(out);
+    return st;
+}
+
+static void map_keys(const st_identity *id, uint32_t *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++) keys[i] = id->person_of_key[keys[i]];
+}
+
+void st_identity_apply(const st_identity *id, st_dataset *ds)
+{
+    map_keys(id, ds->orders.key, ds->orders.n);
+    map_keys(id, ds->events.key, ds->events.n);
+    map_keys(id, ds->users.key, ds->users.n);
+    map_keys(id, ds->links.key, ds->links.n);
+}

@@ -1,0 +1,41 @@
+/*
+ * clean.h — the cleaning steps that need whole columns: grouping rows by person, removing
+ * exact duplicates, excluding rows on or after the as-of date, and the amount-outlier
+ * policy. Every removed row is counted by reason in the dataset's quality counters;
+ * duplicates and outliers are also recorded as rejects with their line.
+ *
+ * Runs after identity resolution (rows carry person ids) and before profile building, which
+ * reads each person's rows as one contiguous range.
+ */
+#ifndef ST_CLEAN_H
+#define ST_CLEAN_H
+
+#include "ingest/ingest.h"
+
+typedef enum st_outlier_policy { ST_OUTLIER_KEEP, ST_OUTLIER_CAP, ST_OUTLIER_REJECT } st_outlier_policy;
+
+typedef struct st_outlier_report {
+    st_outlier_policy policy;
+    double percentile;   /* e.g. 99.9 */
+    int64_t threshold;   /* micros: the percentile of positive row amounts */
+    int64_t reject_above; /* micros, 0 = none */
+    uint64_t rows_above; /* rows with amount above the threshold (before the policy) */
+    uint64_t rows_changed; /* capped or rejected */
+} st_outlier_report;
+
+/* Orders: sort by person then order id, drop exact duplicates, fix the as-of day (when
+ * *as_of_day is STRATA_DAY_NONE it becomes the day after the last order), exclude rows dated
+ * on or after it, apply the outlier policy. *offsets (npersons + 1 entries, caller frees with
+ * st_free) delimit each person's rows. */
+strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons,
+                              int32_t *as_of_day, uint32_t **offsets, st_outlier_report *report);
+
+/* Events: sort by person then time, drop exact duplicates and rows on or after as_of_day. */
+strata_status st_clean_events(st_dataset *ds, size_t npersons, int32_t as_of_day,
+                              uint32_t **offsets);
+
+/* Users: one attribute record per person, later rows filling in or overriding earlier ones
+ * field by field. Caller frees *attrs with st_free. */
+strata_status st_merge_users(const st_dataset *ds, size_t npersons, st_user_attrs **attrs);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * events.c — parsing behaviour events. The event type text is mapped to st_event_type
+ * through the events.aliases.* lists (view, search, add_to_cart, favorite, like, comment,
+ * share) and the product's other type names; unknown types are kept as "other" and counted.
+ */
+#include "core/config.h"
+#include "ingest/load.h"
+
+enum { F_USER, F_TS, F_TYPE, F_SESSION, F_ITEM, F_KEYWORD, F_PAGE, F__COUNT };
+
+static const st_field_spec fields[F__COUNT] = {
+    [F_USER] = {"user_id", ST_CFG_EVENTS_COL_USER_ID, true},
+    [F_TS] = {"event_ts", ST_CFG_EVENTS_COL_TS, true},
+    [F_TYPE] = {"event_type", ST_CFG_EVENTS_COL_TYPE, true},
+    [F_SESSION] = {"session_id", ST_CFG_EVENTS_COL_SESSION, false},
+    [F_ITEM] = {"item", ST_CFG_EVENTS_COL_ITEM, false},
+    [F_KEYWORD] = {"keyword", ST_CFG_EVENTS_COL_KEYWORD, false},
+    [F_PAGE] = {"page", ST_CFG_EVENTS_COL_PAGE, false},
+};
+
+typedef struct event_rec {
+    uint64_t fp;
+    int64_t ts;
+    uint32_t key, line;
+    uint8_t type;
+} event_rec;
+
+static const struct {
+    st_event_type type;
+    st_cfg_key aliases;
+} alias_keys[] = {
+    {ST_EV_VIEW, ST_CFG_EVENTS_ALIAS_VIEW},       {ST_EV_SEARCH, ST_CFG_EVENTS_ALIAS_SEARCH},
+    {ST_EV_CART, ST_CFG_EVENTS_ALIAS_CART},       {ST_EV_FAVORITE, ST_CFG_EVENTS_ALIAS_FAVORITE},
+    {ST_EV_LIKE, ST_CFG_EVENTS_ALIAS_LIKE},       {ST_EV_COMMENT, ST_CFG_EVENTS_ALIAS_COMMENT},
+    {ST_EV_SHARE, ST_CFG_EVENTS_ALIAS_SHARE},
+};
+
+static st_event_type classify(const st_config *cfg, st_sv text)
+{
+    for (size_t i = 0; i < ST_ARRAY_LEN(alias_keys); i++)
+        if (st_cfg_list_has(cfg, alias_keys[i].aliases, text)) return alias_keys[i].type;
+    for (int t = ST_EV_LOGIN; t < ST_EV__COUNT; t++)
+        if (st_sv_eq_nocase(text, st_sv_cstr(st_event_type_name((st_event_type)t))))
+            return (st_event_type)t;
+    return ST_EV_OTHER;
+}
+
+/* Type of an event text; each distinct text is classified once per worker. */
+static int event_type_of(st_worker *w, st_sv text, uint8_t *out)
+{
+    uint16_t id = st_dict_put(&w->evtypes, text);
+    if (id == UINT16_MAX) return -1;
+    if (id >= w->evtype_cap) {
+        size_t old = w->evtype_cap;
+        if (!ST_GROW(w->evtype_of, w->evtype_cap, (size_t)id + 1)) return -1;
+        memset(w->evtype_of + old, 0xff, w->evtype_cap - old);
+    }
+    if (w->evtype_of[id] == 0xff) w->evtype_of[id] = (uint8_t)classify(w->load->ctx->config, text);
+    *out = w->evtype_of[id];
+    return 0;
+}
+
+static bool event_row(st_worker *w, const st_record *rec)
+{
+    int64_t parsed[F__COUNT] = {0};
+    bool used[F__COUNT] = {false};
+    st_sv user = st_load_field(w, rec, F_USER);
+    if (user.len == 0)
+        return st_load_reject(w, rec, (uint32_t)w->load->col[F_USER] + 1, ST_REASON_MISSING_USER_ID, NULL);
+    int64_t ts;
+    bool present;
+    if (!st_load_ts(w, rec, F_TS, true, &ts, &present)) return true;
+    parsed[F_TS] = ts, used[F_TS] = true;
+    st_sv type_text = st_load_field(w, rec, F_TYPE);
+    if (type_text.len == 0)
+        return st_load_reject(w, rec, (uint32_t)w->load->col[F_TYPE] + 1, ST_REASON_MISSING_EVENT_TYPE, NULL);
+    uint8_t type;
+    if (event_type_of(w, type_text, &type) != 0) return false;
+    if (type == ST_EV_OTHER) st_load_repair(w, ST_REASON_EVENT_TYPE_OTHER);
+
+    bool changed;
+    st_sv key_text = st_normalize_id(user, w->load->normalize_ids, &changed);
+    uint32_t key = st_load_key(w, user, rec->line);
+    event_rec *r = st_load_record(w);
+    if (key == ST_INTERN_NONE || !r) return false;
+    r->fp = st_load_fingerprint(w, rec, parsed, used, key_text);
+    r->ts = ts;
+    r->key = key;
+    r->line = rec->line > UINT32_MAX ? UINT32_MAX : (uint32_t)rec->line;
+    r->type = type;
+    return true;
+}
+
+static strata_status event_merge(st_dataset *ds, const st_chunk *c, const uint32_t *key_map,
+                                 uint16_t *const dict_map[5], const uint32_t *ident_map)
+{
+    (void)dict_map, (void)ident_map;
+    st_event_rows *e = &ds->events;
+    size_t need = e->n + c->n;
+    if (need > e->cap) {
+        size_t cap = e->cap ? e->cap : 1024;
+        while (cap < need) cap *= 2;
+#define GROW_COL(col)                                                                          \
+    do {                                                                                       \
+        void *p = st_realloc(e->col, cap * sizeof *e->col);                                    \
+        if (!p) return STRATA_ENOMEM;                                                          \
+        e->col = p;                                                                            \
+    } while (0)
+        GROW_COL(key); GROW_COL(fp); GROW_COL(line); GROW_COL(ts); GROW_COL(type);
+#undef GROW_COL
+        e->cap = cap;
+    }
+    const event_rec *recs = (const event_rec *)c->recs;
+    for (size_t i = 0; i < c->n; i++) {
+        size_t j = e->n++;
+        e->key[j] = key_map[recs[i].key];
+        e->fp[j] = recs[i].fp;
+        e->line[j] = recs[i].line;
+        e->ts[j] = recs[i].ts;
+        e->type[j] = recs[i].type;
+    }
+    return STRATA_OK;
+}
+
+const st_input_spec st_events_spec = {
+    ST_IN_EVENTS, fields, F__COUNT, sizeof(event_rec),
+    ST_CFG_EVENTS_FORMAT, ST_CFG_EVENTS_DELIMITER, ST_CFG_EVENTS_TS_FORMAT,
+    event_row, event_merge,
+};

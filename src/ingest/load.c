@@ -1,0 +1,641 @@
+/*
+ * load.c — the loading framework: header mapping, per-worker state, chunk merging in file
+ * order, reject records and the rejects file. Input-specific parsing lives in orders.c,
+ * events.c, users.c and links.c.
+ */
+#include "ingest/load.h"
+#include "core/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- reasons ---- */
+
+typedef struct reason_row {
+    const char *key;
+    st_reason_kind kind;
+    const char *message;
+} reason_row;
+
+static const reason_row reason_rows[ST_REASON__COUNT] = {
+#define X(id, key, kind, msg) [ST_REASON_##id] = {key, ST_KIND_##kind, msg},
+    ST_REASON_MAP(X)
+#undef X
+};
+
+const char *st_reason_key(st_reason r)
+{
+    return r < ST_REASON__COUNT ? reason_rows[r].key : "unknown";
+}
+
+const char *st_reason_message(st_reason r)
+{
+    return r < ST_REASON__COUNT ? reason_rows[r].message : "unknown";
+}
+
+st_reason_kind st_reason_kind_of(st_reason r)
+{
+    return r < ST_REASON__COUNT ? reason_rows[r].kind : ST_KIND_REJECT;
+}
+
+const char *st_input_name(st_input_kind k)
+{
+    static const char *const names[] = {"orders", "events", "users", "identities"};
+    return k < ST_IN__COUNT ? names[k] : "?";
+}
+
+const char *st_event_type_name(st_event_type t)
+{
+    static const char *const names[] = {
+#define X(id, name) name,
+        ST_EVENT_TYPES(X)
+#undef X
+    };
+    return t < ST_EV__COUNT ? names[t] : "other";
+}
+
+/* ---- dictionaries ---- */
+
+void st_dict_init(st_dict *d)
+{
+    st_intern_init(&d->names);
+    st_intern_put(&d->names, "", 0, st_hash64("", 0), NULL); /* id 0 = none */
+}
+
+void st_dict_clear(st_dict *d)
+{
+    st_intern_clear(&d->names);
+}
+
+uint16_t st_dict_put(st_dict *d, st_sv name)
+{
+    name = st_sv_trim(name);
+    if (name.len == 0) return ST_DICT_NONE;
+    uint64_t h = st_hash64(name.ptr, name.len);
+    uint32_t id = st_intern_find(&d->names, name.ptr, name.len, h);
+    if (id != ST_INTERN_NONE) return (uint16_t)id;
+    if (d->names.count >= UINT16_MAX) return UINT16_MAX;
+    id = st_intern_put(&d->names, name.ptr, name.len, h, NULL);
+    return id == ST_INTERN_NONE ? UINT16_MAX : (uint16_t)id;
+}
+
+st_sv st_dict_name(const st_dict *d, uint16_t id)
+{
+    if (id >= d->names.count) return st_sv_make("", 0);
+    return st_intern_str(&d->names, id);
+}
+
+/* ---- ids ---- */
+
+st_sv st_normalize_id(st_sv raw, bool normalize_numeric, bool *changed)
+{
+    st_sv v = st_sv_trim(raw);
+    if (changed) *changed = false;
+    if (!normalize_numeric || v.len < 3) return v;
+    /* digits, optional leading '-', then '.' and only zeros: drop the fraction */
+    size_t i = (v.ptr[0] == '-') ? 1 : 0, start = i;
+    while (i < v.len && v.ptr[i] >= '0' && v.ptr[i] <= '9') i++;
+    if (i == start || i >= v.len || v.ptr[i] != '.' || i + 1 >= v.len) return v;
+    for (size_t j = i + 1; j < v.len; j++)
+        if (v.ptr[j] != '0') return v;
+    if (changed) *changed = true;
+    return st_sv_make(v.ptr, i);
+}
+
+/* ---- dataset ---- */
+
+void st_dataset_init(st_dataset *ds)
+{
+    memset(ds, 0, sizeof *ds);
+    st_intern_init(&ds->keys);
+    st_intern_init(&ds->identifiers);
+    st_dict_init(&ds->categories);
+    st_dict_init(&ds->brands);
+    st_dict_init(&ds->regions);
+    st_dict_init(&ds->channels);
+    st_dict_init(&ds->genders);
+    st_arena_init(&ds->text, 256 * 1024);
+}
+
+static void free_orders(st_order_rows *r)
+{
+    st_free(r->key), st_free(r->order), st_free(r->fp), st_free(r->line);
+    st_free(r->day), st_free(r->amount), st_free(r->category), st_free(r->brand);
+    st_free(r->flags);
+    memset(r, 0, sizeof *r);
+}
+
+static void free_events(st_event_rows *r)
+{
+    st_free(r->key), st_free(r->fp), st_free(r->line), st_free(r->ts), st_free(r->type);
+    memset(r, 0, sizeof *r);
+}
+
+void st_dataset_clear(st_dataset *ds)
+{
+    st_intern_clear(&ds->keys);
+    st_free(ds->key_first);
+    st_intern_clear(&ds->identifiers);
+    st_dict_clear(&ds->categories);
+    st_dict_clear(&ds->brands);
+    st_dict_clear(&ds->regions);
+    st_dict_clear(&ds->channels);
+    st_dict_clear(&ds->genders);
+    free_orders(&ds->orders);
+    free_events(&ds->events);
+    st_free(ds->users.key), st_free(ds->users.line), st_free(ds->users.attrs);
+    st_free(ds->links.key), st_free(ds->links.ident), st_free(ds->links.line);
+    st_free(ds->rejects);
+    st_arena_clear(&ds->text);
+    memset(ds, 0, sizeof *ds);
+}
+
+strata_status st_dataset_add_reject(st_dataset *ds, st_input_kind input, uint64_t line,
+                                    uint32_t field, st_reason reason, const char *detail)
+{
+    if (!ST_GROW(ds->rejects, ds->cap_rejects, ds->nrejects + 1)) return STRATA_ENOMEM;
+    st_reject *r = &ds->rejects[ds->nrejects++];
+    memset(r, 0, sizeof *r);
+    r->line = line;
+    r->field = field;
+    r->reason = (uint16_t)reason;
+    r->input = (uint8_t)input;
+    if (detail) r->detail = st_arena_strndup(&ds->text, detail, strlen(detail));
+    ds->quality[input].reasons[reason]++;
+    return STRATA_OK;
+}
+
+static int reject_cmp(const void *a, const void *b)
+{
+    const st_reject *x = a, *y = b;
+    if (x->input != y->input) return x->input < y->input ? -1 : 1;
+    if (x->line != y->line) return x->line < y->line ? -1 : 1;
+    if (x->reason != y->reason) return x->reason < y->reason ? -1 : 1;
+    return (x->field > y->field) - (x->field < y->field);
+}
+
+strata_status st_dataset_write_rejects(strata_ctx *ctx, const st_dataset *ds, const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return st_error(ctx, STRATA_EIO, "%s: cannot write: %s", path, strerror(errno));
+    /* sorting a copy keeps the dataset const */
+    st_reject *sorted = NULL;
+    if (ds->nrejects) {
+        sorted = st_malloc(ds->nrejects * sizeof *sorted);
+        if (!sorted) {
+            fclose(f);
+            return STRATA_ENOMEM;
+        }
+        memcpy(sorted, ds->rejects, ds->nrejects * sizeof *sorted);
+        qsort(sorted, ds->nrejects, sizeof *sorted, reject_cmp);
+    }
+    st_buf b;
+    st_buf_init(&b, 0);
+    strata_status st = st_buf_puts(&b, "source,line,column,reason,detail,raw\n");
+    for (size_t i = 0; i < ds->nrejects && st == STRATA_OK; i++) {
+        const st_reject *r = &sorted[i];
+        const st_quality *q = &ds->quality[r->input];
+        const char *src = q->path ? q->path : st_input_name(r->input);
+        st = st_buf_csv_field(&b, src, strlen(src));
+        if (st == STRATA_OK) st = st_buf_printf(&b, ",%llu,", (unsigned long long)r->line);
+        if (st == STRATA_OK && r->field) st = st_buf_printf(&b, "%u", r->field);
+        if (st == STRATA_OK) st = st_buf_printf(&b, ",%s,", st_reason_key((st_reason)r->reason));
+        const char *detail = r->detail ? r->detail : st_reason_message((st_reason)r->reason);
+        if (st == STRATA_OK) st = st_buf_csv_field(&b, detail, strlen(detail));
+        if (st == STRATA_OK) st = st_buf_putc(&b, ',');
+        if (st == STRATA_OK && r->raw) st = st_buf_csv_field(&b, r->raw, strlen(r->raw));
+        if (st == STRATA_OK) st = st_buf_putc(&b, '\n');
+        if (st == STRATA_OK && b.len > (1u << 20)) {
+            if (fwrite(b.data, 1, b.len, f) != b.len) st = STRATA_EIO;
+            st_buf_reset(&b);
+        }
+    }
+    if (st == STRATA_OK && b.len && fwrite(b.data, 1, b.len, f) != b.len) st = STRATA_EIO;
+    st_buf_clear(&b);
+    st_free(sorted);
+    if (fclose(f) != 0 && st == STRATA_OK) st = STRATA_EIO;
+    if (st == STRATA_EIO) return st_error(ctx, st, "%s: write failed", path);
+    return st;
+}
+
+/* ---- worker helpers ---- */
+
+#define RAW_KEEP 512 /* bytes of a rejected record kept for the rejects file */
+
+bool st_load_reject(st_worker *w, const st_record *rec, uint32_t field, st_reason reason,
+                    const char *detail_fmt, ...)
+{
+    w->reasons[reason]++;
+    if (!ST_GROW(w->rejects, w->cap_rejects, w->nrejects + 1)) return false;
+    st_reject *r = &w->rejects[w->nrejects++];
+    memset(r, 0, sizeof *r);
+    r->line = rec->line;
+    r->field = field;
+    r->reason = (uint16_t)reason;
+    r->input = (uint8_t)w->load->spec->kind;
+    if (detail_fmt) {
+        char tmp[300];
+        va_list ap;
+        va_start(ap, detail_fmt);
+        int n = vsnprintf(tmp, sizeof tmp, detail_fmt, ap);
+        va_end(ap);
+        if (n > 0) r->detail = st_arena_strndup(&w->text, tmp, strnlen(tmp, sizeof tmp));
+    }
+    size_t keep = ST_MIN(rec->raw.len, (size_t)RAW_KEEP);
+    r->raw = st_arena_strndup(&w->text, rec->raw.ptr, keep);
+    return r->raw != NULL;
+}
+
+void st_load_repair(st_worker *w, st_reason reason)
+{
+    w->reasons[reason]++;
+}
+
+st_sv st_load_field(const st_worker *w, const st_record *rec, int canon)
+{
+    int c = w->load->col[canon];
+    if (c < 0 || (uint32_t)c >= rec->nfields) return st_sv_make("", 0);
+    return st_sv_trim(rec->fields[c]);
+}
+
+uint32_t st_load_key(st_worker *w, st_sv raw, uint64_t line)
+{
+    bool changed;
+    st_sv id = st_normalize_id(raw, w->load->normalize_ids, &changed);
+    if (changed) st_load_repair(w, ST_REASON_ID_NORMALIZED);
+    bool added;
+    uint32_t k = st_intern_put(&w->keys, id.ptr, id.len, st_hash64(id.ptr, id.len), &added);
+    if (k == ST_INTERN_NONE) return k;
+    if (added) {
+        if (!ST_GROW(w->key_first_line, w->key_first_cap, (size_t)k + 1)) return ST_INTERN_NONE;
+        w->key_first_line[k] = line;
+    }
+    return k;
+}
+
+void *st_load_record(st_worker *w)
+{
+    st_chunk *c = w->current;
+    size_t rs = w->load->spec->rec_size;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 4096;
+        unsigned char *p = st_realloc(c->recs, cap * rs);
+        if (!p) return NULL;
+        c->recs = p;
+        c->cap = cap;
+    }
+    return c->recs + rs * c->n++;
+}
+
+bool st_load_ts(st_worker *w, const st_record *rec, int canon, bool required, int64_t *out,
+                bool *present)
+{
+    st_sv v = st_load_field(w, rec, canon);
+    *present = v.len > 0;
+    if (v.len == 0) {
+        if (!required) return true;
+        st_load_reject(w, rec, (uint32_t)w->load->col[canon] + 1, ST_REASON_MISSING_TS, NULL);
+        return false;
+    }
+    if (!st_ts_parse(v, w->load->ts_format, w->load->ds->tz, out)) {
+        st_load_reject(w, rec, (uint32_t)w->load->col[canon] + 1, ST_REASON_BAD_TS,
+                       "%s '%.*s' is in no accepted format", w->load->spec->fields[canon].name,
+                       (int)ST_MIN(v.len, 64), v.ptr);
+        return false;
+    }
+    return true;
+}
+
+uint64_t st_load_fingerprint(const st_worker *w, const st_record *rec, const int64_t *parsed,
+                             const bool *used, st_sv key)
+{
+    const st_load *ld = w->load;
+    uint64_t h = st_hash64(key.ptr, key.len);
+    for (uint32_t f = 0; f < rec->nfields && f < ST_READER_MAX_FIELDS; f++) {
+        int canon = ld->canon_of[f];
+        if (canon == 0) continue; /* the user id: hashed above in normalized form */
+        if (canon > 0 && used[canon]) {
+            h = st_hash_mix(h, (uint64_t)parsed[canon]);
+        } else {
+            st_sv v = st_sv_trim(rec->fields[f]);
+            h = st_hash_mix(h, st_hash64(v.ptr, v.len));
+        }
+    }
+    return h;
+}
+
+/* ---- the read ---- */
+
+static strata_status on_header(void *ud, const st_record *hdr)
+{
+    st_load *ld = ud;
+    const st_input_spec *spec = ld->spec;
+    const st_config *cfg = ld->ctx->config;
+    ld->header_nfields = hdr->nfields;
+    for (size_t f = 0; f < ST_READER_MAX_FIELDS; f++) ld->canon_of[f] = -1;
+    if (hdr->error_field)
+        return st_error(ld->ctx, STRATA_EPARSE, "%s:1: malformed header: %s", ld->path,
+                        hdr->error ? hdr->error : "syntax error");
+    for (int i = 0; i < spec->nfields; i++) {
+        const char *want = st_cfg_str(cfg, spec->fields[i].column);
+        ld->col[i] = -1;
+        for (uint32_t f = 0; f < hdr->nfields; f++) {
+            if (st_sv_eq(st_sv_trim(hdr->fields[f]), st_sv_cstr(want))) {
+                ld->col[i] = (int)f;
+                break;
+            }
+        }
+        /* a column named explicitly in the config must exist; defaults are optional */
+        bool named = st_cfg_is_set(cfg, spec->fields[i].column) && *want;
+        if (ld->col[i] >= 0) ld->canon_of[ld->col[i]] = i;
+        if (ld->col[i] < 0 && (spec->fields[i].required || named)) {
+            st_buf cols;
+            st_buf_init(&cols, 4096);
+            for (uint32_t f = 0; f < hdr->nfields && f < 40; f++) {
+                if (f) st_buf_puts(&cols, ", ");
+                st_buf_append(&cols, hdr->fields[f].ptr, ST_MIN(hdr->fields[f].len, 64));
+            }
+            strata_status st = st_error(
+                ld->ctx, STRATA_ECONFIG,
+                "%s:1: no column '%s' for %s %s (set %s in the config or --map %s.%s=COLUMN); "
+                "the columns are: %s",
+                ld->path, want, st_input_name(spec->kind), spec->fields[i].name,
+                st_cfg_name(spec->fields[i].column), st_input_name(spec->kind),
+                spec->fields[i].name, cols.data ? cols.data : "(none)");
+            st_buf_clear(&cols);
+            return st;
+        }
+    }
+    return STRATA_OK;
+}
+
+static strata_status on_block(void *ud, unsigned worker, const st_block *block)
+{
+    st_load *ld = ud;
+    st_worker *w = &ld->workers[worker];
+    if (!ST_GROW(w->chunks, w->cap_chunks, w->nchunks + 1)) return STRATA_ENOMEM;
+    w->current = &w->chunks[w->nchunks++];
+    memset(w->current, 0, sizeof *w->current);
+    w->current->block = block->index;
+    w->current->worker = worker;
+    st_cursor cur;
+    st_cursor_init(&cur, block);
+    st_record rec;
+    bool ok = true;
+    while (ok && st_cursor_next(&cur, &rec)) {
+        w->rows_read++;
+        if (rec.error_field) {
+            ok = st_load_reject(w, &rec, rec.error_field, ST_REASON_CSV_SYNTAX, "%s",
+                                rec.error ? rec.error : "syntax error");
+            continue;
+        }
+        if (ld->format == ST_FMT_CSV && rec.nfields != ld->header_nfields) {
+            ok = st_load_reject(w, &rec, 0, ST_REASON_FIELD_COUNT,
+                                "expected %u fields, found %u", ld->header_nfields, rec.nfields);
+            continue;
+        }
+        size_t before = w->current->n;
+        ok = ld->spec->row(w, &rec);
+        if (w->current->n > before) w->rows_loaded++;
+    }
+    w->blank_lines += cur.blank_lines;
+    st_cursor_clear(&cur);
+    return ok ? STRATA_OK : STRATA_ENOMEM;
+}
+
+static void worker_init(st_worker *w, st_load *ld, unsigned index)
+{
+    memset(w, 0, sizeof *w);
+    w->load = ld;
+    w->index = index;
+    st_intern_init(&w->keys);
+    st_intern_init(&w->identifiers);
+    for (int i = 0; i < 5; i++) st_dict_init(&w->dicts[i]);
+    st_arena_init(&w->text, 64 * 1024);
+    st_buf_init(&w->tmp, 1 << 16);
+    st_dict_init(&w->evtypes);
+}
+
+static void worker_clear(st_worker *w)
+{
+    st_intern_clear(&w->keys);
+    st_free(w->key_first_line);
+    st_intern_clear(&w->identifiers);
+    for (int i = 0; i < 5; i++) st_dict_clear(&w->dicts[i]);
+    for (size_t i = 0; i < w->nchunks; i++) st_free(w->chunks[i].recs);
+    st_free(w->chunks);
+    st_free(w->rejects);
+    st_arena_clear(&w->text);
+    st_buf_clear(&w->tmp);
+    st_dict_clear(&w->evtypes);
+    st_free(w->evtype_of);
+}
+
+static st_dict *dataset_dict(st_dataset *ds, int which)
+{
+    switch (which) {
+    case ST_DICT_CATEGORY: return &ds->categories;
+    case ST_DICT_BRAND: return &ds->brands;
+    case ST_DICT_REGION: return &ds->regions;
+    case ST_DICT_CHANNEL: return &ds->channels;
+    default: return &ds->genders;
+    }
+}
+
+static int chunk_order(const void *a, const void *b)
+{
+    const st_chunk *const *x = a, *const *y = b;
+    return ((*x)->block > (*y)->block) - ((*x)->block < (*y)->block);
+}
+
+/* Merge workers into the dataset: keys, dictionaries and identifiers get dataset ids, rows are
+ * appended in block order, counters summed, rejects copied. */
+static strata_status merge_workers(st_load *ld)
+{
+    st_dataset *ds = ld->ds;
+    st_input_kind kind = ld->spec->kind;
+    strata_status st = STRATA_OK;
+    uint32_t *key_map[64] = {0}, *ident_map[64] = {0};
+    uint16_t *dict_map[64][5] = {{0}};
+    size_t total_chunks = 0;
+    for (unsigned wi = 0; wi < ld->nworkers && st == STRATA_OK; wi++) {
+        st_worker *w = &ld->workers[wi];
+        total_chunks += w->nchunks;
+        key_map[wi] = st_malloc((w->keys.count + 1) * sizeof(uint32_t));
+        ident_map[wi] = st_malloc((w->identifiers.count + 1) * sizeof(uint32_t));
+        if (!key_map[wi] || !ident_map[wi]) {
+            st = STRATA_ENOMEM;
+            break;
+        }
+        for (uint32_t k = 0; k < w->keys.count; k++) {
+            st_sv s = st_intern_str(&w->keys, k);
+            bool added;
+            uint32_t g = st_intern_put(&ds->keys, s.ptr, s.len, w->keys.hashes[k], &added);
+            if (g == ST_INTERN_NONE || !ST_GROW(ds->key_first, ds->cap_key_first, (size_t)g + 1)) {
+                st = STRATA_ENOMEM;
+                break;
+            }
+            uint64_t first = ((uint64_t)kind << 56) | (w->key_first_line[k] & ((1ull << 56) - 1));
+            if (added || first < ds->key_first[g]) ds->key_first[g] = first;
+            key_map[wi][k] = g;
+        }
+        for (uint32_t k = 0; k < w->identifiers.count && st == STRATA_OK; k++) {
+            st_sv s = st_intern_str(&w->identifiers, k);
+            uint32_t g = st_intern_put(&ds->identifiers, s.ptr, s.len, w->identifiers.hashes[k], NULL);
+            if (g == ST_INTERN_NONE) st = STRATA_ENOMEM;
+            ident_map[wi][k] = g;
+        }
+        for (int d = 0; d < 5 && st == STRATA_OK; d++) {
+            st_dict *local = &w->dicts[d];
+            dict_map[wi][d] = st_malloc(local->names.count * sizeof(uint16_t));
+            if (!dict_map[wi][d]) {
+                st = STRATA_ENOMEM;
+                break;
+            }
+            for (uint32_t k = 0; k < local->names.count; k++)
+                dict_map[wi][d][k] = st_dict_put(dataset_dict(ds, d), st_intern_str(&local->names, k));
+        }
+    }
+    /* chunks in file order */
+    st_chunk **order = st_malloc((total_chunks + 1) * sizeof *order);
+    if (!order && st == STRATA_OK) st = STRATA_ENOMEM;
+    if (st == STRATA_OK) {
+        size_t n = 0;
+        for (unsigned wi = 0; wi < ld->nworkers; wi++)
+            for (size_t c = 0; c < ld->workers[wi].nchunks; c++) order[n++] = &ld->workers[wi].chunks[c];
+        qsort(order, n, sizeof *order, chunk_order);
+        for (size_t i = 0; i < n && st == STRATA_OK; i++) {
+            st_chunk *c = order[i];
+            st = ld->spec->merge(ds, c, key_map[c->worker], dict_map[c->worker], ident_map[c->worker]);
+            st_free(c->recs); /* keep peak memory at dataset + one chunk */
+            c->recs = NULL;
+        }
+    }
+    st_free(order);
+    st_quality *q = &ds->quality[kind];
+    for (unsigned wi = 0; wi < ld->nworkers && st == STRATA_OK; wi++) {
+        st_worker *w = &ld->workers[wi];
+        q->rows_read += w->rows_read;
+        q->rows_loaded += w->rows_loaded;
+        q->blank_lines += w->blank_lines;
+        for (int r = 0; r < ST_REASON__COUNT; r++) q->reasons[r] += w->reasons[r];
+        if (!ST_GROW(ds->rejects, ds->cap_rejects, ds->nrejects + w->nrejects)) {
+            st = STRATA_ENOMEM;
+            break;
+        }
+        for (size_t i = 0; i < w->nrejects; i++) {
+            st_reject r = w->rejects[i];
+            if (r.detail) r.detail = st_arena_strndup(&ds->text, r.detail, strlen(r.detail));
+            if (r.raw) r.raw = st_arena_strndup(&ds->text, r.raw, strlen(r.raw));
+            ds->rejects[ds->nrejects++] = r;
+        }
+    }
+    for (unsigned wi = 0; wi < ld->nworkers; wi++) {
+        st_free(key_map[wi]);
+        st_free(ident_map[wi]);
+        for (int d = 0; d < 5; d++) st_free(dict_map[wi][d]);
+    }
+    return st;
+}
+
+static const st_input_spec *spec_of(st_input_kind kind)
+{
+    switch (kind) {
+    case ST_IN_ORDERS: return &st_orders_spec;
+    case ST_IN_EVENTS: return &st_events_spec;
+    case ST_IN_USERS: return &st_users_spec;
+    default: return &st_links_spec;
+    }
+}
+
+static strata_status ensure_tz(strata_ctx *ctx, st_dataset *ds)
+{
+    if (ds->tz) return STRATA_OK;
+    return st_tz_load(ctx, st_cfg_str(ctx->config, ST_CFG_TIMEZONE), &ds->tz);
+}
+
+static char delimiter_of(const char *text)
+{
+    if (!strcmp(text, "\\t") || !strcmp(text, "tab")) return '\t';
+    return text[0] ? text[0] : ',';
+}
+
+static strata_status load_common(strata_ctx *ctx, st_dataset *ds, st_input_kind kind,
+                                 const char *path, const char *data, size_t len)
+{
+    strata_status st = ensure_tz(ctx, ds);
+    if (st != STRATA_OK) return st;
+    const st_config *cfg = ctx->config;
+    st_load ld;
+    memset(&ld, 0, sizeof ld);
+    ld.ctx = ctx;
+    ld.ds = ds;
+    ld.spec = spec_of(kind);
+    ld.path = path;
+    const char *fmt = st_cfg_str(cfg, ld.spec->format_key);
+    ld.format = !strcmp(fmt, "csv")     ? ST_FMT_CSV
+                : !strcmp(fmt, "jsonl") ? ST_FMT_JSONL
+                                        : st_format_of_path(path);
+    ld.ts_format = st_ts_format_from_name(st_cfg_str(cfg, ld.spec->ts_format_key));
+    ld.normalize_ids = st_cfg_bool(cfg, ST_CFG_IDS_NORMALIZE_NUMERIC);
+    ld.cancel_prefix = st_sv_cstr(st_cfg_str(cfg, ST_CFG_ORDERS_CANCEL_PREFIX));
+    ld.hash_identifiers = st_cfg_bool(cfg, ST_CFG_IDENT_HASH);
+    ld.salt = st_cfg_str(cfg, ST_CFG_IDENT_SALT);
+    for (const char *p = st_cfg_str(cfg, ST_CFG_ORDERS_REFUND_STATUS); *p && ld.nrefund_status < 32;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        st_sv item = st_sv_trim(st_sv_make(p, n));
+        if (item.len) ld.refund_status[ld.nrefund_status++] = item;
+        p += n + (comma ? 1 : 0);
+    }
+    for (int i = 0; i < ST_MAX_CANON; i++) ld.col[i] = -1;
+
+    const char *keys[ST_MAX_CANON];
+    for (int i = 0; i < ld.spec->nfields; i++) keys[i] = st_cfg_str(cfg, ld.spec->fields[i].column);
+    st_reader_opts ro = {.format = ld.format,
+                         .delimiter = delimiter_of(st_cfg_str(cfg, ld.spec->delimiter_key)),
+                         .threads = st_threads(ctx),
+                         .jsonl_keys = keys,
+                         .jsonl_nkeys = (size_t)ld.spec->nfields};
+    ld.nworkers = ST_MIN(ro.threads, 64u);
+    ro.threads = ld.nworkers;
+    ld.workers = st_calloc(ld.nworkers, sizeof *ld.workers);
+    if (!ld.workers) return STRATA_ENOMEM;
+    for (unsigned i = 0; i < ld.nworkers; i++) worker_init(&ld.workers[i], &ld, i);
+
+    st_reader_stats stats;
+    memset(&stats, 0, sizeof stats);
+    char stage[64];
+    snprintf(stage, sizeof stage, "reading %s", st_input_name(kind));
+    if (data)
+        st = st_reader_run_buffer(ctx, path, data, len, &ro, on_header, on_block, &ld, &stats);
+    else
+        st = st_reader_run(ctx, path, stage, &ro, on_header, on_block, &ld, &stats);
+    if (st == STRATA_ENOMEM) st = st_error(ctx, st, "%s: out of memory while loading", path);
+    if (st == STRATA_OK) {
+        st_quality *q = &ds->quality[kind];
+        q->present = true;
+        q->path = path;
+        q->bytes += stats.bytes;
+        q->file_bytes += stats.file_bytes;
+        memcpy(q->sha256, stats.sha256, sizeof q->sha256);
+        st = merge_workers(&ld);
+        if (st == STRATA_ENOMEM) st = st_error(ctx, st, "%s: out of memory while merging", path);
+    }
+    for (unsigned i = 0; i < ld.nworkers; i++) worker_clear(&ld.workers[i]);
+    st_free(ld.workers);
+    return st;
+}
+
+strata_status st_dataset_load(strata_ctx *ctx, st_dataset *ds, st_input_kind kind,
+                              const char *path)
+{
+    return load_common(ctx, ds, kind, path, NULL, 0);
+}
+
+strata_status st_dataset_load_buffer(strata_ctx *ctx, st_dataset *ds, st_input_kind kind,
+                                     const char *name, const char *data, size_t len)
+{
+    return load_common(ctx, ds, kind, name, data, len);
+}

@@ -1,0 +1,121 @@
+/*
+ * load.h — the loading framework shared by the four inputs (private to src/ingest/).
+ *
+ * st_dataset_load() maps the header to canonical fields, runs the reader's workers and gives
+ * each record to the input's row function. A row function parses the record into a fixed-size
+ * record appended to the chunk of its block, or rejects it. After the read, chunks are merged
+ * into the dataset in block order, so row order equals file order whatever the scheduling,
+ * and each worker's local key and dictionary ids are remapped to the dataset's.
+ */
+#ifndef ST_LOAD_H
+#define ST_LOAD_H
+
+#include "core/config.h"
+#include "ingest/ingest.h"
+#include "ingest/reader.h"
+
+#define ST_MAX_CANON 16 /* canonical fields per input */
+
+/* A canonical field of an input: its configuration key and whether it is required. */
+typedef struct st_field_spec {
+    const char *name; /* canonical name, e.g. "user_id" */
+    st_cfg_key column;
+    bool required;
+} st_field_spec;
+
+/* Records parsed from one block, in file order. */
+typedef struct st_chunk {
+    uint64_t block;
+    unsigned worker;
+    size_t n, cap;
+    unsigned char *recs; /* n records of the input's record size */
+} st_chunk;
+
+typedef struct st_load st_load;
+
+/* Per-worker state: nothing here is shared, so workers never lock. */
+typedef struct st_worker {
+    st_load *load;
+    unsigned index;
+    st_intern keys;            /* local key ids */
+    uint64_t *key_first_line;  /* per local key */
+    size_t key_first_cap;
+    st_dict dicts[5];          /* categories, brands, regions, channels, genders (local ids) */
+    st_intern identifiers;     /* local identifier ids */
+    st_chunk *chunks;
+    size_t nchunks, cap_chunks;
+    st_chunk *current;
+    uint64_t reasons[ST_REASON__COUNT];
+    uint64_t rows_read, rows_loaded, blank_lines;
+    st_reject *rejects;
+    size_t nrejects, cap_rejects;
+    st_arena text;
+    st_buf tmp; /* scratch for hashing identifiers etc. */
+    st_dict evtypes;       /* event type texts seen by this worker */
+    uint8_t *evtype_of;    /* st_event_type of each evtypes id */
+    size_t evtype_cap;
+} st_worker;
+
+enum { ST_DICT_CATEGORY, ST_DICT_BRAND, ST_DICT_REGION, ST_DICT_CHANNEL, ST_DICT_GENDER };
+
+/* What differs between inputs. */
+typedef struct st_input_spec {
+    st_input_kind kind;
+    const st_field_spec *fields;
+    int nfields;
+    size_t rec_size;
+    st_cfg_key format_key, delimiter_key, ts_format_key;
+    /* parse one well-formed record (field count already checked); returns false on ENOMEM */
+    bool (*row)(st_worker *w, const st_record *rec);
+    /* append merged records of one chunk to the dataset; remaps are local → dataset ids */
+    strata_status (*merge)(st_dataset *ds, const st_chunk *c, const uint32_t *key_map,
+                           uint16_t *const dict_map[5], const uint32_t *ident_map);
+} st_input_spec;
+
+struct st_load {
+    strata_ctx *ctx;
+    st_dataset *ds;
+    const st_input_spec *spec;
+    const char *path;
+    int col[ST_MAX_CANON]; /* header index of each canonical field, -1 = absent */
+    uint32_t header_nfields;
+    st_format format;
+    st_ts_format ts_format;
+    bool normalize_ids;
+    st_worker *workers;
+    unsigned nworkers;
+    int canon_of[ST_READER_MAX_FIELDS]; /* canonical field of each header column, -1 = none */
+    /* input-specific settings, read once */
+    st_sv cancel_prefix;
+    st_sv refund_status[32];
+    int nrefund_status;
+    bool hash_identifiers;
+    const char *salt;
+};
+
+/* Helpers for row functions. */
+bool st_load_reject(st_worker *w, const st_record *rec, uint32_t field, st_reason reason,
+                    const char *detail_fmt, ...) __attribute__((format(printf, 5, 6)));
+void st_load_repair(st_worker *w, st_reason reason);
+/* Field value of canonical field i (trimmed), or an empty view when the column is absent. */
+st_sv st_load_field(const st_worker *w, const st_record *rec, int canon);
+static inline bool st_load_has(const st_worker *w, int canon)
+{
+    return w->load->col[canon] >= 0;
+}
+/* Local key id of a raw user id (normalized); ST_INTERN_NONE on ENOMEM. */
+uint32_t st_load_key(st_worker *w, st_sv raw, uint64_t line);
+/* Room for one more record in the current chunk; NULL on ENOMEM. */
+void *st_load_record(st_worker *w);
+/* Parse a timestamp field; on failure rejects the row and returns false. */
+bool st_load_ts(st_worker *w, const st_record *rec, int canon, bool required, int64_t *out,
+                bool *present);
+/* Fingerprint of a record: every field, in order, with parsed fields replaced by their
+ * parsed values (so "1.50" and "1.5" are equal). parsed[i] = value for canonical field i when
+ * used[i]. */
+uint64_t st_load_fingerprint(const st_worker *w, const st_record *rec, const int64_t *parsed,
+                             const bool *used, st_sv key);
+
+extern const st_input_spec st_orders_spec, st_events_spec, st_users_spec, st_links_spec;
+
+#endif /* ST_LOAD_H */

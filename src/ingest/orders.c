@@ -1,0 +1,213 @@
+/*
+ * orders.c — parsing order rows. One row per order or per order line; rows of one person
+ * sharing an order id form one order. amount = quantity × unit_price when the amount column
+ * is absent or empty. Refunded/cancelled status or refund flag: the row contributes nothing.
+ * Order ids starting with orders.cancel_prefix are cancellations (amount forced negative).
+ */
+#include "core/config.h"
+#include "ingest/load.h"
+
+enum {
+    F_USER, F_ORDER, F_TS, F_AMOUNT, F_QTY, F_PRICE, F_CATEGORY, F_BRAND, F_CHANNEL,
+    F_PAYMENT, F_COUPON, F_DISCOUNT, F_STATUS, F_REFUND, F__COUNT
+};
+
+static const st_field_spec fields[F__COUNT] = {
+    [F_USER] = {"user_id", ST_CFG_ORDERS_COL_USER_ID, true},
+    [F_ORDER] = {"order_id", ST_CFG_ORDERS_COL_ORDER_ID, false},
+    [F_TS] = {"order_ts", ST_CFG_ORDERS_COL_TS, true},
+    [F_AMOUNT] = {"amount", ST_CFG_ORDERS_COL_AMOUNT, false},
+    [F_QTY] = {"quantity", ST_CFG_ORDERS_COL_QUANTITY, false},
+    [F_PRICE] = {"unit_price", ST_CFG_ORDERS_COL_UNIT_PRICE, false},
+    [F_CATEGORY] = {"category", ST_CFG_ORDERS_COL_CATEGORY, false},
+    [F_BRAND] = {"brand", ST_CFG_ORDERS_COL_BRAND, false},
+    [F_CHANNEL] = {"channel", ST_CFG_ORDERS_COL_CHANNEL, false},
+    [F_PAYMENT] = {"payment_method", ST_CFG_ORDERS_COL_PAYMENT, false},
+    [F_COUPON] = {"coupon_used", ST_CFG_ORDERS_COL_COUPON, false},
+    [F_DISCOUNT] = {"discount", ST_CFG_ORDERS_COL_DISCOUNT, false},
+    [F_STATUS] = {"status", ST_CFG_ORDERS_COL_STATUS, false},
+    [F_REFUND] = {"refund", ST_CFG_ORDERS_COL_REFUND, false},
+};
+
+typedef struct order_rec {
+    uint64_t order, fp;
+    int64_t amount;
+    uint32_t key, line;
+    int32_t day;
+    uint16_t category, brand;
+    uint8_t flags;
+} order_rec;
+
+static uint32_t col1(const st_worker *w, int canon)
+{
+    return (uint32_t)w->load->col[canon] + 1;
+}
+
+/* Exact amount in micros from the amount column or quantity × unit price.
+ * 1 = parsed, 0 = row rejected, -1 = out of memory. */
+static int row_amount(st_worker *w, const st_record *rec, int64_t *parsed, bool *used,
+                       int64_t *amount)
+{
+    bool rounded = false;
+    st_sv a = st_load_field(w, rec, F_AMOUNT);
+    if (a.len) {
+        if (!st_sv_to_micros(a, amount, &rounded))
+            return st_load_reject(w, rec, col1(w, F_AMOUNT), ST_REASON_BAD_AMOUNT,
+                                  "amount '%.*s' is not a number", (int)ST_MIN(a.len, 64), a.ptr) ? 0 : -1;
+        parsed[F_AMOUNT] = *amount, used[F_AMOUNT] = true;
+    } else {
+        st_sv q = st_load_field(w, rec, F_QTY), p = st_load_field(w, rec, F_PRICE);
+        if (!q.len || !p.len)
+            return st_load_reject(w, rec, st_load_has(w, F_AMOUNT) ? col1(w, F_AMOUNT) : 0,
+                                  ST_REASON_MISSING_AMOUNT, NULL) ? 0 : -1;
+        int64_t qm, pm;
+        bool r1 = false, r2 = false;
+        if (!st_sv_to_micros(q, &qm, &r1))
+            return st_load_reject(w, rec, col1(w, F_QTY), ST_REASON_BAD_QUANTITY,
+                                  "quantity '%.*s' is not a number", (int)ST_MIN(q.len, 64), q.ptr) ? 0 : -1;
+        if (!st_sv_to_micros(p, &pm, &r2))
+            return st_load_reject(w, rec, col1(w, F_PRICE), ST_REASON_BAD_UNIT_PRICE,
+                                  "unit price '%.*s' is not a number", (int)ST_MIN(p.len, 64), p.ptr) ? 0 : -1;
+        __int128 prod = (__int128)qm * pm;
+        __int128 half = prod >= 0 ? 500000 : -500000;
+        __int128 v = (prod + half) / 1000000;
+        if (v > INT64_MAX / 4 || v < INT64_MIN / 4)
+            return st_load_reject(w, rec, col1(w, F_QTY), ST_REASON_BAD_AMOUNT,
+                                  "quantity x unit price overflows") ? 0 : -1;
+        rounded = r1 || r2 || (prod % 1000000) != 0;
+        *amount = (int64_t)v;
+        parsed[F_QTY] = qm, used[F_QTY] = true;
+        parsed[F_PRICE] = pm, used[F_PRICE] = true;
+    }
+    if (rounded) st_load_repair(w, ST_REASON_AMOUNT_ROUNDED);
+    return 1;
+}
+
+static bool is_refund_status(const st_load *ld, st_sv status)
+{
+    for (int i = 0; i < ld->nrefund_status; i++)
+        if (st_sv_eq_nocase(status, ld->refund_status[i])) return true;
+    return false;
+}
+
+static bool order_row(st_worker *w, const st_record *rec)
+{
+    const st_load *ld = w->load;
+    int64_t parsed[F__COUNT] = {0};
+    bool used[F__COUNT] = {false};
+
+    st_sv user = st_load_field(w, rec, F_USER);
+    if (user.len == 0) return st_load_reject(w, rec, col1(w, F_USER), ST_REASON_MISSING_USER_ID, NULL);
+    st_sv order_id = st_load_field(w, rec, F_ORDER);
+    if (st_load_has(w, F_ORDER) && order_id.len == 0)
+        return st_load_reject(w, rec, col1(w, F_ORDER), ST_REASON_MISSING_ORDER_ID, NULL);
+    int64_t ts;
+    bool present;
+    if (!st_load_ts(w, rec, F_TS, true, &ts, &present)) return true;
+    parsed[F_TS] = ts, used[F_TS] = true;
+    int64_t amount;
+    int ar = row_amount(w, rec, parsed, used, &amount);
+    if (ar <= 0) return ar == 0;
+
+    uint8_t flags = 0;
+    st_sv coupon = st_load_field(w, rec, F_COUPON);
+    if (coupon.len) {
+        bool c;
+        if (!st_sv_to_bool(coupon, &c))
+            return st_load_reject(w, rec, col1(w, F_COUPON), ST_REASON_BAD_FLAG,
+                                  "coupon_used '%.*s' is not a flag", (int)ST_MIN(coupon.len, 32), coupon.ptr);
+        if (c) flags |= ST_ORDER_COUPON;
+        parsed[F_COUPON] = c, used[F_COUPON] = true;
+    }
+    st_sv discount = st_load_field(w, rec, F_DISCOUNT);
+    if (discount.len) {
+        int64_t d;
+        if (!st_sv_to_micros(discount, &d, NULL))
+            return st_load_reject(w, rec, col1(w, F_DISCOUNT), ST_REASON_BAD_NUMBER,
+                                  "discount '%.*s' is not a number", (int)ST_MIN(discount.len, 32), discount.ptr);
+        if (d > 0) flags |= ST_ORDER_COUPON;
+        parsed[F_DISCOUNT] = d, used[F_DISCOUNT] = true;
+    }
+    st_sv refund = st_load_field(w, rec, F_REFUND);
+    if (refund.len) {
+        bool r;
+        if (!st_sv_to_bool(refund, &r))
+            return st_load_reject(w, rec, col1(w, F_REFUND), ST_REASON_BAD_FLAG,
+                                  "refund '%.*s' is not a flag", (int)ST_MIN(refund.len, 32), refund.ptr);
+        if (r) flags |= ST_ORDER_REFUNDED;
+        parsed[F_REFUND] = r, used[F_REFUND] = true;
+    }
+    st_sv status = st_load_field(w, rec, F_STATUS);
+    if (status.len && is_refund_status(ld, status)) flags |= ST_ORDER_REFUNDED;
+    if (ld->cancel_prefix.len && order_id.len >= ld->cancel_prefix.len &&
+        memcmp(order_id.ptr, ld->cancel_prefix.ptr, ld->cancel_prefix.len) == 0) {
+        flags |= ST_ORDER_CANCEL;
+        if (amount > 0) {
+            amount = -amount;
+            st_load_repair(w, ST_REASON_CANCEL_SIGN);
+        }
+    }
+
+    bool changed;
+    st_sv key_text = st_normalize_id(user, ld->normalize_ids, &changed);
+    uint32_t key = st_load_key(w, user, rec->line);
+    uint16_t cat = st_dict_put(&w->dicts[ST_DICT_CATEGORY], st_load_field(w, rec, F_CATEGORY));
+    uint16_t brand = st_dict_put(&w->dicts[ST_DICT_BRAND], st_load_field(w, rec, F_BRAND));
+    order_rec *r = st_load_record(w);
+    if (key == ST_INTERN_NONE || cat == UINT16_MAX || brand == UINT16_MAX || !r) return false;
+    /* without an order id column every row is its own order */
+    r->order = st_load_has(w, F_ORDER) ? st_hash64(order_id.ptr, order_id.len)
+                                       : st_hash_mix(0x6f72646572ULL, rec->line);
+    r->fp = st_load_fingerprint(w, rec, parsed, used, key_text);
+    r->amount = (flags & ST_ORDER_REFUNDED) ? 0 : amount;
+    r->key = key;
+    r->line = rec->line > UINT32_MAX ? UINT32_MAX : (uint32_t)rec->line;
+    r->day = st_local_day(ts);
+    r->category = cat;
+    r->brand = brand;
+    r->flags = flags;
+    return true;
+}
+
+static strata_status order_merge(st_dataset *ds, const st_chunk *c, const uint32_t *key_map,
+                                 uint16_t *const dict_map[5], const uint32_t *ident_map)
+{
+    (void)ident_map;
+    st_order_rows *o = &ds->orders;
+    size_t need = o->n + c->n;
+    if (need > o->cap) {
+        size_t cap = o->cap ? o->cap : 1024;
+        while (cap < need) cap *= 2;
+#define GROW_COL(col)                                                                          \
+    do {                                                                                       \
+        void *p = st_realloc(o->col, cap * sizeof *o->col);                                    \
+        if (!p) return STRATA_ENOMEM;                                                          \
+        o->col = p;                                                                            \
+    } while (0)
+        GROW_COL(key); GROW_COL(order); GROW_COL(fp); GROW_COL(line); GROW_COL(day);
+        GROW_COL(amount); GROW_COL(category); GROW_COL(brand); GROW_COL(flags);
+#undef GROW_COL
+        o->cap = cap;
+    }
+    const order_rec *recs = (const order_rec *)c->recs;
+    for (size_t i = 0; i < c->n; i++) {
+        const order_rec *r = &recs[i];
+        size_t j = o->n++;
+        o->key[j] = key_map[r->key];
+        o->order[j] = r->order;
+        o->fp[j] = r->fp;
+        o->line[j] = r->line;
+        o->day[j] = r->day;
+        o->amount[j] = r->amount;
+        o->category[j] = dict_map[ST_DICT_CATEGORY][r->category];
+        o->brand[j] = dict_map[ST_DICT_BRAND][r->brand];
+        o->flags[j] = r->flags;
+    }
+    return STRATA_OK;
+}
+
+const st_input_spec st_orders_spec = {
+    ST_IN_ORDERS, fields, F__COUNT, sizeof(order_rec),
+    ST_CFG_ORDERS_FORMAT, ST_CFG_ORDERS_DELIMITER, ST_CFG_ORDERS_TS_FORMAT,
+    order_row, order_merge,
+};

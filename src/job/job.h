@@ -1,0 +1,45 @@
+/*
+ * job.h — the batch job's state (private to src/job/): one strata_job holds every stage's
+ * output for one run, in data-flow order. job.c runs the stages; summary.c builds
+ * summary.json and the human summary; output.c writes profiles.csv and quality.json.
+ */
+#ifndef ST_JOB_H
+#define ST_JOB_H
+
+#include "identity/identity.h"
+#include "ingest/clean.h"
+#include "ingest/ingest.h"
+#include "models/rfm.h"
+#include "profile/columns.h"
+#include "profile/profile.h"
+
+#include <cjson/cJSON.h>
+
+struct strata_job {
+    strata_ctx *ctx;
+    strata_inputs inputs;      /* paths borrowed from the caller for the job's lifetime */
+    int32_t as_of_day;
+    double started_at;         /* wall clock, seconds since the epoch */
+    double seconds[8];         /* stage timings */
+    st_dataset ds;
+    st_identity identity;
+    uint32_t *order_offsets, *event_offsets;
+    st_user_attrs *attrs;
+    st_outlier_report outliers;
+    st_profiles profiles;
+    st_rfm_means means;
+    bool ran;
+};
+
+enum { ST_STAGE_LOAD, ST_STAGE_IDENTITY, ST_STAGE_CLEAN, ST_STAGE_PROFILE, ST_STAGE_SCORE };
+
+st_profile_view st_job_view(const strata_job *job);
+/* summary.json as a cJSON tree (caller deletes with cJSON_Delete); NULL on ENOMEM. */
+cJSON *st_job_summary(const strata_job *job);
+/* quality.json as a cJSON tree. */
+cJSON *st_job_quality(const strata_job *job);
+/* Write a cJSON tree to a file, pretty-printed. */
+strata_status st_write_json(strata_ctx *ctx, const cJSON *tree, const char *path);
+double st_wall_seconds(void);
+
+#endif

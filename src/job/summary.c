@@ -1,0 +1,498 @@
+/*
+ * summary.c — summary.json and quality.json (schema in docs/formats.md) and the human
+ * summary printed by `strata run`. Every figure here is derived from the profiles and the
+ * quality counters; nothing is computed twice in different ways.
+ */
+#include "job/job.h"
+#include "models/labels.h"
+#include "report/labels.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double money(int64_t micros)
+{
+    return (double)micros / 1e6;
+}
+
+static double share(double part, double whole)
+{
+    return whole > 0 ? part / whole : 0;
+}
+
+/* Round for presentation in JSON: 6 significant decimals is plenty for shares. */
+static double r6(double v)
+{
+    return round(v * 1e6) / 1e6;
+}
+
+static void hex32(const unsigned char *b, char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) out[2 * i] = hex[b[i] >> 4], out[2 * i + 1] = hex[b[i] & 15];
+    out[64] = '\0';
+}
+
+/* Totals over all persons. */
+typedef struct totals {
+    uint64_t persons, buyers, orders;
+    int64_t revenue;
+} totals;
+
+static totals totals_of(const st_profiles *ps)
+{
+    totals t = {ps->n, 0, 0, 0};
+    for (size_t i = 0; i < ps->n; i++) {
+        const st_profile *p = &ps->rows[i];
+        t.buyers += p->frequency > 0;
+        t.orders += (uint64_t)p->frequency;
+        t.revenue += p->monetary;
+    }
+    return t;
+}
+
+/* One row per label of a vocabulary: persons, revenue, averages over its members. */
+typedef struct group_acc {
+    uint64_t persons, buyers;
+    int64_t revenue;
+    double recency_sum, frequency_sum;
+    double min_score, max_score;
+} group_acc;
+
+static cJSON *group_table(const st_profiles *ps, st_vocab vocab, size_t label_offset,
+                          const char *key_name, const totals *t, bool scores)
+{
+    unsigned n = st_vocab_size(vocab);
+    group_acc acc[32];
+    memset(acc, 0, sizeof acc);
+    for (unsigned i = 0; i < n && i < 32; i++) acc[i].min_score = INFINITY, acc[i].max_score = -INFINITY;
+    for (size_t i = 0; i < ps->n; i++) {
+        const st_profile *p = &ps->rows[i];
+        unsigned id = *((const uint8_t *)p + label_offset);
+        if (id == 0 || id >= n || id >= 32) continue;
+        group_acc *a = &acc[id];
+        a->persons++;
+        a->revenue += p->monetary;
+        if (p->frequency > 0) {
+            a->buyers++;
+            a->recency_sum += p->recency_days;
+            a->frequency_sum += p->frequency;
+        }
+        if (isfinite(p->value_score)) {
+            if (p->value_score < a->min_score) a->min_score = p->value_score;
+            if (p->value_score > a->max_score) a->max_score = p->value_score;
+        }
+    }
+    cJSON *arr = cJSON_CreateArray();
+    for (unsigned id = 1; arr && id < n && id < 32; id++) {
+        const group_acc *a = &acc[id];
+        if (a->persons == 0 && !scores) continue;
+        cJSON *row = cJSON_CreateObject();
+        if (!row) break;
+        cJSON_AddStringToObject(row, key_name, st_vocab_key(vocab, id));
+        cJSON_AddNumberToObject(row, "persons", (double)a->persons);
+        cJSON_AddNumberToObject(row, "person_share", r6(share((double)a->persons, (double)t->persons)));
+        cJSON_AddNumberToObject(row, "revenue", money(a->revenue));
+        cJSON_AddNumberToObject(row, "revenue_share", r6(share((double)a->revenue, (double)t->revenue)));
+        if (scores) {
+            cJSON_AddNumberToObject(row, "person_share_of_buyers", r6(share((double)a->persons, (double)t->buyers)));
+            if (a->persons) {
+                cJSON_AddNumberToObject(row, "min_value_score", a->min_score);
+                cJSON_AddNumberToObject(row, "max_value_score", a->max_score);
+            }
+        } else if (a->buyers) {
+            cJSON_AddNumberToObject(row, "avg_recency_days", r6(a->recency_sum / a->buyers));
+            cJSON_AddNumberToObject(row, "avg_frequency", r6(a->frequency_sum / a->buyers));
+            cJSON_AddNumberToObject(row, "avg_monetary", r6(money(a->revenue) / a->buyers));
+        }
+        cJSON_AddItemToArray(arr, row);
+    }
+    return arr;
+}
+
+static cJSON *distribution(const st_profiles *ps, st_vocab vocab, size_t label_offset)
+{
+    unsigned n = st_vocab_size(vocab);
+    uint64_t count[32] = {0};
+    for (size_t i = 0; i < ps->n; i++) {
+        unsigned id = *((const uint8_t *)&ps->rows[i] + label_offset);
+        if (id < n && id < 32) count[id]++;
+    }
+    cJSON *arr = cJSON_CreateArray();
+    for (unsigned id = 1; arr && id < n && id < 32; id++) {
+        cJSON *row = cJSON_CreateObject();
+        if (!row) break;
+        cJSON_AddStringToObject(row, "key", st_vocab_key(vocab, id));
+        cJSON_AddNumberToObject(row, "persons", (double)count[id]);
+        cJSON_AddItemToArray(arr, row);
+    }
+    return arr;
+}
+
+static cJSON *heatmap(const st_profiles *ps)
+{
+    uint64_t persons[6][6] = {{0}};
+    double spend[6][6] = {{0}};
+    for (size_t i = 0; i < ps->n; i++) {
+        const st_profile *p = &ps->rows[i];
+        if (!p->r_score) continue;
+        persons[p->r_score][p->f_score]++;
+        spend[p->r_score][p->f_score] += money(p->monetary);
+    }
+    cJSON *hm = cJSON_CreateObject();
+    cJSON *cells = cJSON_AddArrayToObject(hm, "cells");
+    for (int r = 1; cells && r <= 5; r++)
+        for (int f = 1; f <= 5; f++) {
+            cJSON *c = cJSON_CreateObject();
+            if (!c) return hm;
+            cJSON_AddNumberToObject(c, "r", r);
+            cJSON_AddNumberToObject(c, "f", f);
+            cJSON_AddNumberToObject(c, "persons", (double)persons[r][f]);
+            cJSON_AddNumberToObject(c, "avg_monetary",
+                                    persons[r][f] ? r6(spend[r][f] / persons[r][f]) : 0);
+            cJSON_AddItemToArray(cells, c);
+        }
+    return hm;
+}
+
+static int desc_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x < y) - (x > y);
+}
+
+/* Revenue concentration among buyers: share of revenue of the top k% by monetary. */
+static cJSON *pareto(const st_profiles *ps)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ps->n; i++) n += ps->rows[i].frequency > 0;
+    int64_t *m = st_malloc((n + 1) * sizeof *m);
+    cJSON *out = cJSON_CreateObject();
+    if (!m || !out) {
+        st_free(m);
+        return out;
+    }
+    n = 0;
+    for (size_t i = 0; i < ps->n; i++)
+        if (ps->rows[i].frequency > 0) m[n++] = ps->rows[i].monetary;
+    qsort(m, n, sizeof *m, desc_i64);
+    int64_t *cum = st_malloc((n + 1) * sizeof *cum);
+    if (!cum) {
+        st_free(m);
+        return out;
+    }
+    cum[0] = 0;
+    for (size_t i = 0; i < n; i++) cum[i + 1] = cum[i] + m[i];
+    double total = (double)cum[n];
+    cJSON *tops = cJSON_AddArrayToObject(out, "top_shares");
+    static const double top[] = {0.01, 0.05, 0.10, 0.20};
+    for (size_t i = 0; tops && i < ST_ARRAY_LEN(top); i++) {
+        size_t k = (size_t)ceil(top[i] * (double)n - 1e-9);
+        cJSON *row = cJSON_CreateObject();
+        if (!row) break;
+        cJSON_AddNumberToObject(row, "top", top[i]);
+        cJSON_AddNumberToObject(row, "persons", (double)k);
+        cJSON_AddNumberToObject(row, "revenue_share", r6(share((double)cum[k], total)));
+        cJSON_AddItemToArray(tops, row);
+    }
+    cJSON *curve = cJSON_AddArrayToObject(out, "curve");
+    for (int i = 0; curve && i <= 100; i++) {
+        size_t k = (size_t)llround((double)i / 100.0 * (double)n);
+        double pt[2] = {i / 100.0, r6(share((double)cum[k], total))};
+        cJSON_AddItemToArray(curve, cJSON_CreateDoubleArray(pt, 2));
+    }
+    st_free(m);
+    st_free(cum);
+    return out;
+}
+
+static cJSON *file_quality(const st_quality *q, st_input_kind kind)
+{
+    cJSON *f = cJSON_CreateObject();
+    if (!f) return NULL;
+    cJSON_AddStringToObject(f, "kind", st_input_name(kind));
+    cJSON_AddStringToObject(f, "path", q->path ? q->path : "");
+    cJSON_AddNumberToObject(f, "rows_read", (double)q->rows_read);
+    cJSON_AddNumberToObject(f, "rows_loaded", (double)q->rows_loaded);
+    uint64_t by_kind[4] = {0};
+    cJSON *reasons = cJSON_CreateObject(), *repairs = cJSON_CreateObject();
+    for (int r = 0; r < ST_REASON__COUNT; r++) {
+        if (!q->reasons[r]) continue;
+        st_reason_kind k = st_reason_kind_of((st_reason)r);
+        by_kind[k] += q->reasons[r];
+        cJSON_AddNumberToObject(k == ST_KIND_REPAIR ? repairs : reasons, st_reason_key((st_reason)r),
+                                (double)q->reasons[r]);
+    }
+    cJSON_AddNumberToObject(f, "rejected", (double)by_kind[ST_KIND_REJECT]);
+    cJSON_AddNumberToObject(f, "duplicates", (double)by_kind[ST_KIND_DUPLICATE]);
+    cJSON_AddNumberToObject(f, "excluded_after_as_of", (double)by_kind[ST_KIND_EXCLUDED]);
+    cJSON_AddNumberToObject(f, "repaired", (double)by_kind[ST_KIND_REPAIR]);
+    cJSON_AddNumberToObject(f, "blank_lines", (double)q->blank_lines);
+    cJSON_AddItemToObject(f, "reasons", reasons);
+    cJSON_AddItemToObject(f, "repairs", repairs);
+    return f;
+}
+
+cJSON *st_job_quality(const strata_job *job)
+{
+    cJSON *q = cJSON_CreateObject();
+    if (!q) return NULL;
+    cJSON *files = cJSON_AddArrayToObject(q, "files");
+    uint64_t excluded = 0, rejected = 0;
+    for (int k = 0; k < ST_IN__COUNT; k++) {
+        const st_quality *fq = &job->ds.quality[k];
+        if (!fq->present) continue;
+        cJSON_AddItemToArray(files, file_quality(fq, (st_input_kind)k));
+        excluded += fq->reasons[ST_REASON_AFTER_AS_OF];
+        for (int r = 0; r < ST_REASON__COUNT; r++)
+            if (st_reason_kind_of((st_reason)r) == ST_KIND_REJECT) rejected += fq->reasons[r];
+    }
+    const st_outlier_report *o = &job->outliers;
+    cJSON *out = cJSON_AddObjectToObject(q, "outliers");
+    static const char *const policies[] = {"keep", "cap", "reject"};
+    cJSON_AddStringToObject(out, "policy", policies[o->policy]);
+    cJSON_AddNumberToObject(out, "percentile", o->percentile);
+    cJSON_AddNumberToObject(out, "threshold", money(o->threshold));
+    if (o->reject_above) cJSON_AddNumberToObject(out, "reject_above", money(o->reject_above));
+    cJSON_AddNumberToObject(out, "rows_above", (double)o->rows_above);
+    cJSON_AddNumberToObject(out, "rows_changed", (double)o->rows_changed);
+    const st_identity *id = &job->identity;
+    cJSON *ident = cJSON_AddObjectToObject(q, "identity");
+    cJSON_AddNumberToObject(ident, "links", (double)id->links);
+    cJSON_AddNumberToObject(ident, "ids", (double)id->ids);
+    cJSON_AddNumberToObject(ident, "persons", (double)id->npersons);
+    cJSON_AddNumberToObject(ident, "merged_ids", (double)id->merged_ids);
+    cJSON_AddNumberToObject(ident, "merged_persons", (double)id->merged_persons);
+    cJSON_AddNumberToObject(ident, "overshared_identifiers", (double)id->novershared);
+    cJSON *examples = cJSON_AddArrayToObject(ident, "overshared_examples");
+    for (size_t i = 0; examples && i < id->novershared && i < 10; i++) {
+        cJSON *e = cJSON_CreateObject();
+        st_sv s = st_intern_str(&job->ds.identifiers, id->overshared[i].ident);
+        /* the type prefix is enough to act on; the value may be personal data */
+        const char *colon = memchr(s.ptr, ':', s.len);
+        size_t type_len = colon ? (size_t)(colon - s.ptr) : 0;
+        char type[64];
+        snprintf(type, sizeof type, "%.*s", (int)ST_MIN(type_len, 63), s.ptr);
+        cJSON_AddStringToObject(e, "type", type_len ? type : "hashed");
+        cJSON_AddNumberToObject(e, "ids", id->overshared[i].ids);
+        cJSON_AddItemToArray(examples, e);
+    }
+    cJSON_AddNumberToObject(q, "excluded_after_as_of", (double)excluded);
+    cJSON_AddNumberToObject(q, "rejected", (double)rejected);
+    return q;
+}
+
+cJSON *st_job_summary(const strata_job *job)
+{
+    const st_profiles *ps = &job->profiles;
+    totals t = totals_of(ps);
+    cJSON *s = cJSON_CreateObject();
+    if (!s) return NULL;
+    char day[11], when[32];
+    strata_day_format(job->as_of_day, day);
+    time_t now = (time_t)job->started_at;
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    const char *lang = strata_config_get(job->ctx, "lang");
+    cJSON_AddStringToObject(s, "strata_version", STRATA_VERSION);
+    cJSON_AddStringToObject(s, "as_of", day);
+    cJSON_AddStringToObject(s, "generated_at", when);
+    cJSON_AddStringToObject(s, "currency", strata_config_get(job->ctx, "currency"));
+    cJSON_AddStringToObject(s, "lang", lang);
+    cJSON *inputs = cJSON_AddArrayToObject(s, "inputs");
+    for (int k = 0; k < ST_IN__COUNT; k++) {
+        const st_quality *q = &job->ds.quality[k];
+        if (!q->present) continue;
+        cJSON *in = cJSON_CreateObject();
+        char sha[65];
+        hex32(q->sha256, sha);
+        cJSON_AddStringToObject(in, "kind", st_input_name((st_input_kind)k));
+        cJSON_AddStringToObject(in, "path", q->path);
+        cJSON_AddNumberToObject(in, "bytes", (double)q->file_bytes);
+        cJSON_AddStringToObject(in, "sha256", sha);
+        cJSON_AddNumberToObject(in, "rows", (double)q->rows_read);
+        cJSON_AddItemToArray(inputs, in);
+    }
+    cJSON *counts = cJSON_AddObjectToObject(s, "counts");
+    cJSON_AddNumberToObject(counts, "persons", (double)t.persons);
+    cJSON_AddNumberToObject(counts, "buyers", (double)t.buyers);
+    cJSON_AddNumberToObject(counts, "prospects", (double)(t.persons - t.buyers));
+    cJSON_AddNumberToObject(counts, "orders", (double)t.orders);
+    cJSON_AddNumberToObject(counts, "order_rows", (double)job->ds.orders.n);
+    cJSON_AddNumberToObject(counts, "revenue", money(t.revenue));
+    cJSON_AddNumberToObject(counts, "events", (double)job->ds.events.n);
+    cJSON *means = cJSON_AddObjectToObject(s, "rfm_means");
+    cJSON_AddNumberToObject(means, "recency_days", r6(job->means.recency_days));
+    cJSON_AddNumberToObject(means, "frequency", r6(job->means.frequency));
+    cJSON_AddNumberToObject(means, "monetary", r6(job->means.monetary));
+    cJSON_AddItemToObject(s, "tiers", group_table(ps, ST_VOCAB_TIER, offsetof(st_profile, tier), "tier", &t, true));
+    cJSON_AddItemToObject(s, "segments", group_table(ps, ST_VOCAB_SEGMENT, offsetof(st_profile, rfm_segment), "segment", &t, false));
+    cJSON_AddItemToObject(s, "class8", group_table(ps, ST_VOCAB_CLASS8, offsetof(st_profile, rfm_class8), "class", &t, false));
+    cJSON_AddItemToObject(s, "rfm_heatmap", heatmap(ps));
+    cJSON_AddItemToObject(s, "pareto", pareto(ps));
+    cJSON *dist = cJSON_AddObjectToObject(s, "distributions");
+    cJSON_AddItemToObject(dist, "lifecycle", distribution(ps, ST_VOCAB_LIFECYCLE, offsetof(st_profile, lifecycle)));
+    cJSON_AddItemToObject(dist, "behavior_type", distribution(ps, ST_VOCAB_BEHAVIOR, offsetof(st_profile, behavior_type)));
+    cJSON_AddItemToObject(dist, "interaction_level", distribution(ps, ST_VOCAB_INTERACTION, offsetof(st_profile, interaction_level)));
+    cJSON_AddItemToObject(dist, "core_level", distribution(ps, ST_VOCAB_CORE, offsetof(st_profile, core_level)));
+    cJSON_AddItemToObject(s, "quality", st_job_quality(job));
+    cJSON *timing = cJSON_AddObjectToObject(s, "seconds");
+    static const char *const stages[] = {"load", "identity", "clean", "profile", "score"};
+    for (int i = 0; i < 5; i++) cJSON_AddNumberToObject(timing, stages[i], round(job->seconds[i] * 1000) / 1000);
+    return s;
+}
+
+strata_status st_write_json(strata_ctx *ctx, const cJSON *tree, const char *path)
+{
+    char *text = tree ? cJSON_Print(tree) : NULL;
+    if (!text) return STRATA_ENOMEM;
+    FILE *f = fopen(path, "wb");
+    strata_status st = STRATA_OK;
+    if (!f) {
+        st = st_error(ctx, STRATA_EIO, "%s: cannot write: %s", path, strerror(errno));
+    } else {
+        size_t n = strlen(text);
+        if (fwrite(text, 1, n, f) != n || fputc('\n', f) == EOF) st = STRATA_EIO;
+        if (fclose(f) != 0) st = STRATA_EIO;
+        if (st != STRATA_OK) st = st_error(ctx, st, "%s: write failed", path);
+    }
+    cJSON_free(text);
+    return st;
+}
+
+strata_status strata_job_write_summary(strata_job *job, const char *path)
+{
+    cJSON *s = st_job_summary(job);
+    strata_status st = st_write_json(job->ctx, s, path);
+    cJSON_Delete(s);
+    return st;
+}
+
+strata_status strata_job_write_quality(strata_job *job, const char *path)
+{
+    cJSON *q = st_job_quality(job);
+    strata_status st = st_write_json(job->ctx, q, path);
+    cJSON_Delete(q);
+    return st;
+}
+
+strata_status strata_job_summary_json(strata_job *job, char **out_json)
+{
+    *out_json = NULL;
+    cJSON *s = st_job_summary(job);
+    char *text = s ? cJSON_PrintUnformatted(s) : NULL;
+    cJSON_Delete(s);
+    if (!text) return STRATA_ENOMEM;
+    *out_json = st_strdup(text);
+    cJSON_free(text);
+    return *out_json ? STRATA_OK : STRATA_ENOMEM;
+}
+
+/* ---- the human summary ---- */
+
+static void fmt_money(char *buf, size_t n, double v)
+{
+    /* thousands separators for people: 8,300,065.51 */
+    char raw[48];
+    snprintf(raw, sizeof raw, "%.2f", v);
+    char *dot = strchr(raw, '.');
+    size_t int_len = (size_t)(dot - raw), o = 0;
+    size_t start = raw[0] == '-' ? 1 : 0;
+    if (start && o + 1 < n) buf[o++] = '-';
+    for (size_t i = start; i < int_len && o + 2 < n; i++) {
+        buf[o++] = raw[i];
+        size_t left = int_len - i - 1;
+        if (left && left % 3 == 0) buf[o++] = ',';
+    }
+    for (const char *p = dot; *p && o + 1 < n; p++) buf[o++] = *p;
+    buf[o] = '\0';
+}
+
+strata_status strata_job_summary_text(strata_job *job, const char *lang, char **out_text)
+{
+    *out_text = NULL;
+    const st_profiles *ps = &job->profiles;
+    totals t = totals_of(ps);
+    bool zh = st_lang_zh(lang);
+    st_buf b;
+    st_buf_init(&b, 0);
+    char day[11], rev[48];
+    strata_day_format(job->as_of_day, day);
+    fmt_money(rev, sizeof rev, money(t.revenue));
+    const char *cur = strata_config_get(job->ctx, "currency");
+    if (zh)
+        st_buf_printf(&b, "strata 用户价值分层 — 截至 %s(不含当天)\n人数 %llu(购买用户 %llu,未下单 %llu)  有效订单 %llu  营收 %s %s\n\n",
+                      day, (unsigned long long)t.persons, (unsigned long long)t.buyers,
+                      (unsigned long long)(t.persons - t.buyers), (unsigned long long)t.orders, rev, cur);
+    else
+        st_buf_printf(&b, "strata value tiers — as of %s (exclusive)\npersons %llu (buyers %llu, prospects %llu)  valid orders %llu  revenue %s %s\n\n",
+                      day, (unsigned long long)t.persons, (unsigned long long)t.buyers,
+                      (unsigned long long)(t.persons - t.buyers), (unsigned long long)t.orders, rev, cur);
+    /* tier table */
+    uint64_t tp[8] = {0};
+    int64_t tr[8] = {0};
+    for (size_t i = 0; i < ps->n; i++) {
+        tp[ps->rows[i].tier] += 1;
+        tr[ps->rows[i].tier] += ps->rows[i].monetary;
+    }
+    st_buf_printf(&b, "%-6s %12s %10s %16s %10s\n", zh ? "层级" : "tier", zh ? "人数" : "persons",
+                  zh ? "占购买%" : "% buyers", zh ? "营收" : "revenue", zh ? "营收%" : "% revenue");
+    for (int k = ST_TIER_T1; k <= ST_TIER_T5; k++) {
+        fmt_money(rev, sizeof rev, money(tr[k]));
+        st_buf_printf(&b, "%-6s %12llu %9.1f%% %16s %9.1f%%\n", st_vocab_key(ST_VOCAB_TIER, (unsigned)k),
+                      (unsigned long long)tp[k], 100 * share((double)tp[k], (double)t.buyers), rev,
+                      100 * share((double)tr[k], (double)t.revenue));
+    }
+    /* top segments by persons */
+    uint64_t sp[16] = {0};
+    for (size_t i = 0; i < ps->n; i++) sp[ps->rows[i].rfm_segment & 15]++;
+    st_buf_printf(&b, "\n%s\n", zh ? "主要 RFM 分群:" : "Top RFM segments:");
+    bool used[16] = {false};
+    for (int rank = 0; rank < 5; rank++) {
+        int best = -1;
+        for (int s = 1; s < (int)st_vocab_size(ST_VOCAB_SEGMENT) && s < 16; s++)
+            if (!used[s] && sp[s] && (best < 0 || sp[s] > sp[best])) best = s;
+        if (best < 0) break;
+        used[best] = true;
+        const char *key = st_vocab_key(ST_VOCAB_SEGMENT, (unsigned)best);
+        st_buf_printf(&b, "  %-20s %-24s %10llu  %5.1f%%\n", key, st_label(key, lang),
+                      (unsigned long long)sp[best], 100 * share((double)sp[best], (double)t.persons));
+    }
+    /* data quality */
+    st_buf_printf(&b, "\n%s\n", zh ? "数据质量:" : "Data quality:");
+    for (int k = 0; k < ST_IN__COUNT; k++) {
+        const st_quality *q = &job->ds.quality[k];
+        if (!q->present) continue;
+        uint64_t by_kind[4] = {0};
+        for (int r = 0; r < ST_REASON__COUNT; r++) by_kind[st_reason_kind_of((st_reason)r)] += q->reasons[r];
+        st_buf_printf(&b, zh ? "  %-10s 读取 %llu 行,载入 %llu,拒绝 %llu,重复 %llu,晚于截至日 %llu,修复 %llu\n"
+                             : "  %-10s read %llu rows, loaded %llu, rejected %llu, duplicates %llu, after as-of %llu, repaired %llu\n",
+                      st_input_name((st_input_kind)k), (unsigned long long)q->rows_read,
+                      (unsigned long long)q->rows_loaded, (unsigned long long)by_kind[ST_KIND_REJECT],
+                      (unsigned long long)by_kind[ST_KIND_DUPLICATE], (unsigned long long)by_kind[ST_KIND_EXCLUDED],
+                      (unsigned long long)by_kind[ST_KIND_REPAIR]);
+        for (int r = 0; r < ST_REASON__COUNT; r++)
+            if (q->reasons[r] && st_reason_kind_of((st_reason)r) != ST_KIND_EXCLUDED)
+                st_buf_printf(&b, "      %-22s %llu\n", st_reason_key((st_reason)r), (unsigned long long)q->reasons[r]);
+    }
+    if (job->identity.merged_ids || job->identity.novershared)
+        st_buf_printf(&b, zh ? "  身份合并:%llu 个 id 并入他人档案;%zu 个标识符关联过多未合并\n"
+                             : "  identity: %llu ids joined into another person; %zu identifiers linked to too many ids, not merged\n",
+                      (unsigned long long)job->identity.merged_ids, job->identity.novershared);
+    if (job->outliers.rows_above)
+        st_buf_printf(&b, zh ? "  金额异常值(> P%.4g = %.2f):%llu 行,策略 %s\n"
+                             : "  amount outliers (> P%.4g = %.2f): %llu rows, policy %s\n",
+                      job->outliers.percentile, money(job->outliers.threshold),
+                      (unsigned long long)job->outliers.rows_above,
+                      strata_config_get(job->ctx, "clean.outliers"));
+    if (b.len == 0 || !b.data) {
+        st_buf_clear(&b);
+        return STRATA_ENOMEM;
+    }
+    *out_text = st_buf_take(&b);
+    return STRATA_OK;
+}

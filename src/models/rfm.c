@@ -1,0 +1,177 @@
+/*
+ * rfm.c — percent-rank RFM scores, the segment table and the eight classic classes.
+ */
+#include "models/rfm.h"
+#include "models/labels.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* The segment table, first match wins, over r_score and fm = floor((f_score + m_score) / 2).
+ * Common published tables leave cells unmatched or segments unreachable; this one partitions
+ * the 5 × 5 grid (test_rfm.c proves every one of the 125 (r, f, m) cells matches exactly one
+ * row and every segment is reached):
+ *
+ *        fm=1            fm=2-3               fm=4            fm=5
+ *   r=5  new_customers   potential_loyalist   champions       champions
+ *   r=4  promising       potential_loyalist   loyal_customers loyal_customers
+ *   r=3  about_to_sleep  need_attention       loyal_customers loyal_customers
+ *   r=2  hibernating     hib. (2) / at_risk (3) at_risk       cant_lose_them
+ *   r=1  lost            lost (2) / at_risk (3) at_risk       cant_lose_them
+ */
+typedef struct segment_rule {
+    unsigned segment;
+    unsigned r_lo, r_hi, fm_lo, fm_hi;
+} segment_rule;
+
+static const segment_rule segment_table[] = {
+    {ST_SEG_CHAMPIONS, 5, 5, 4, 5},      {ST_SEG_LOYAL, 3, 4, 4, 5},
+    {ST_SEG_CANT_LOSE, 1, 2, 5, 5},      {ST_SEG_AT_RISK, 1, 2, 3, 4},
+    {ST_SEG_NEW, 5, 5, 1, 1},            {ST_SEG_POTENTIAL, 4, 5, 2, 3},
+    {ST_SEG_PROMISING, 4, 4, 1, 1},      {ST_SEG_NEED_ATTENTION, 3, 3, 2, 3},
+    {ST_SEG_ABOUT_TO_SLEEP, 3, 3, 1, 1}, {ST_SEG_HIBERNATING, 2, 2, 1, 2},
+    {ST_SEG_LOST, 1, 1, 1, 2},
+};
+
+unsigned st_rfm_segment_of(unsigned r, unsigned f, unsigned m)
+{
+    unsigned fm = (f + m) / 2;
+    for (size_t i = 0; i < ST_ARRAY_LEN(segment_table); i++) {
+        const segment_rule *s = &segment_table[i];
+        if (r >= s->r_lo && r <= s->r_hi && fm >= s->fm_lo && fm <= s->fm_hi) return s->segment;
+    }
+    return 0;
+}
+
+unsigned st_rfm_class8_of(bool r_high, bool f_high, bool m_high)
+{
+    /* important = M high; then R, F decide value / develop / keep / retain */
+    static const unsigned by_rf[2][2] = {{ST_C8_IMPORTANT_RETAIN, ST_C8_IMPORTANT_KEEP},
+                                         {ST_C8_IMPORTANT_DEVELOP, ST_C8_IMPORTANT_VALUE}};
+    unsigned c = by_rf[r_high][f_high];
+    return m_high ? c : c + (ST_C8_GENERAL_VALUE - ST_C8_IMPORTANT_VALUE);
+}
+
+typedef struct ranked {
+    int64_t value;
+    uint32_t index;
+} ranked;
+
+static int ranked_cmp(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    return (x->value > y->value) - (x->value < y->value);
+}
+
+strata_status st_rank_below(const int64_t *values, size_t n, uint32_t *below)
+{
+    ranked *r = st_malloc((n + 1) * sizeof *r);
+    if (!r) return STRATA_ENOMEM;
+    for (size_t i = 0; i < n; i++) r[i] = (ranked){values[i], (uint32_t)i};
+    qsort(r, n, sizeof *r, ranked_cmp);
+    size_t first = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && r[i].value != r[i - 1].value) first = i;
+        below[r[i].index] = (uint32_t)first;
+    }
+    st_free(r);
+    return STRATA_OK;
+}
+
+strata_status st_rfm_score(st_profiles *ps, st_rfm_means *means)
+{
+    memset(means, 0, sizeof *means);
+    size_t n = 0;
+    for (size_t p = 0; p < ps->n; p++) n += ps->rows[p].frequency > 0;
+    uint32_t *who = st_malloc((n + 1) * sizeof *who);
+    int64_t *vals = st_malloc((n + 1) * sizeof *vals);
+    uint32_t *below = st_malloc((n + 1) * sizeof *below);
+    strata_status st = STRATA_ENOMEM;
+    if (!who || !vals || !below) goto done;
+    n = 0;
+    for (size_t p = 0; p < ps->n; p++)
+        if (ps->rows[p].frequency > 0) who[n++] = (uint32_t)p;
+    for (int metric = 0; metric < 3; metric++) {
+        for (size_t i = 0; i < n; i++) {
+            const st_profile *pr = &ps->rows[who[i]];
+            vals[i] = metric == 0 ? -(int64_t)pr->recency_days
+                      : metric == 1 ? pr->frequency
+                                    : pr->monetary;
+        }
+        if ((st = st_rank_below(vals, n, below)) != STRATA_OK) goto done;
+        for (size_t i = 0; i < n; i++) {
+            uint8_t score = (uint8_t)(1 + (5 * (uint64_t)below[i]) / n);
+            st_profile *pr = &ps->rows[who[i]];
+            if (metric == 0) pr->r_score = score;
+            else if (metric == 1) pr->f_score = score;
+            else pr->m_score = score;
+        }
+    }
+    double sr = 0, sf = 0, sm = 0;
+    for (size_t i = 0; i < n; i++) {
+        const st_profile *pr = &ps->rows[who[i]];
+        sr += pr->recency_days, sf += pr->frequency, sm += (double)pr->monetary / 1e6;
+    }
+    if (n) means->recency_days = sr / n, means->frequency = sf / n, means->monetary = sm / n;
+    for (size_t p = 0; p < ps->n; p++) {
+        st_profile *pr = &ps->rows[p];
+        if (pr->frequency == 0) {
+            pr->rfm_segment = ST_SEG_PROSPECT;
+            continue;
+        }
+        pr->rfm_segment = (uint8_t)st_rfm_segment_of(pr->r_score, pr->f_score, pr->m_score);
+        pr->rfm_class8 = (uint8_t)st_rfm_class8_of(pr->recency_days < means->recency_days,
+                                                   pr->frequency > means->frequency,
+                                                   (double)pr->monetary / 1e6 > means->monetary);
+    }
+    st = STRATA_OK;
+done:
+    st_free(who);
+    st_free(vals);
+    st_free(below);
+    return st;
+}
+
+strata_status st_value_tier(st_profiles *ps, const double weights[3], const double cuts[4],
+                            bool use_clv)
+{
+    size_t n = 0;
+    for (size_t p = 0; p < ps->n; p++) {
+        st_profile *pr = &ps->rows[p];
+        if (pr->frequency == 0) continue;
+        double v = use_clv ? pr->clv
+                           : 25.0 * (weights[0] * (pr->r_score - 1) + weights[1] * (pr->f_score - 1) +
+                                     weights[2] * (pr->m_score - 1));
+        /* rounding makes equal scores compare equal whatever the float path */
+        pr->value_score = isfinite(v) ? round(v * 1e6) / 1e6 : 0;
+        n++;
+    }
+    uint32_t *who = st_malloc((n + 1) * sizeof *who);
+    int64_t *vals = st_malloc((n + 1) * sizeof *vals);
+    uint32_t *below = st_malloc((n + 1) * sizeof *below);
+    strata_status st = STRATA_ENOMEM;
+    if (!who || !vals || !below) goto done;
+    n = 0;
+    for (size_t p = 0; p < ps->n; p++) {
+        if (ps->rows[p].frequency == 0) continue;
+        who[n] = (uint32_t)p;
+        /* above = strictly higher = strictly lower of the negated value */
+        vals[n++] = -llround(ps->rows[p].value_score * 1e6);
+    }
+    if ((st = st_rank_below(vals, n, below)) != STRATA_OK) goto done;
+    for (size_t i = 0; i < n; i++) {
+        double above = (double)below[i] / (double)n;
+        uint8_t tier = ST_TIER_T5;
+        for (int c = 0; c < 4; c++)
+            if (above < cuts[c]) {
+                tier = (uint8_t)(ST_TIER_T1 + c);
+                break;
+            }
+        ps->rows[who[i]].tier = tier;
+    }
+done:
+    st_free(who);
+    st_free(vals);
+    st_free(below);
+    return st;
+}

@@ -1,0 +1,43 @@
+/*
+ * columns.h — the profile's output columns, one table for every writer (profiles.csv, the
+ * SQLite store, JSON lookups), so names, order and formatting cannot drift. The names and
+ * order are the stable contract of SPEC.md ("Profile").
+ */
+#ifndef ST_COLUMNS_H
+#define ST_COLUMNS_H
+
+#include "profile/profile.h"
+
+typedef enum st_value_type {
+    ST_V_NULL, /* empty */
+    ST_V_INT,
+    ST_V_REAL,  /* d with `digits` fraction digits */
+    ST_V_MONEY, /* i in micros */
+    ST_V_DATE,  /* i = day */
+    ST_V_TEXT   /* s */
+} st_value_type;
+
+typedef struct st_value {
+    st_value_type type;
+    int64_t i;
+    double d;
+    int digits;
+    st_sv s;
+} st_value;
+
+/* What the columns need besides the profiles: names of persons and categories. */
+typedef struct st_profile_view {
+    const st_profiles *ps;
+    const st_intern *keys;          /* raw ids */
+    const uint32_t *canonical_key;  /* per person */
+    const st_dict *categories;
+} st_profile_view;
+
+size_t st_profile_column_count(void);
+const char *st_profile_column_name(size_t col);
+/* Value of column col for person p. Text views borrow from the view's tables. */
+void st_profile_column_value(const st_profile_view *v, size_t p, size_t col, st_value *out);
+/* Append a value as CSV/JSON-ready text (no quoting): "" for NULL. */
+strata_status st_value_format(st_buf *b, const st_value *v);
+
+#endif
