@@ -16,6 +16,9 @@
  *   epoch_ms   integer milliseconds (12 to 14 digits in auto mode)
  * In auto mode the shape decides: 8 digits = ymd, 9-11 digits = epoch_s, 12-14 = epoch_ms.
  * Years must be 1000-9999; fields are range-checked (no Feb 30, no 24:00, no :60).
+ * Details (time.c): up to 9 fraction digits, truncated; only 'Z' (upper case) as a zone
+ * letter; the explicit epoch formats take an optional '-' and any digit count, auto mode
+ * no sign; epoch numbers must fall within 1000-01-01T00:00Z .. 9999-12-31T23:59:59Z.
  */
 #ifndef ST_TIMEFMT_H
 #define ST_TIMEFMT_H
@@ -38,22 +41,29 @@ st_ts_format st_ts_format_from_name(const char *name);
 /* Time zone rules. */
 typedef struct st_tz st_tz;
 
-/* "UTC", "Z", a fixed offset "+08:00" / "-0530" / "+8", or an IANA name looked up under
- * $TZDIR or /usr/share/zoneinfo. Fails with STRATA_ECONFIG naming the zone. Caller frees
- * with st_tz_free(). */
+/* "UTC", "Z" or "" (any case), a fixed offset "+08:00" / "-0530" / "+8" (hours 0-23), or an
+ * IANA name of [A-Za-z0-9_+-/] looked up under $TZDIR or /usr/share/zoneinfo. Fails with
+ * STRATA_ECONFIG naming the zone (message on ctx, which may be NULL) or STRATA_ENOMEM;
+ * *out is NULL on failure. Caller frees with st_tz_free(). Reads one small file. */
 strata_status st_tz_load(strata_ctx *ctx, const char *spec, st_tz **out);
-/* Parse TZif bytes (versions 1-3) — bounded and validated; used by st_tz_load and the
- * fuzzer. */
+/* Parse TZif bytes (versions 1-4; the 64-bit block and POSIX TZ footer of v2+) — bounded and
+ * validated; used by st_tz_load and the fuzzer. STRATA_ECONFIG for malformed or leap-second
+ * ("right/") data, STRATA_ENOMEM; *out is NULL on failure. Caller frees with st_tz_free(). */
 strata_status st_tz_from_tzif(const unsigned char *data, size_t len, st_tz **out);
 void st_tz_free(st_tz *tz);
-/* Offset of local time from UTC, in seconds, at a UTC instant. */
+/* Offset of local time from UTC, in seconds, at a UTC instant (tz NULL = UTC). A binary
+ * search over the transitions; the footer rule is pre-expanded up to year 2200. */
 int32_t st_tz_offset_at(const st_tz *tz, int64_t utc_seconds);
 /* UTC instant of a local wall-clock time (for the as-of boundary and range queries). In a
- * gap the later offset is used; in an overlap the earlier instant. */
+ * gap the later offset is used; in an overlap the earlier instant. Both cases give the
+ * earlier candidate: London 2024-03-31 01:30 (gap) -> 00:30Z, i.e. 00:30 GMT, before the
+ * transition; 2024-10-27 01:30 (overlap) -> 00:30Z (BST). Note a boundary at a local time
+ * inside a gap therefore falls before the transition, not at it. */
 int64_t st_tz_local_to_utc(const st_tz *tz, int64_t local_seconds);
 
-/* Parse a timestamp; true and *local_seconds on success. Leading/trailing blanks allowed.
- * tz may be NULL (= UTC). */
+/* Parse a timestamp; true and *local_seconds on success. Leading/trailing blanks (space,
+ * tab) allowed. tz may be NULL (= UTC). No allocation, reentrant; about 20 ns for an ISO
+ * date-time. */
 bool st_ts_parse(st_sv text, st_ts_format fmt, const st_tz *tz, int64_t *local_seconds);
 
 /* Calendar day of local seconds (floor division, correct before 1970). */

@@ -69,7 +69,7 @@ struct st_tz {
     int64_t *at;       /* UTC instants, strictly ascending */
     int32_t *off;      /* offset in force from at[i] until at[i+1] */
     int32_t first_off; /* offset before at[0], or everywhere when count == 0 and no rule */
-    bool has_rule;     /* instants >= rule_from follow `rule` */
+    bool has_rule;     /* instants >= rule_from follow `rule` (only when has_rule) */
     int64_t rule_from;
     posix_rule rule;
 };
@@ -284,7 +284,8 @@ static st_tz *tz_fixed(int32_t offset)
 int32_t st_tz_offset_at(const st_tz *tz, int64_t utc_seconds)
 {
     if (!tz) return 0;
-    if (utc_seconds >= tz->rule_from) return rule_offset_at(&tz->rule, utc_seconds);
+    if (tz->has_rule && utc_seconds >= tz->rule_from)
+        return rule_offset_at(&tz->rule, utc_seconds);
     if (tz->count == 0 || utc_seconds < tz->at[0]) return tz->first_off;
     /* Largest i with at[i] <= utc_seconds. */
     size_t lo = 0, hi = tz->count;
@@ -348,9 +349,10 @@ static void table_push(st_tz *tz, size_t cap, int64_t at, int32_t off)
  * RULE_EXPAND_YEAR when the table ends in modern times; otherwise evaluate it directly. */
 static strata_status attach_rule(st_tz *tz, const posix_rule *rule)
 {
+    int64_t last = tz->count ? tz->at[tz->count - 1] : INT64_MIN;
+    if (last == INT64_MAX) return STRATA_OK; /* no instant comes after the table */
     tz->has_rule = true;
     tz->rule = *rule;
-    int64_t last = tz->count ? tz->at[tz->count - 1] : INT64_MIN;
     tz->rule_from = tz->count ? last + 1 : INT64_MIN;
     if (!rule->has_dst || tz->count == 0) return STRATA_OK;
     int first_year = year_of_seconds(last) - 1;

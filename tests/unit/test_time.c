@@ -358,6 +358,8 @@ static void test_tz_fixed(void **state)
         assert_int_equal(st_tz_offset_at(tz, 0), ok[i].offset);
         assert_int_equal(st_tz_offset_at(tz, -5000000000LL), ok[i].offset);
         assert_int_equal(st_tz_offset_at(tz, 5000000000LL), ok[i].offset);
+        assert_int_equal(st_tz_offset_at(tz, INT64_MAX), ok[i].offset);
+        assert_int_equal(st_tz_offset_at(tz, INT64_MIN), ok[i].offset);
         assert_int_equal(st_tz_local_to_utc(tz, 1000000), 1000000 - ok[i].offset);
         st_tz_free(tz);
     }
@@ -671,6 +673,14 @@ static void test_tzif_footers(void **state)
     build(&t, '2', two, idx2, 2, offs, 2, "");
     tz = must_parse(&t);
     check_probes(tz, cst, sizeof cst / sizeof cst[0], "no footer");
+    st_tz_free(tz);
+    /* transitions at the ends of int64 (zic writes -2^59 "big bang" entries) */
+    const int64_t ends[] = {INT64_MIN, INT64_MAX};
+    build(&t, '2', ends, idx2, 2, offs, 2, "AEST-10AEDT,M10.1.0,M4.1.0/3");
+    tz = must_parse(&t);
+    static const probe endp[] = {{INT64_MIN, 32400}, {0, 32400}, {INT64_MAX - 1, 32400},
+                                 {INT64_MAX, 28800}};
+    check_probes(tz, endp, sizeof endp / sizeof endp[0], "int64 ends");
     st_tz_free(tz);
 }
 
