@@ -52,7 +52,7 @@ typedef struct st_record {
  *         "unexpected character after closing quote"  "ab"x — the field is kept raw
  *         "too many fields"                         error_field = ST_READER_MAX_FIELDS + 1
  *   JSONL "line is not a JSON object" / "malformed JSON ..."   error_field = 1
- *   both  "record longer than the maximum record size"  error_field = last field read;
+ *   both  "record longer than the maximum record size"  error_field = 1;
  *         the reader keeps only the first max_record + 1 bytes of such a record and skips
  *         the rest, so the fields of a too-long record are not meaningful. */
 

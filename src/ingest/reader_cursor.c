@@ -292,8 +292,8 @@ static bool csv_next(st_cursor *c, st_record *rec)
     }
     if (ST_UNLIKELY(end - start > max_record_of(b->opts))) {
         /* the splitter keeps only max_record + 1 bytes of such a record; say so the same way
-         * whether or not this block was cut */
-        rec->error_field = rec->nfields ? rec->nfields : 1;
+         * whether or not this block was cut (so field 1, not the field where it was cut) */
+        rec->error_field = 1;
         rec->error = st_reader_err_too_long;
     }
     return true;
