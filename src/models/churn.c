@@ -358,6 +358,8 @@ static strata_status train_xgboost(strata_ctx *ctx, const st_churn_data *d,
         }
     }
     if (st == STRATA_OK && best < 0) st = st_error(ctx, STRATA_EMODEL, "XGBoost: no round");
+    if (st == STRATA_OK) /* early stopping ends short of the total: close the progress line */
+        st_progress(ctx, "churn: boosting", (uint64_t)p->rounds, (uint64_t)p->rounds);
     if (st == STRATA_OK) {
         BoosterHandle sliced = NULL;
         int rounds = 0;
