@@ -463,12 +463,16 @@ static void release_buf(reader *r, unsigned id)
     unlock(r);
 }
 
-/* Room for `need` bytes, growing by doubling up to what the longest kept record needs. */
+/* Room for `need` bytes. An eighth of slack absorbs the carried partial record of the next
+ * round (so a buffer is not regrown to twice the block size for a few hundred bytes) and
+ * keeps regrowth geometric while a long record accumulates; never above what the longest
+ * kept record needs. */
 static bool ensure_cap(reader *r, rbuf *b, size_t need)
 {
     if (b->cap >= need) return true;
     size_t ceiling = r->opts.max_record + r->opts.block_size + 64;
-    size_t cap = b->cap * 2 > need ? ST_MIN(b->cap * 2, ST_MAX(ceiling, need)) : need;
+    size_t cap = need + need / 8 + 64;
+    if (cap > ceiling) cap = ST_MAX(ceiling, need);
     char *p = st_realloc(b->data, cap);
     if (!p) return false;
     b->data = p;
@@ -754,7 +758,9 @@ static strata_status run(reader *r, st_reader_stats *stats)
         st = r->on_header(r->ud, &hdr);
         if (st != STRATA_OK) return st;
     }
-    r->nbuf = r->opts.threads + 3;
+    /* the splitter holds two (one filling, one carried into), the queue and the workers the
+     * rest; without workers two are enough */
+    r->nbuf = r->opts.threads < 2 ? 2 : r->opts.threads + 3;
     r->bufs = st_calloc(r->nbuf, sizeof *r->bufs);
     r->free_ids = st_calloc(r->nbuf, sizeof *r->free_ids);
     r->queue = st_calloc(r->nbuf, sizeof *r->queue);
