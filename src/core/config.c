@@ -148,6 +148,15 @@ int st_cfg_list_nums(const st_config *cfg, st_cfg_key key, double *out, int max)
     return each_item(st_cfg_str(cfg, key), num_item, &u) ? u.n : -1;
 }
 
+/* Is name a section of some key ("orders.columns" of "orders.columns.user_id")? */
+static bool section_known(const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 0; i < ST_CFG__COUNT; i++)
+        if (!strncmp(key_defs[i].name, name, n) && key_defs[i].name[n] == '.') return true;
+    return false;
+}
+
 static int find_key(const char *name)
 {
     for (int i = 0; i < ST_CFG__COUNT; i++)
@@ -339,7 +348,13 @@ static strata_status load_mapping(loader *ld)
         if (vev.type == YAML_SCALAR_EVENT) {
             st = set_at(ld, (const char *)vev.data.scalar.value, &kmark);
         } else if (vev.type == YAML_MAPPING_START_EVENT) {
-            st = load_mapping(ld);
+            if (!section_known(ld->key)) {
+                char msg[MAX_KEY + 64];
+                snprintf(msg, sizeof msg, "unknown configuration section '%s'", ld->key);
+                st = where_error(ld, &kmark, msg);
+            } else {
+                st = load_mapping(ld);
+            }
         } else if (vev.type == YAML_SEQUENCE_START_EVENT) {
             st = load_sequence(ld, &kmark);
         } else {

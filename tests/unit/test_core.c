@@ -1,0 +1,178 @@
+/* test_core.c — exact money parsing and printing, string views, interning, the counting
+ * allocator with fault injection, and configuration errors that name line and column. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "core/config.h"
+#include "core/core.h"
+
+#include <stdio.h>
+
+static void micros_parsing(void **state)
+{
+    (void)state;
+    struct {
+        const char *text;
+        bool ok;
+        int64_t micros;
+        bool rounded;
+    } cases[] = {
+        {"0", true, 0, false},          {"12.5", true, 12500000, false},
+        {"-3.25", true, -3250000, false}, {"+7", true, 7000000, false},
+        {" 1.000001 ", true, 1000001, false}, {"0.0000005", true, 1, true},
+        {"0.0000004", true, 0, true},   {"-0.0000005", true, -1, true},
+        {"1e3", true, 1000000000, false}, {"2.5E-1", true, 250000, false},
+        {".5", true, 500000, false},    {"5.", true, 5000000, false},
+        {"1.23456789", true, 1234568, true}, {"9223372036854.775807", true, INT64_MAX, false},
+        {"9223372036854.775808", false, 0, false}, {"abc", false, 0, false},
+        {"", false, 0, false},          {"1.2.3", false, 0, false},
+        {"1e", false, 0, false},        {"-", false, 0, false},
+        {"12,5", false, 0, false},      {"0x10", false, 0, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t v = -99;
+        bool rounded = false;
+        bool ok = st_sv_to_micros(st_sv_cstr(cases[i].text), &v, &rounded);
+        if (ok != cases[i].ok) fail_msg("'%s': ok=%d", cases[i].text, ok);
+        if (ok) {
+            assert_int_equal(v, cases[i].micros);
+            assert_int_equal(rounded, cases[i].rounded);
+        }
+    }
+}
+
+static void micros_printing(void **state)
+{
+    (void)state;
+    struct {
+        int64_t v;
+        const char *text;
+    } cases[] = {{0, "0.00"}, {12500000, "12.50"}, {-3250000, "-3.25"}, {105000, "0.105"},
+                 {1, "0.000001"}, {123456789012, "123456.789012"}, {INT64_MIN + 1, "-9223372036854.775807"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        st_buf b;
+        st_buf_init(&b, 0);
+        assert_int_equal(st_buf_micros(&b, cases[i].v), STRATA_OK);
+        assert_string_equal(b.data, cases[i].text);
+        st_buf_clear(&b);
+    }
+}
+
+static void buffers_are_bounded(void **state)
+{
+    (void)state;
+    st_buf b;
+    st_buf_init(&b, 8);
+    assert_int_equal(st_buf_puts(&b, "12345678"), STRATA_OK);
+    assert_int_equal(st_buf_putc(&b, 'x'), STRATA_ELIMIT);
+    assert_int_equal(b.len, 8);
+    st_buf_reset(&b);
+    assert_int_equal(st_buf_csv_field(&b, "a,\"b", 4), STRATA_OK);
+    assert_string_equal(b.data, "\"a,\"\"b\"");
+    st_buf_clear(&b);
+    st_buf_init(&b, 0);
+    assert_int_equal(st_buf_json_string(&b, "q\"\n\x01", 4), STRATA_OK);
+    assert_string_equal(b.data, "\"q\\\"\\n\\u0001\"");
+    st_buf_clear(&b);
+}
+
+static void interning(void **state)
+{
+    (void)state;
+    st_intern t;
+    st_intern_init(&t);
+    char name[32];
+    for (int i = 0; i < 5000; i++) {
+        int n = snprintf(name, sizeof name, "id-%d", i);
+        bool added;
+        assert_int_equal(st_intern_put(&t, name, (size_t)n, st_hash64(name, (size_t)n), &added), (uint32_t)i);
+        assert_true(added);
+    }
+    assert_int_equal(st_intern_find(&t, "id-4321", 7, st_hash64("id-4321", 7)), 4321);
+    assert_int_equal(st_intern_find(&t, "id-5000", 7, st_hash64("id-5000", 7)), ST_INTERN_NONE);
+    assert_string_equal(t.strs[17], "id-17");
+    st_intern_clear(&t);
+}
+
+static void allocator_counts_and_fails(void **state)
+{
+    (void)state;
+    size_t before = strata_memory_used();
+    void *p = st_malloc(1000);
+    assert_non_null(p);
+    assert_true(strata_memory_used() >= before + 1000);
+    st_free(p);
+    assert_int_equal(strata_memory_used(), before);
+    strata_memory_fail_after(2);
+    void *a = st_malloc(10), *b = st_malloc(10), *c = st_malloc(10);
+    assert_non_null(a);
+    assert_null(b);
+    assert_non_null(c);
+    st_free(a), st_free(c);
+    /* a context creation under every possible failure point ends cleanly */
+    for (uint64_t n = 1; n < 10; n++) {
+        strata_memory_fail_after(n);
+        strata_ctx *ctx = NULL;
+        strata_status st = strata_ctx_create(&ctx);
+        strata_memory_fail_after(0);
+        if (st == STRATA_OK) strata_ctx_free(ctx);
+        else assert_null(ctx);
+    }
+    assert_int_equal(strata_memory_used(), before);
+}
+
+static void config_errors_name_position(void **state)
+{
+    (void)state;
+    strata_ctx *ctx;
+    assert_int_equal(strata_ctx_create(&ctx), STRATA_OK);
+    const char *good = "timezone: Asia/Shanghai\norders:\n  columns:\n    user_id: CustomerID\n"
+                       "tiers:\n  cuts: [0.1, 0.3, 0.6, 0.9]\n";
+    assert_int_equal(st_config_load_buffer(ctx, "good.yaml", good, strlen(good)), STRATA_OK);
+    assert_string_equal(strata_config_get(ctx, "orders.columns.user_id"), "CustomerID");
+    assert_string_equal(strata_config_get(ctx, "tiers.cuts"), "0.1,0.3,0.6,0.9");
+    const char *typo = "orders:\n  colums:\n    user_id: x\n";
+    assert_int_equal(st_config_load_buffer(ctx, "typo.yaml", typo, strlen(typo)), STRATA_ECONFIG);
+    assert_non_null(strstr(strata_errmsg(ctx), "typo.yaml:2:3"));
+    assert_non_null(strstr(strata_errmsg(ctx), "unknown configuration section 'orders.colums'"));
+    const char *badnum = "rfm:\n  weights:\n    r: lots\n";
+    assert_int_equal(st_config_load_buffer(ctx, "n.yaml", badnum, strlen(badnum)), STRATA_ECONFIG);
+    assert_non_null(strstr(strata_errmsg(ctx), "n.yaml:3:5"));
+    const char *syntax = "a: [1, 2\n";
+    assert_int_equal(st_config_load_buffer(ctx, "s.yaml", syntax, strlen(syntax)), STRATA_ECONFIG);
+    assert_non_null(strstr(strata_errmsg(ctx), "s.yaml:"));
+    assert_int_equal(strata_config_set(ctx, "clean.outliers", "explode"), STRATA_ECONFIG);
+    assert_int_equal(strata_config_set(ctx, "clean.outliers", "CAP"), STRATA_OK);
+    assert_string_equal(strata_config_get(ctx, "clean.outliers"), "cap");
+    strata_ctx_free(ctx);
+}
+
+static void days(void **state)
+{
+    (void)state;
+    int32_t d;
+    assert_int_equal(strata_day_parse("1970-01-01", &d), STRATA_OK);
+    assert_int_equal(d, 0);
+    assert_int_equal(strata_day_parse("2024-02-29", &d), STRATA_OK);
+    assert_int_equal(d, 19782);
+    assert_int_equal(strata_day_parse("2023-02-29", &d), STRATA_EINVAL);
+    assert_int_equal(strata_day_parse("2024-1-01", &d), STRATA_EINVAL);
+    char buf[11];
+    strata_day_format(19782, buf);
+    assert_string_equal(buf, "2024-02-29");
+    strata_day_format(-1, buf);
+    assert_string_equal(buf, "1969-12-31");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(micros_parsing),   cmocka_unit_test(micros_printing),
+        cmocka_unit_test(buffers_are_bounded), cmocka_unit_test(interning),
+        cmocka_unit_test(allocator_counts_and_fails), cmocka_unit_test(config_errors_name_position),
+        cmocka_unit_test(days),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

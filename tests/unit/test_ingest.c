@@ -1,0 +1,218 @@
+/* test_ingest.c — loading and cleaning: column mapping, amount from quantity × price,
+ * cancellation prefix, refund status, id normalization, rejects with line and column,
+ * JSON Lines equal to CSV, duplicates, as-of exclusion and the outlier policies. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "core/config.h"
+#include "identity/identity.h"
+#include "ingest/clean.h"
+#include "ingest/ingest.h"
+
+typedef struct fx {
+    strata_ctx *ctx;
+    st_dataset ds;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = st_calloc(1, sizeof *f);
+    assert_int_equal(strata_ctx_create(&f->ctx), STRATA_OK);
+    strata_set_threads(f->ctx, 2);
+    st_dataset_init(&f->ds);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    st_tz_free(f->ds.tz);
+    st_dataset_clear(&f->ds);
+    strata_ctx_free(f->ctx);
+    st_free(f);
+    return 0;
+}
+
+static strata_status load(fx *f, st_input_kind kind, const char *name, const char *text)
+{
+    return st_dataset_load_buffer(f->ctx, &f->ds, kind, name, text, strlen(text));
+}
+
+static uint32_t key_of(const st_dataset *ds, const char *id)
+{
+    return st_intern_find(&ds->keys, id, strlen(id), st_hash64(id, strlen(id)));
+}
+
+static const char retail[] =
+    "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID\n"
+    "536365,A,6,2010-12-01 08:26:00,2.55,17850.0\n"
+    "C536379,D,-1,2010-12-01 09:41:00,27.50,14527.0\n"
+    "C536380,D,2,2010-12-01 09:45:00,1.25,14527.0\n"
+    "536381,B,3,2010-12-01 09:50:00,0.333,\n"
+    "536382,B,x,2010-12-01 09:50:00,1,12345.0\n"
+    "536383,B,1,2010-12-01 09:50,1\n";
+
+static void retail_mapping(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(strata_config_set(f->ctx, "orders.columns.order_id", "InvoiceNo"), STRATA_OK);
+    assert_int_equal(strata_config_set(f->ctx, "orders.columns.user_id", "CustomerID"), STRATA_OK);
+    assert_int_equal(strata_config_set(f->ctx, "orders.columns.order_ts", "InvoiceDate"), STRATA_OK);
+    assert_int_equal(strata_config_set(f->ctx, "orders.columns.quantity", "Quantity"), STRATA_OK);
+    assert_int_equal(strata_config_set(f->ctx, "orders.columns.unit_price", "UnitPrice"), STRATA_OK);
+    assert_int_equal(strata_config_set(f->ctx, "orders.cancel_prefix", "C"), STRATA_OK);
+    assert_int_equal(load(f, ST_IN_ORDERS, "retail.csv", retail), STRATA_OK);
+    const st_order_rows *o = &f->ds.orders;
+    assert_int_equal(o->n, 3);
+    assert_int_not_equal(key_of(&f->ds, "17850"), ST_INTERN_NONE); /* 17850.0 → 17850 */
+    assert_int_equal(o->amount[0], 15300000);                        /* 6 × 2.55 */
+    assert_int_equal(o->amount[1], -27500000);                       /* already negative */
+    assert_int_equal(o->amount[2], -2500000);                        /* C-prefix, sign fixed */
+    assert_true(o->flags[1] & ST_ORDER_CANCEL);
+    const st_quality *q = &f->ds.quality[ST_IN_ORDERS];
+    assert_int_equal(q->rows_read, 6);
+    assert_int_equal(q->reasons[ST_REASON_MISSING_USER_ID], 1);
+    assert_int_equal(q->reasons[ST_REASON_BAD_QUANTITY], 1);
+    assert_int_equal(q->reasons[ST_REASON_FIELD_COUNT], 1);
+    assert_int_equal(q->reasons[ST_REASON_CANCEL_SIGN], 1);
+    assert_int_equal(q->reasons[ST_REASON_ID_NORMALIZED], 3); /* the rejected row never got that far */
+    /* rejects carry line and column */
+    bool seen = false;
+    for (size_t i = 0; i < f->ds.nrejects; i++) {
+        const st_reject *r = &f->ds.rejects[i];
+        if (r->reason == ST_REASON_BAD_QUANTITY) {
+            assert_int_equal(r->line, 6);
+            assert_int_equal(r->field, 3);
+            assert_string_equal(r->raw, "536382,B,x,2010-12-01 09:50:00,1,12345.0");
+            seen = true;
+        }
+    }
+    assert_true(seen);
+}
+
+static void missing_column_is_config_error(void **state)
+{
+    fx *f = *state;
+    strata_status st = load(f, ST_IN_ORDERS, "o.csv", "id,when,amount\n1,2024-01-01,5\n");
+    assert_int_equal(st, STRATA_ECONFIG);
+    assert_non_null(strstr(strata_errmsg(f->ctx), "o.csv:1: no column 'user_id'"));
+    assert_non_null(strstr(strata_errmsg(f->ctx), "the columns are: id, when, amount"));
+}
+
+static void jsonl_equals_csv(void **state)
+{
+    fx *f = *state;
+    const char *csv = "order_id,user_id,order_ts,amount,status\n"
+                      "o1,u1,2024-01-01,10.5,paid\n"
+                      "o2,u2,2024-01-02 10:00:00,-3,paid\n"
+                      "o3,u1,2024-01-03,7,refunded\n";
+    const char *jsonl = "{\"order_id\":\"o1\",\"user_id\":\"u1\",\"order_ts\":\"2024-01-01\",\"amount\":10.5,\"status\":\"paid\"}\n"
+                        "{\"user_id\":\"u2\",\"order_id\":\"o2\",\"amount\":-3,\"order_ts\":\"2024-01-02 10:00:00\"}\n"
+                        "{\"order_id\":\"o3\",\"user_id\":\"u1\",\"order_ts\":\"2024-01-03\",\"amount\":7,\"status\":\"refunded\"}\n";
+    assert_int_equal(load(f, ST_IN_ORDERS, "a.csv", csv), STRATA_OK);
+    st_dataset other;
+    st_dataset_init(&other);
+    other.tz = NULL;
+    assert_int_equal(st_dataset_load_buffer(f->ctx, &other, ST_IN_ORDERS, "a.jsonl", jsonl, strlen(jsonl)), STRATA_OK);
+    assert_int_equal(f->ds.orders.n, 3);
+    assert_int_equal(other.orders.n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(f->ds.orders.amount[i], other.orders.amount[i]);
+        assert_int_equal(f->ds.orders.day[i], other.orders.day[i]);
+        assert_int_equal(f->ds.orders.order[i], other.orders.order[i]);
+        assert_int_equal(f->ds.orders.flags[i], other.orders.flags[i]);
+    }
+    assert_int_equal(f->ds.orders.amount[2], 0); /* refunded contributes nothing */
+    assert_true(f->ds.orders.flags[2] & ST_ORDER_REFUNDED);
+    st_tz_free(other.tz);
+    st_dataset_clear(&other);
+}
+
+/* Duplicates (equal parsed values, even when written differently), the as-of date and
+ * the outlier policies, through identity and cleaning. */
+static void cleaning(void **state)
+{
+    fx *f = *state;
+    const char *csv = "order_id,user_id,order_ts,amount\n"
+                      "o1,a,2024-01-01,10\n"
+                      "o1,a,2024-01-01 00:00:00,10.00\n" /* same parsed values: duplicate */
+                      "o1,a,2024-01-01,10.01\n"          /* different amount: kept */
+                      "o2,b,2024-01-05,20\n"
+                      "o3,b,2024-02-01,1000000\n"        /* absurd */
+                      "o4,c,2024-03-01,30\n";            /* after the as-of date */
+    assert_int_equal(strata_config_set(f->ctx, "clean.outliers", "reject"), STRATA_OK);
+    assert_int_equal(strata_config_set(f->ctx, "clean.reject_above", "50000"), STRATA_OK);
+    assert_int_equal(load(f, ST_IN_ORDERS, "c.csv", csv), STRATA_OK);
+    st_identity id;
+    st_identity_init(&id);
+    assert_int_equal(st_identity_resolve(&f->ds, 0, &id), STRATA_OK);
+    st_identity_apply(&id, &f->ds);
+    int32_t as_of;
+    assert_int_equal(strata_day_parse("2024-03-01", &as_of), STRATA_OK);
+    uint32_t *offsets = NULL;
+    st_outlier_report rep;
+    assert_int_equal(st_clean_orders(f->ctx, &f->ds, id.npersons, &as_of, &offsets, &rep), STRATA_OK);
+    const st_quality *q = &f->ds.quality[ST_IN_ORDERS];
+    assert_int_equal(q->reasons[ST_REASON_DUPLICATE], 1);
+    assert_int_equal(q->reasons[ST_REASON_AFTER_AS_OF], 1);
+    assert_int_equal(q->reasons[ST_REASON_AMOUNT_OUTLIER], 1);
+    assert_int_equal(f->ds.orders.n, 3);
+    assert_int_equal(offsets[0], 0);
+    assert_int_equal(offsets[1], 2); /* a: two rows */
+    assert_int_equal(offsets[2], 3); /* b: one row */
+    assert_int_equal(offsets[3], 3); /* c: none before the as-of date */
+    st_free(offsets);
+    st_identity_clear(&id);
+}
+
+static void as_of_defaults_to_day_after_last_order(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(load(f, ST_IN_ORDERS, "d.csv", "order_id,user_id,order_ts,amount\n1,a,2024-05-31 23:59:59,1\n2,a,2024-05-01,1\n"), STRATA_OK);
+    st_identity id;
+    st_identity_init(&id);
+    assert_int_equal(st_identity_resolve(&f->ds, 0, &id), STRATA_OK);
+    st_identity_apply(&id, &f->ds);
+    int32_t as_of = STRATA_DAY_NONE, want;
+    uint32_t *offsets = NULL;
+    st_outlier_report rep;
+    assert_int_equal(st_clean_orders(f->ctx, &f->ds, id.npersons, &as_of, &offsets, &rep), STRATA_OK);
+    assert_int_equal(strata_day_parse("2024-06-01", &want), STRATA_OK);
+    assert_int_equal(as_of, want);
+    st_free(offsets);
+    st_identity_clear(&id);
+}
+
+static void identifiers_hashed(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(strata_config_set(f->ctx, "identity.hash", "true"), STRATA_OK);
+    assert_int_equal(strata_config_set(f->ctx, "identity.salt", "pepper"), STRATA_OK);
+    assert_int_equal(load(f, ST_IN_IDENTITIES, "i.csv",
+                          "user_id,id_type,id_value\nu1,phone,+86 138-0000-1111\nu2,email,A@B.com\n"), STRATA_OK);
+    assert_int_equal(f->ds.identifiers.count, 2);
+    for (size_t i = 0; i < 2; i++) {
+        st_sv s = st_intern_str(&f->ds.identifiers, (uint32_t)i);
+        assert_int_equal(s.len, 64); /* hex SHA-256, no raw value kept */
+        assert_null(memchr(s.ptr, '@', s.len));
+    }
+    /* printf 'pepperphone:+8613800001111' | sha256sum  (phone kept as digits and leading +) */
+    st_sv h = st_intern_str(&f->ds.identifiers, 0);
+    assert_memory_equal(h.ptr, "2d0222c8fe01b4e4c6bf1c4589ea4398bf4b16f92de425e6b70908e3d6a22f5f", 64);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(retail_mapping, setup, teardown),
+        cmocka_unit_test_setup_teardown(missing_column_is_config_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(jsonl_equals_csv, setup, teardown),
+        cmocka_unit_test_setup_teardown(cleaning, setup, teardown),
+        cmocka_unit_test_setup_teardown(as_of_defaults_to_day_after_last_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(identifiers_hashed, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

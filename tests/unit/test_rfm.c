@@ -1,0 +1,153 @@
+/* test_rfm.c — the segment table, percent-rank scores with ties, class8, value tiers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "models/labels.h"
+#include "models/rfm.h"
+
+#include <math.h>
+
+/* Every one of the 125 cells matches exactly one row (the table is a partition, so order
+ * cannot hide a hole) and all eleven named segments are reached. */
+static void segment_table_covers_all_cells(void **state)
+{
+    (void)state;
+    int hits[ST_SEG__END] = {0};
+    for (unsigned r = 1; r <= 5; r++)
+        for (unsigned f = 1; f <= 5; f++)
+            for (unsigned m = 1; m <= 5; m++) {
+                unsigned s = st_rfm_segment_of(r, f, m);
+                assert_true(s >= ST_SEG_CHAMPIONS && s <= ST_SEG_LOST);
+                hits[s]++;
+            }
+    for (unsigned s = ST_SEG_CHAMPIONS; s <= ST_SEG_LOST; s++) assert_true(hits[s] > 0);
+    int total = 0;
+    for (unsigned s = 0; s < ST_SEG__END; s++) total += hits[s];
+    assert_int_equal(total, 125);
+}
+
+static void segment_examples(void **state)
+{
+    (void)state;
+    assert_int_equal(st_rfm_segment_of(5, 5, 5), ST_SEG_CHAMPIONS);
+    assert_int_equal(st_rfm_segment_of(1, 1, 1), ST_SEG_LOST);
+    assert_int_equal(st_rfm_segment_of(5, 1, 1), ST_SEG_NEW);
+    assert_int_equal(st_rfm_segment_of(1, 5, 5), ST_SEG_CANT_LOSE);
+    assert_int_equal(st_rfm_segment_of(2, 4, 3), ST_SEG_AT_RISK);
+    assert_int_equal(st_rfm_segment_of(4, 4, 5), ST_SEG_LOYAL);
+    assert_int_equal(st_rfm_segment_of(5, 1, 5), ST_SEG_POTENTIAL); /* big one-time buyer */
+}
+
+static void rank_below_ties(void **state)
+{
+    (void)state;
+    int64_t v[] = {5, 1, 5, 3, 1, 9};
+    uint32_t below[6];
+    assert_int_equal(st_rank_below(v, 6, below), STRATA_OK);
+    uint32_t want[] = {3, 0, 3, 2, 0, 5};
+    for (int i = 0; i < 6; i++) assert_int_equal(below[i], want[i]);
+}
+
+static st_profile buyer(int32_t recency, int32_t frequency, int64_t monetary_units)
+{
+    st_profile p;
+    memset(&p, 0, sizeof p);
+    p.recency_days = recency;
+    p.frequency = frequency;
+    p.monetary = monetary_units * 1000000;
+    p.value_score = NAN;
+    return p;
+}
+
+/* Ten buyers: scores must equal 1 + 5*(RANK-1)/n computed by hand; one-time buyers share
+ * f_score 1; a prospect stays unscored. */
+static void scores_follow_sql_rank(void **state)
+{
+    (void)state;
+    st_profile rows[11];
+    int32_t rec[10] = {1, 2, 2, 10, 30, 30, 30, 100, 200, 365};
+    int32_t freq[10] = {9, 1, 1, 1, 2, 3, 1, 1, 5, 1};
+    int64_t mon[10] = {900, 10, 20, 30, 40, 50, 60, 70, 80, 90};
+    for (int i = 0; i < 10; i++) rows[i] = buyer(rec[i], freq[i], mon[i]);
+    memset(&rows[10], 0, sizeof rows[10]);
+    rows[10].recency_days = ST_NONE_I32;
+    st_profiles ps = {rows, 11, 0, 10};
+    st_rfm_means means;
+    assert_int_equal(st_rfm_score(&ps, &means), STRATA_OK);
+    /* recency value −rec: below counts persons more recent... i.e. with larger rec */
+    uint8_t want_r[10] = {5, 4, 4, 4, 2, 2, 2, 2, 1, 1};
+    uint8_t want_f[10] = {5, 1, 1, 1, 4, 4, 1, 1, 5, 1};
+    uint8_t want_m[10] = {5, 1, 1, 2, 2, 3, 3, 4, 4, 5};
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(rows[i].r_score, want_r[i]);
+        assert_int_equal(rows[i].f_score, want_f[i]);
+        assert_int_equal(rows[i].m_score, want_m[i]);
+    }
+    assert_int_equal(rows[10].r_score, 0);
+    assert_int_equal(rows[10].rfm_segment, ST_SEG_PROSPECT);
+    assert_true(fabs(means.frequency - 2.5) < 1e-12);
+    assert_true(fabs(means.monetary - 135.0) < 1e-9);
+}
+
+static void class8_table(void **state)
+{
+    (void)state;
+    assert_int_equal(st_rfm_class8_of(true, true, true), ST_C8_IMPORTANT_VALUE);
+    assert_int_equal(st_rfm_class8_of(true, false, true), ST_C8_IMPORTANT_DEVELOP);
+    assert_int_equal(st_rfm_class8_of(false, true, true), ST_C8_IMPORTANT_KEEP);
+    assert_int_equal(st_rfm_class8_of(false, false, true), ST_C8_IMPORTANT_RETAIN);
+    assert_int_equal(st_rfm_class8_of(true, true, false), ST_C8_GENERAL_VALUE);
+    assert_int_equal(st_rfm_class8_of(true, false, false), ST_C8_GENERAL_DEVELOP);
+    assert_int_equal(st_rfm_class8_of(false, true, false), ST_C8_GENERAL_KEEP);
+    assert_int_equal(st_rfm_class8_of(false, false, false), ST_C8_GENERAL_RETAIN);
+}
+
+/* 20 buyers with distinct scores: tiers by share strictly above: 1 T1 (0/20 < 5%), 3 T2
+ * (1..3/20 < 20%), 6 T3, 6 T4, 4 T5. Equal scores share the better tier. */
+static void tiers_pyramid_and_ties(void **state)
+{
+    (void)state;
+    st_profile rows[20];
+    for (int i = 0; i < 20; i++) {
+        rows[i] = buyer(1, 1, 1);
+        rows[i].r_score = rows[i].f_score = 1;
+        rows[i].m_score = 1;
+    }
+    st_profiles ps = {rows, 20, 0, 20};
+    double w[3] = {0, 0, 1}, cuts[4] = {0.05, 0.20, 0.50, 0.80};
+    /* use clv as the value so every person gets a distinct score */
+    for (int i = 0; i < 20; i++) rows[i].clv = 100 - i;
+    assert_int_equal(st_value_tier(&ps, w, cuts, true), STRATA_OK);
+    int count[6] = {0};
+    for (int i = 0; i < 20; i++) count[rows[i].tier]++;
+    assert_int_equal(count[ST_TIER_T1], 1);
+    assert_int_equal(count[ST_TIER_T2], 3);
+    assert_int_equal(count[ST_TIER_T3], 6);
+    assert_int_equal(count[ST_TIER_T4], 6);
+    assert_int_equal(count[ST_TIER_T5], 4);
+    /* ties: everyone equal → everyone T1 */
+    for (int i = 0; i < 20; i++) rows[i].clv = 7;
+    assert_int_equal(st_value_tier(&ps, w, cuts, true), STRATA_OK);
+    for (int i = 0; i < 20; i++) assert_int_equal(rows[i].tier, ST_TIER_T1);
+    /* weighted scores: 25 × (0.2·4 + 0.3·4 + 0.5·4) = 100 */
+    rows[0].r_score = rows[0].f_score = rows[0].m_score = 5;
+    double w2[3] = {0.2, 0.3, 0.5};
+    assert_int_equal(st_value_tier(&ps, w2, cuts, false), STRATA_OK);
+    assert_true(fabs(rows[0].value_score - 100.0) < 1e-9);
+    assert_true(fabs(rows[1].value_score - 0.0) < 1e-9);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(segment_table_covers_all_cells),
+        cmocka_unit_test(segment_examples),
+        cmocka_unit_test(rank_below_ties),
+        cmocka_unit_test(scores_follow_sql_rank),
+        cmocka_unit_test(class8_table),
+        cmocka_unit_test(tiers_pyramid_and_ties),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
