@@ -7,6 +7,11 @@
  * bytes inside reach XGBoost, whose own loader may abort on garbage. A checksum is not a
  * signature: it stops corruption and truncation, not a forger — load models you made.
  *
+ * The bounds on the numbers are what keep a loaded model's arithmetic finite: with a float
+ * feature (|x| < 3.4e38), |x - mean| / sd < 1e69 and |coef| <= 1e6 no term of the linear
+ * predictor can overflow, so no sum of them can be NaN (inf - inf). Training stays far
+ * inside them (sd >= 1e-12 and an L2 penalty); saving refuses a model outside them.
+ *
  * File format, version 1. Integers little-endian; f64 = IEEE-754 binary64 little-endian;
  * str = u16 length (<= ST_CHURN_MAX_NAME) + that many bytes, no NUL byte.
  *
@@ -29,12 +34,12 @@
  *            u8   kind: 0 = numeric column, 1 = one-hot of a text column
  *            str  column (not empty)
  *            str  level (one-hot: the value, not empty; numeric: empty)
- *            f64  mean over the training rows (finite)
- *            f64  standard deviation (finite, > 0)
+ *            f64  mean over the training rows, |mean| <= 1e38 (the float range)
+ *            f64  standard deviation, in [1e-30, 1e38]
  *          no two features may have the same kind, column and level
  *     kind 2 (logistic):
- *            f64  intercept (finite)
- *            d x f64  coefficients on standardized features (finite)
+ *            f64  intercept, |intercept| <= 1e6
+ *            d x f64  coefficients on standardized features, each |c| <= 1e6
  *            u32  Newton iterations used (informative)
  *     kind 1 (trees):
  *            u32  boosting rounds kept, 1..100000
@@ -209,6 +214,16 @@ strata_status st_churn_model_to_buffer(strata_ctx *ctx, const strata_churn_model
         if (st == STRATA_OK) st = put_f64(out, m->mean[j]);
         if (st == STRATA_OK) st = put_f64(out, m->sd[j]);
     }
+    for (size_t j = 0; j < m->nfeatures; j++) {
+        bool sane = fabs(m->mean[j]) <= ST_MODEL_MAX_MEAN && m->sd[j] >= ST_MODEL_MIN_SD &&
+                    m->sd[j] <= ST_MODEL_MAX_MEAN &&
+                    (m->kind != ST_CHURN_LOGISTIC || fabs(m->coef[j]) <= ST_MODEL_MAX_COEF);
+        if (!sane || !(fabs(m->intercept) <= ST_MODEL_MAX_COEF))
+            return st_error(ctx, STRATA_EMODEL, "churn model: feature %s has numbers beyond the "
+                            "file's bounds (mean, sd or coefficient)", m->features[j].name);
+    }
+    if (!(m->threshold >= 0 && m->threshold <= 1))
+        return st_error(ctx, STRATA_EMODEL, "churn model: threshold outside [0, 1]");
     if (m->kind == ST_CHURN_LOGISTIC) {
         if (st == STRATA_OK) st = put_f64(out, m->intercept);
         for (size_t j = 0; st == STRATA_OK && j < m->nfeatures; j++) st = put_f64(out, m->coef[j]);
@@ -348,7 +363,8 @@ static strata_status parse_payload(strata_ctx *ctx, rd *r, strata_churn_model *m
         if (why) break;
         double mean = get_f64(r), sd = get_f64(r);
         if (r->short_read) why = "truncated";
-        else if (!isfinite(mean) || !isfinite(sd) || !(sd > 0)) why = "bad standardization";
+        else if (!(fabs(mean) <= ST_MODEL_MAX_MEAN) || !(sd >= ST_MODEL_MIN_SD && sd <= ST_MODEL_MAX_MEAN))
+            why = "bad standardization";
         if (why) break;
         char *col = model_strndup(m, column), *lev = model_strndup(m, level);
         if (!col || !lev) {
@@ -378,14 +394,14 @@ static strata_status parse_payload(strata_ctx *ctx, rd *r, strata_churn_model *m
     st_intern_clear(&seen);
     if (!why && m->kind == ST_CHURN_LOGISTIC) {
         m->intercept = get_f64(r);
-        bool finite = isfinite(m->intercept);
+        bool sane = fabs(m->intercept) <= ST_MODEL_MAX_COEF;
         for (size_t j = 0; j < m->nfeatures; j++) {
             m->coef[j] = get_f64(r);
-            finite = finite && isfinite(m->coef[j]);
+            sane = sane && fabs(m->coef[j]) <= ST_MODEL_MAX_COEF;
         }
         m->iterations = (int)(get_le(r, 4) & 0x7fffffff);
         if (r->short_read) why = "truncated";
-        else if (!finite) why = "coefficient not finite";
+        else if (!sane) why = "coefficient not finite or beyond 1e6";
     } else if (!why) {
         m->rounds = (uint32_t)get_le(r, 4);
         uint64_t len = get_le(r, 8);

@@ -44,6 +44,9 @@ char *st_churn_model_strdup(strata_churn_model *model, const char *s);
 #define ST_MODEL_VERSION 1u
 #define ST_MODEL_HEADER_BYTES 32u
 #define ST_MODEL_MAX_BYTES (512u << 20) /* a larger file is refused before it is read */
+#define ST_MODEL_MAX_COEF 1e6  /* bounds that keep predictions finite (see modelfile.c) */
+#define ST_MODEL_MAX_MEAN 1e38
+#define ST_MODEL_MIN_SD 1e-30
 
 /* Serialize into out (an st_buf whose max bounds the size). */
 strata_status st_churn_model_to_buffer(strata_ctx *ctx, const strata_churn_model *model,
