@@ -26,13 +26,14 @@ CREATE TABLE rows AS
   FROM r;
 CREATE TABLE orders AS SELECT cid, inv, MIN(d) AS d, SUM(micros) AS net FROM rows GROUP BY cid, inv;
 CREATE TABLE asof AS SELECT date(MAX(d), '+1 day') AS D FROM rows;
+CREATE TABLE valid AS SELECT cid, COUNT(*) AS frequency, MAX(d) AS last_d FROM orders WHERE net > 0 GROUP BY cid;
+CREATE TABLE spend AS SELECT cid, SUM(micros) AS total FROM rows GROUP BY cid;
 CREATE TABLE expect AS
-  SELECT c.cid,
-         (SELECT CAST(julianday((SELECT D FROM asof)) - julianday(MAX(o.d)) AS INTEGER)
-            FROM orders o WHERE o.cid = c.cid AND o.net > 0) AS recency_days,
-         (SELECT COUNT(*) FROM orders o WHERE o.cid = c.cid AND o.net > 0) AS frequency,
-         MAX(0, (SELECT SUM(micros) FROM rows x WHERE x.cid = c.cid)) AS monetary_micros
-  FROM (SELECT DISTINCT cid FROM rows) c;
+  SELECT s.cid,
+         CAST(julianday((SELECT D FROM asof)) - julianday(v.last_d) AS INTEGER) AS recency_days,
+         COALESCE(v.frequency, 0) AS frequency,
+         MAX(0, s.total) AS monetary_micros
+  FROM spend s LEFT JOIN valid v ON v.cid = s.cid;
 CREATE TABLE got AS
   SELECT CAST(user_id AS INTEGER) AS cid, NULLIF(recency_days, '') AS recency_days,
          CAST(frequency AS INTEGER) AS frequency,
