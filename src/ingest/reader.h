@@ -11,6 +11,10 @@
  *
  * CSV follows RFC 4180: quoted fields, doubled quotes inside quotes, embedded CR/LF inside
  * quotes, CRLF or LF line ends, a UTF-8 BOM at the start, a chosen one-byte delimiter.
+ * Where RFC 4180 is silent: a quote opens quoted text only as the first byte of a field (so
+ * `5" screen` is an ordinary field and cannot swallow the next line); bytes after a closing
+ * quote are an error; completely empty lines are skipped and counted; the header is the
+ * first non-empty record, and an input without one fails with STRATA_EDATA.
  * JSON Lines: one object per line; the caller names the keys it wants and receives their
  * values as fields in that order (strings unescaped, numbers and booleans as their text,
  * null or missing as an empty field).
