@@ -207,7 +207,7 @@ static void write_event(gen_run *run, gen_out *o, const gsl_rng *dirt_rng, const
     GEN_PUT_LIT(o, ",s");
     gen_put_u64(o, (uint64_t)e->session + 1);
     gen_putc(o, ',');
-    if (e->type != EV_LOGIN && e->type != EV_ACTIVITY && e->type != EV_SERVICE) {
+    if (e->type != EV_LOGIN && e->type != EV_ACTIVITY && e->type != EV_SERVICE && e->type != EV_SEARCH) {
         GEN_PUT_LIT(o, "sku_");
         gen_put_u64(o, 10000u + e->item);
     }
@@ -242,29 +242,29 @@ strata_status gen_write_events(gen_run *run)
         st_free(b.recs);
         return st_error(run->ctx, STRATA_ENOMEM, "gen: out of memory for %zu events", b.n);
     }
+    /* sessions cut off by the end of the period may have lost every event: count the ones
+     * that appear */
+    uint8_t *seen = st_calloc((size_t)b.sessions / 8 + 1, 1);
     gen_out out;
-    gsl_rng dirt_rng;
-    st = gen_out_open(run, &out, "events.csv", "user_id,event_ts,event_type,session_id,item,keyword,page",
-                      &run->report->events_csv);
+    gsl_rng dirt_rng = {0};
+    st = seen ? gen_out_open(run, &out, "events.csv", "user_id,event_ts,event_type,session_id,item,keyword,page",
+                             &run->report->events_csv)
+              : st_error(run->ctx, STRATA_ENOMEM, "gen: out of memory");
     if (st == STRATA_OK && gen_rng_init(&dirt_rng, run->seed, GEN_STREAM_EVENTS_DIRT) != STRATA_OK) {
         gen_out_discard(&out);
         st = st_error(run->ctx, STRATA_ENOMEM, "gen: out of memory");
     }
     if (st != STRATA_OK) {
+        st_free(seen);
         st_free(b.recs);
         return st;
     }
-    /* sessions cut off by the end of the period may have lost every event: count the ones
-     * that appear */
-    uint8_t *seen = st_calloc((size_t)b.sessions / 8 + 1, 1);
     for (size_t k = 0; k < b.n; k++) {
         write_event(run, &out, &dirt_rng, &b.recs[k]);
-        if (seen) {
-            uint32_t s = b.recs[k].session;
-            if (!(seen[s / 8] & (1u << (s % 8)))) {
-                seen[s / 8] |= (uint8_t)(1u << (s % 8));
-                run->report->sessions++;
-            }
+        uint32_t s = b.recs[k].session;
+        if (!(seen[s / 8] & (1u << (s % 8)))) {
+            seen[s / 8] |= (uint8_t)(1u << (s % 8));
+            run->report->sessions++;
         }
         if ((k & 0xffff) == 0xffff) gen_progress(run, 0x8000);
     }
