@@ -5,8 +5,8 @@
  * produces the four inputs that ingest reads.
  *
  * The story (all draws from GSL's Mersenne Twister, one stream per purpose derived from
- * the seed, so the same options give byte-identical files and --events or --dirt do not
- * change the orders):
+ * the seed, so the same options give byte-identical files, --events does not change the
+ * orders and --dirt changes only the rows it dirties):
  *   persons     signup time ~ Beta(1, 1.8) over the period (more early than late), at a
  *               shop's hour-of-day profile; acquisition channel (organic, search_ads,
  *               social, referral, offline) with its own CAC and purchase-rate factor.
@@ -44,7 +44,8 @@
  *   identities.csv is kept clean (a broken link would make joins untestable).
  * duplicate = the row written twice verbatim; bad_date = "YYYY-02-30 hh:mm:ss" or
  * "yesterday" (alternately); absurd_amount = quantity 1, unit_price and amount
- * 1000000000.00; bad_amount = "N/A" or "twelve"; quoted_comma = a valid RFC 4180 quoted
+ * 1000000000.00 (never on a refunded row, which would contribute nothing: those get a
+ * bad_amount instead); bad_amount = "N/A" or "twelve"; quoted_comma = a valid RFC 4180 quoted
  * field with a comma (brand "<brand>, Inc." in orders, keyword or page in events) that a
  * correct reader must accept.
  *

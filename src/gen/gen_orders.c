@@ -105,6 +105,9 @@ static void emit_line(gen_run *run, gen_out *o, const gsl_rng *dirt_rng, const o
 {
     static const double mix[ST_GEN_DIRT__COUNT] = {30, 15, 15, 10, 10, 20};
     unsigned dirt = draw_dirt(dirt_rng, run->opts->dirt, mix);
+    /* a refunded row contributes nothing, so an absurd amount there is no outlier a
+     * cleaner would count: make it an unreadable amount instead */
+    if (dirt == ST_GEN_DIRT_ABSURD_AMOUNT && l->refunded) dirt = ST_GEN_DIRT_BAD_AMOUNT;
     if (dirt < ST_GEN_DIRT__COUNT) o->counts->dirt[dirt]++;
     gen_row_begin(o);
     gen_putc(o, 'o');

@@ -557,6 +557,39 @@ static void dirt_is_injected_and_counted(void **state)
         double share = (double)dirty / (double)rows;
         assert_true(share > dirt * 0.6 && share < dirt * 1.4);
     }
+    /* the same run without dirt: the dirty orders.csv is the clean one with the dirty rows
+     * changed in place and the duplicates inserted */
+    strata_gen_opts clean = opts_for(TEST_DIR "/dirty_clean", 2000, 16000, 40000, 9, 0);
+    assert_int_equal(strata_gen(ctx, &clean), STRATA_OK);
+    size_t dirty_len, clean_len;
+    char *dirty_data = slurp(o.out_dir, "orders.csv", &dirty_len);
+    char *clean_data = slurp(clean.out_dir, "orders.csv", &clean_len);
+    uint64_t changed = 0, skipped = 0;
+    char *d = dirty_data, *c = clean_data, *prev = NULL;
+    size_t prev_len = 0;
+    while (*d && *c) {
+        char *d_end = strchr(d, '\n'), *c_end = strchr(c, '\n');
+        size_t dl = (size_t)(d_end - d), cl = (size_t)(c_end - c);
+        if (prev && dl == prev_len && memcmp(d, prev, dl) == 0) { /* an inserted duplicate */
+            skipped++;
+            prev = NULL;
+            d = d_end + 1;
+            continue;
+        }
+        changed += dl != cl || memcmp(d, c, dl) != 0;
+        prev = d;
+        prev_len = dl;
+        d = d_end + 1;
+        c = c_end + 1;
+    }
+    assert_true(*d == '\0' && *c == '\0');
+    uint64_t in_place = 0;
+    for (int k = 1; k < ST_GEN_DIRT__COUNT; k++) in_place += rep.orders_csv.dirt[k];
+    assert_int_equal(skipped, rep.orders_csv.dirt[ST_GEN_DIRT_DUPLICATE]);
+    assert_int_equal(changed, in_place);
+    free(dirty_data);
+    free(clean_data);
+
     /* identities stay clean; their rows still parse */
     count_dirt(o.out_dir, "identities.csv", "user_id,id_type,id_value", 0, 2, -1, found, &rows);
     assert_int_equal(rows, rep.identities_csv.rows);
