@@ -22,6 +22,18 @@
 
 #define TOP_FEATURES 15
 #define PREDICT_CHUNK_ROWS (1u << 18) /* bounds XGBoost's copy of the matrix when scoring */
+/* XGBoost's OpenMP workers meet at a barrier for every tree level; on small data each region
+ * is microseconds of work, and when the cores are busy a descheduled worker makes the others
+ * spin for a whole time slice (a Telco fit took 0.2 s on one thread and up to 4 s on two).
+ * So XGBoost gets one thread per this many rows, at most the context's threads. */
+#define ROWS_PER_XGB_THREAD 50000u
+
+static unsigned xgb_threads(unsigned threads, size_t rows)
+{
+    size_t useful = 1 + rows / ROWS_PER_XGB_THREAD;
+    if (threads == 0) threads = 1;
+    return useful < threads ? (unsigned)useful : threads;
+}
 
 /* ---------------------------------------------------------------------------------------
  * the dataset
@@ -287,13 +299,14 @@ static strata_status make_dmatrix(strata_ctx *ctx, const st_churn_data *d, const
     return st;
 }
 
-static strata_status set_params(strata_ctx *ctx, BoosterHandle b, const st_churn_params *p)
+static strata_status set_params(strata_ctx *ctx, BoosterHandle b, const st_churn_params *p,
+                                unsigned nthread)
 {
     char depth[32], eta[32], seed[32], threads[32];
     snprintf(depth, sizeof depth, "%d", p->max_depth);
     snprintf(eta, sizeof eta, "%.17g", p->eta);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)(p->seed & 0x7fffffff));
-    snprintf(threads, sizeof threads, "%u", p->threads ? p->threads : 1);
+    snprintf(threads, sizeof threads, "%u", nthread);
     const char *kv[][2] = {
         {"verbosity", "0"},       {"objective", "binary:logistic"}, {"tree_method", "hist"},
         {"max_depth", depth},     {"eta", eta},                     {"seed", seed},
@@ -322,14 +335,15 @@ static strata_status train_xgboost(strata_ctx *ctx, const st_churn_data *d,
 {
     DMatrixHandle dtrain = NULL, dvalid = NULL;
     BoosterHandle b = NULL;
-    strata_status st = make_dmatrix(ctx, d, s->train, s->n_train, p->threads, &dtrain);
+    unsigned nthread = xgb_threads(p->threads, s->n_train);
+    strata_status st = make_dmatrix(ctx, d, s->train, s->n_train, nthread, &dtrain);
     if (st == STRATA_OK && s->n_valid > 0)
-        st = make_dmatrix(ctx, d, s->valid, s->n_valid, p->threads, &dvalid);
+        st = make_dmatrix(ctx, d, s->valid, s->n_valid, nthread, &dvalid);
     if (st == STRATA_OK) {
         DMatrixHandle cache[2] = {dtrain, dvalid};
         if (XGBoosterCreate(cache, dvalid ? 2 : 1, &b) != 0) st = xgb_fail(ctx, "create");
     }
-    if (st == STRATA_OK) st = set_params(ctx, b, p);
+    if (st == STRATA_OK) st = set_params(ctx, b, p, xgb_threads(p->threads, s->n_train));
     int best = -1;
     double best_loss = INFINITY;
     for (int it = 0; st == STRATA_OK && it < p->rounds; it++) {
@@ -391,7 +405,8 @@ strata_status st_churn_predict(strata_ctx *ctx, const strata_churn_model *m, con
     }
     if (!m->booster) return st_error(ctx, STRATA_EMODEL, "churn: tree model without booster");
     char threads[32];
-    snprintf(threads, sizeof threads, "%u", st_threads(ctx));
+    unsigned nthread = xgb_threads(st_threads(ctx), rows);
+    snprintf(threads, sizeof threads, "%u", nthread);
     if (XGBoosterSetParam(m->booster, "nthread", threads) != 0)
         return xgb_fail(ctx, "parameter");
     for (size_t start = 0; start < rows; start += PREDICT_CHUNK_ROWS) {
@@ -400,7 +415,7 @@ strata_status st_churn_predict(strata_ctx *ctx, const strata_churn_model *m, con
         bst_ulong len = 0;
         const float *out = NULL;
         if (XGDMatrixCreateFromMat_omp(x + start * cols, (bst_ulong)n, (bst_ulong)cols, NAN,
-                                       &dm, (int)st_threads(ctx)) != 0)
+                                       &dm, (int)nthread) != 0)
             return xgb_fail(ctx, "cannot build a matrix");
         int rc = XGBoosterPredict(m->booster, dm, 0, 0, 0, &len, &out);
         if (rc == 0 && len == n)

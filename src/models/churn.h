@@ -277,8 +277,10 @@ cJSON *st_churn_fit_summary_json(strata_ctx *ctx, const st_churn_data *data,
 strata_status st_churn_metrics_json(const double *prob, const uint8_t *label, size_t n,
                                     double threshold, cJSON **out);
 
-/* Risk counts {"medium", "high", "low_count"...} of probabilities, and by tier when tier is
- * given: tier[i] < ntiers names tier_names[tier[i]]. */
+/* The risk distribution of probabilities as {"medium_threshold", "high_threshold",
+ * "counts": {"low", "medium", "high"}, "shares": {...}} and, when tier is given,
+ * "by_tier": [{"tier", "n", "low", "medium", "high"}] with tier[i] < ntiers naming
+ * tier_names[tier[i]]. NULL on ENOMEM. Caller frees with cJSON_Delete(). */
 cJSON *st_churn_risk_json(const double *prob, size_t n, double medium, double high,
                           const uint32_t *tier, char *const *tier_names, size_t ntiers);
 
