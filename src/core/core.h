@@ -132,11 +132,21 @@ static inline uint64_t st_hash_mix(uint64_t h, uint64_t v)
 }
 
 /* ---- interning: distinct strings get dense uint32 ids in order of first insertion ---- */
+/* A probe reads one 32-byte slot holding the full hash, the length, the id and the first
+ * 16 bytes of the string, so looking up a short id (most person ids) costs one cache miss. */
+#define ST_INTERN_INLINE 16
+typedef struct st_intern_slot {
+    uint64_t hash;
+    uint32_t id1; /* id + 1; 0 = empty */
+    uint32_t len;
+    char prefix[ST_INTERN_INLINE];
+} st_intern_slot;
+
 typedef struct st_intern {
-    uint32_t *slots;   /* id + 1, 0 = empty; capacity is a power of two */
-    uint64_t *hashes;  /* per id */
-    const char **strs; /* per id, in the arena, NUL-terminated */
-    uint32_t *lens;    /* per id */
+    st_intern_slot *slots; /* capacity mask + 1, a power of two, load ≤ 1/2 */
+    uint64_t *hashes;      /* per id */
+    const char **strs;     /* per id, in the arena, NUL-terminated */
+    uint32_t *lens;        /* per id */
     size_t count, cap_ids, mask;
     st_arena arena;
 } st_intern;
@@ -144,8 +154,15 @@ typedef struct st_intern {
 #define ST_INTERN_NONE UINT32_MAX
 void st_intern_init(st_intern *t);
 void st_intern_clear(st_intern *t);
-/* Id of the string, adding it if new (*added set when given). ST_INTERN_NONE on ENOMEM. */
-uint32_t st_intern_put(st_intern *t, const char *s, size_t len, uint64_t hash, bool *added);
+/* Id of the string, adding it if new (*added set when given). ST_INTERN_NONE on ENOMEM or
+ * when the table already holds `limit` strings (0 = no limit). */
+uint32_t st_intern_put_limit(st_intern *t, const char *s, size_t len, uint64_t hash, bool *added,
+                             size_t limit);
+static inline uint32_t st_intern_put(st_intern *t, const char *s, size_t len, uint64_t hash,
+                                     bool *added)
+{
+    return st_intern_put_limit(t, s, len, hash, added, 0);
+}
 /* Id of the string or ST_INTERN_NONE. */
 uint32_t st_intern_find(const st_intern *t, const char *s, size_t len, uint64_t hash);
 static inline st_sv st_intern_str(const st_intern *t, uint32_t id)
@@ -174,6 +191,17 @@ unsigned st_threads(const strata_ctx *ctx);
  * thread takes the first). fn returns a status; the first failure is returned. */
 typedef strata_status (*st_range_fn)(void *arg, size_t begin, size_t end, unsigned thread);
 strata_status st_parallel_for(unsigned threads, size_t n, st_range_fn fn, void *arg);
+
+/* ---- sorting ---- */
+/* Sort pairs by key ascending (stable), payload moved along. O(n) extra memory. */
+strata_status st_radix_sort_pairs(uint64_t *keys, uint32_t *vals, size_t n);
+/* The k-th smallest of v[0..n) (0-based); reorders v. n > k required. */
+int64_t st_select_i64(int64_t *v, size_t n, size_t k);
+/* Map a signed value to an unsigned key with the same order. */
+static inline uint64_t st_order_key(int64_t v)
+{
+    return (uint64_t)v ^ (1ull << 63);
+}
 
 /* ---- dates: days since 1970-01-01 (proleptic Gregorian, Howard Hinnant's algorithms) ---- */
 int32_t st_days_from_civil(int y, unsigned m, unsigned d);

@@ -1,8 +1,8 @@
 /*
  * intern.c — string interning: each distinct string gets a dense uint32 id in order of
- * first insertion. Open addressing with linear probing over a power-of-two slot array of
- * ids; the full 64-bit hash is kept per id so probes rarely touch string bytes.
- * Used for person keys, category and brand names, identifier values.
+ * first insertion. Open addressing with linear probing over 32-byte slots that carry the
+ * full 64-bit hash, the length and the first 16 bytes, so a probe touches one cache line and
+ * string bytes elsewhere only for longer strings. Used for person keys (millions, on the hot path), dictionaries and identifiers.
  */
 #include "core/core.h"
 
@@ -34,27 +34,46 @@ void st_intern_clear(st_intern *t)
     memset(t, 0, sizeof *t);
 }
 
+static inline bool slot_matches(const st_intern *t, const st_intern_slot *slot, const char *s,
+                                size_t len, uint64_t hash)
+{
+    if (slot->hash != hash || slot->len != len) return false;
+    if (len <= ST_INTERN_INLINE) return memcmp(slot->prefix, s, len) == 0;
+    return memcmp(slot->prefix, s, ST_INTERN_INLINE) == 0 &&
+           memcmp(t->strs[slot->id1 - 1] + ST_INTERN_INLINE, s + ST_INTERN_INLINE,
+                  len - ST_INTERN_INLINE) == 0;
+}
+
+static inline st_intern_slot make_slot(uint64_t hash, uint32_t id, const char *s, uint32_t len)
+{
+    st_intern_slot slot;
+    memset(&slot, 0, sizeof slot);
+    slot.hash = hash;
+    slot.id1 = id + 1;
+    slot.len = len;
+    memcpy(slot.prefix, s, ST_MIN(len, (uint32_t)ST_INTERN_INLINE));
+    return slot;
+}
+
 uint32_t st_intern_find(const st_intern *t, const char *s, size_t len, uint64_t hash)
 {
     if (!t->slots) return ST_INTERN_NONE;
     for (size_t i = hash & t->mask;; i = (i + 1) & t->mask) {
-        uint32_t v = t->slots[i];
-        if (v == 0) return ST_INTERN_NONE;
-        uint32_t id = v - 1;
-        if (t->hashes[id] == hash && t->lens[id] == len && memcmp(t->strs[id], s, len) == 0)
-            return id;
+        const st_intern_slot *slot = &t->slots[i];
+        if (slot->id1 == 0) return ST_INTERN_NONE;
+        if (slot_matches(t, slot, s, len, hash)) return slot->id1 - 1;
     }
 }
 
 static bool rehash(st_intern *t, size_t nslots)
 {
-    uint32_t *slots = st_calloc(nslots, sizeof *slots);
+    st_intern_slot *slots = st_calloc(nslots, sizeof *slots);
     if (!slots) return false;
     size_t mask = nslots - 1;
     for (size_t id = 0; id < t->count; id++) {
         size_t i = t->hashes[id] & mask;
-        while (slots[i]) i = (i + 1) & mask;
-        slots[i] = (uint32_t)id + 1;
+        while (slots[i].id1) i = (i + 1) & mask;
+        slots[i] = make_slot(t->hashes[id], (uint32_t)id, t->strs[id], t->lens[id]);
     }
     st_free(t->slots);
     t->slots = slots;
@@ -62,38 +81,47 @@ static bool rehash(st_intern *t, size_t nslots)
     return true;
 }
 
-uint32_t st_intern_put(st_intern *t, const char *s, size_t len, uint64_t hash, bool *added)
+static bool grow_ids(st_intern *t)
+{
+    size_t cap = t->cap_ids ? t->cap_ids * 2 : 512;
+    uint64_t *h = st_realloc(t->hashes, cap * sizeof *h);
+    if (!h) return false;
+    t->hashes = h;
+    const char **ss = st_realloc(t->strs, cap * sizeof *ss);
+    if (!ss) return false;
+    t->strs = ss;
+    uint32_t *ls = st_realloc(t->lens, cap * sizeof *ls);
+    if (!ls) return false;
+    t->lens = ls;
+    t->cap_ids = cap;
+    return true;
+}
+
+uint32_t st_intern_put_limit(st_intern *t, const char *s, size_t len, uint64_t hash, bool *added,
+                             size_t limit)
 {
     if (added) *added = false;
-    uint32_t found = st_intern_find(t, s, len, hash);
-    if (found != ST_INTERN_NONE) return found;
-    if (t->count >= UINT32_MAX - 1 || len > UINT32_MAX) return ST_INTERN_NONE;
-    /* keep the load factor under 1/2 */
+    if (len > UINT32_MAX) return ST_INTERN_NONE;
+    /* keep the load factor under 1/2 so probes stay short */
     if (!t->slots || (t->count + 1) * 2 > t->mask + 1) {
+        if (t->count >= UINT32_MAX - 1) return ST_INTERN_NONE;
         if (!rehash(t, t->slots ? (t->mask + 1) * 2 : 1024)) return ST_INTERN_NONE;
     }
-    if (t->count == t->cap_ids) {
-        size_t cap = t->cap_ids ? t->cap_ids * 2 : 512;
-        uint64_t *h = st_realloc(t->hashes, cap * sizeof *h);
-        if (!h) return ST_INTERN_NONE;
-        t->hashes = h;
-        const char **ss = st_realloc(t->strs, cap * sizeof *ss);
-        if (!ss) return ST_INTERN_NONE;
-        t->strs = ss;
-        uint32_t *ls = st_realloc(t->lens, cap * sizeof *ls);
-        if (!ls) return ST_INTERN_NONE;
-        t->lens = ls;
-        t->cap_ids = cap;
+    size_t i = hash & t->mask;
+    for (;; i = (i + 1) & t->mask) {
+        const st_intern_slot *slot = &t->slots[i];
+        if (slot->id1 == 0) break;
+        if (slot_matches(t, slot, s, len, hash)) return slot->id1 - 1;
     }
+    if (limit && t->count >= limit) return ST_INTERN_NONE;
+    if (t->count == t->cap_ids && !grow_ids(t)) return ST_INTERN_NONE;
     char *copy = st_arena_strndup(&t->arena, s, len);
     if (!copy) return ST_INTERN_NONE;
     uint32_t id = (uint32_t)t->count++;
     t->hashes[id] = hash;
     t->strs[id] = copy;
     t->lens[id] = (uint32_t)len;
-    size_t i = hash & t->mask;
-    while (t->slots[i]) i = (i + 1) & t->mask;
-    t->slots[i] = id + 1;
+    t->slots[i] = make_slot(hash, id, s, (uint32_t)len);
     if (added) *added = true;
     return id;
 }

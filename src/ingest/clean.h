@@ -32,7 +32,7 @@ strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons,
 
 /* Events: sort by person then time, drop exact duplicates and rows on or after as_of_day. */
 strata_status st_clean_events(st_dataset *ds, size_t npersons, int32_t as_of_day,
-                              uint32_t **offsets);
+                              uint32_t **offsets, unsigned threads);
 
 /* Users: one attribute record per person, later rows filling in or overriding earlier ones
  * field by field. Caller frees *attrs with st_free. */

@@ -91,39 +91,38 @@ static bool event_row(st_worker *w, const st_record *rec)
     return true;
 }
 
-static strata_status event_merge(st_dataset *ds, const st_chunk *c, const uint32_t *key_map,
-                                 uint16_t *const dict_map[5], const uint32_t *ident_map)
+static strata_status event_reserve(st_dataset *ds, size_t extra)
+{
+    st_event_rows *e = &ds->events;
+    size_t need = e->n + extra;
+    if (need <= e->cap) return STRATA_OK;
+    ST_RESERVE_COL(e, key, need);
+    ST_RESERVE_COL(e, fp, need);
+    ST_RESERVE_COL(e, line, need);
+    ST_RESERVE_COL(e, ts, need);
+    ST_RESERVE_COL(e, type, need);
+    e->cap = need;
+    return STRATA_OK;
+}
+
+static void event_merge(st_dataset *ds, const st_chunk *c, size_t at, const uint32_t *key_map,
+                        uint16_t *const dict_map[5], const uint32_t *ident_map)
 {
     (void)dict_map, (void)ident_map;
     st_event_rows *e = &ds->events;
-    size_t need = e->n + c->n;
-    if (need > e->cap) {
-        size_t cap = e->cap ? e->cap : 1024;
-        while (cap < need) cap *= 2;
-#define GROW_COL(col)                                                                          \
-    do {                                                                                       \
-        void *p = st_realloc(e->col, cap * sizeof *e->col);                                    \
-        if (!p) return STRATA_ENOMEM;                                                          \
-        e->col = p;                                                                            \
-    } while (0)
-        GROW_COL(key); GROW_COL(fp); GROW_COL(line); GROW_COL(ts); GROW_COL(type);
-#undef GROW_COL
-        e->cap = cap;
-    }
     const event_rec *recs = (const event_rec *)c->recs;
     for (size_t i = 0; i < c->n; i++) {
-        size_t j = e->n++;
+        size_t j = at + i;
         e->key[j] = key_map[recs[i].key];
         e->fp[j] = recs[i].fp;
         e->line[j] = recs[i].line;
         e->ts[j] = recs[i].ts;
         e->type[j] = recs[i].type;
     }
-    return STRATA_OK;
 }
 
 const st_input_spec st_events_spec = {
     ST_IN_EVENTS, fields, F__COUNT, sizeof(event_rec),
     ST_CFG_EVENTS_FORMAT, ST_CFG_EVENTS_DELIMITER, ST_CFG_EVENTS_TS_FORMAT,
-    event_row, event_merge,
+    event_row, event_reserve, event_merge,
 };

@@ -104,38 +104,34 @@ static bool link_row(st_worker *w, const st_record *rec)
     return true;
 }
 
-static strata_status link_merge(st_dataset *ds, const st_chunk *c, const uint32_t *key_map,
-                                uint16_t *const dict_map[5], const uint32_t *ident_map)
+static strata_status link_reserve(st_dataset *ds, size_t extra)
+{
+    st_link_rows *l = &ds->links;
+    size_t need = l->n + extra;
+    if (need <= l->cap) return STRATA_OK;
+    ST_RESERVE_COL(l, key, need);
+    ST_RESERVE_COL(l, ident, need);
+    ST_RESERVE_COL(l, line, need);
+    l->cap = need;
+    return STRATA_OK;
+}
+
+static void link_merge(st_dataset *ds, const st_chunk *c, size_t at, const uint32_t *key_map,
+                       uint16_t *const dict_map[5], const uint32_t *ident_map)
 {
     (void)dict_map;
     st_link_rows *l = &ds->links;
-    size_t need = l->n + c->n;
-    if (need > l->cap) {
-        size_t cap = l->cap ? l->cap : 1024;
-        while (cap < need) cap *= 2;
-        uint32_t *a = st_realloc(l->key, cap * sizeof *a);
-        if (!a) return STRATA_ENOMEM;
-        l->key = a;
-        a = st_realloc(l->ident, cap * sizeof *a);
-        if (!a) return STRATA_ENOMEM;
-        l->ident = a;
-        a = st_realloc(l->line, cap * sizeof *a);
-        if (!a) return STRATA_ENOMEM;
-        l->line = a;
-        l->cap = cap;
-    }
     const link_rec *recs = (const link_rec *)c->recs;
     for (size_t i = 0; i < c->n; i++) {
-        size_t j = l->n++;
+        size_t j = at + i;
         l->key[j] = key_map[recs[i].key];
         l->ident[j] = ident_map[recs[i].ident];
         l->line[j] = recs[i].line;
     }
-    return STRATA_OK;
 }
 
 const st_input_spec st_links_spec = {
     ST_IN_IDENTITIES, fields, F__COUNT, sizeof(link_rec),
     ST_CFG_IDENT_FORMAT, ST_CFG_IDENT_DELIMITER, ST_CFG_ORDERS_TS_FORMAT ,
-    link_row, link_merge,
+    link_row, link_reserve, link_merge,
 };

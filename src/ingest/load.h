@@ -33,6 +33,14 @@ typedef struct st_chunk {
 
 typedef struct st_load st_load;
 
+/* The last value looked up in a table: consecutive rows (lines of one order) usually repeat
+ * the person and the category, and comparing a few bytes is cheaper than hashing. */
+typedef struct st_last_lookup {
+    uint32_t len; /* UINT32_MAX = empty */
+    uint32_t id;
+    char text[56];
+} st_last_lookup;
+
 /* Per-worker state: nothing here is shared, so workers never lock. */
 typedef struct st_worker {
     st_load *load;
@@ -51,6 +59,7 @@ typedef struct st_worker {
     size_t nrejects, cap_rejects;
     st_arena text;
     st_buf tmp; /* scratch for hashing identifiers etc. */
+    st_last_lookup last_key, last_dict[5];
     st_dict evtypes;       /* event type texts seen by this worker */
     uint8_t *evtype_of;    /* st_event_type of each evtypes id */
     size_t evtype_cap;
@@ -67,9 +76,12 @@ typedef struct st_input_spec {
     st_cfg_key format_key, delimiter_key, ts_format_key;
     /* parse one well-formed record (field count already checked); returns false on ENOMEM */
     bool (*row)(st_worker *w, const st_record *rec);
-    /* append merged records of one chunk to the dataset; remaps are local → dataset ids */
-    strata_status (*merge)(st_dataset *ds, const st_chunk *c, const uint32_t *key_map,
-                           uint16_t *const dict_map[5], const uint32_t *ident_map);
+    /* make room for `extra` more rows in the dataset's columns (called once per load) */
+    strata_status (*reserve)(st_dataset *ds, size_t extra);
+    /* write the records of one chunk at row `at` of the reserved columns, remapping local ids
+     * to dataset ids; chunks are written concurrently, each to its own rows */
+    void (*merge)(st_dataset *ds, const st_chunk *c, size_t at, const uint32_t *key_map,
+                  uint16_t *const dict_map[5], const uint32_t *ident_map);
 } st_input_spec;
 
 struct st_load {
@@ -93,6 +105,14 @@ struct st_load {
     const char *salt;
 };
 
+/* Grow every listed column of a row table to hold `need` rows exactly. */
+#define ST_RESERVE_COL(table, col, need)                                                       \
+    do {                                                                                       \
+        void *p_ = st_realloc((table)->col, ((need) + 1) * sizeof *(table)->col);              \
+        if (!p_) return STRATA_ENOMEM;                                                         \
+        (table)->col = p_;                                                                     \
+    } while (0)
+
 /* Helpers for row functions. */
 bool st_load_reject(st_worker *w, const st_record *rec, uint32_t field, st_reason reason,
                     const char *detail_fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -105,6 +125,9 @@ static inline bool st_load_has(const st_worker *w, int canon)
 }
 /* Local key id of a raw user id (normalized); ST_INTERN_NONE on ENOMEM. */
 uint32_t st_load_key(st_worker *w, st_sv raw, uint64_t line);
+/* Dictionary id of a name in the worker's dictionary `which` (ST_DICT_*); UINT16_MAX when
+ * full or on ENOMEM. */
+uint16_t st_load_dict(st_worker *w, int which, st_sv name);
 /* Room for one more record in the current chunk; NULL on ENOMEM. */
 void *st_load_record(st_worker *w);
 /* Parse a timestamp field; on failure rejects the row and returns false. */

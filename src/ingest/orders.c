@@ -151,8 +151,8 @@ static bool order_row(st_worker *w, const st_record *rec)
     bool changed;
     st_sv key_text = st_normalize_id(user, ld->normalize_ids, &changed);
     uint32_t key = st_load_key(w, user, rec->line);
-    uint16_t cat = st_dict_put(&w->dicts[ST_DICT_CATEGORY], st_load_field(w, rec, F_CATEGORY));
-    uint16_t brand = st_dict_put(&w->dicts[ST_DICT_BRAND], st_load_field(w, rec, F_BRAND));
+    uint16_t cat = st_load_dict(w, ST_DICT_CATEGORY, st_load_field(w, rec, F_CATEGORY));
+    uint16_t brand = st_load_dict(w, ST_DICT_BRAND, st_load_field(w, rec, F_BRAND));
     order_rec *r = st_load_record(w);
     if (key == ST_INTERN_NONE || cat == UINT16_MAX || brand == UINT16_MAX || !r) return false;
     /* without an order id column every row is its own order */
@@ -169,45 +169,48 @@ static bool order_row(st_worker *w, const st_record *rec)
     return true;
 }
 
-static strata_status order_merge(st_dataset *ds, const st_chunk *c, const uint32_t *key_map,
-                                 uint16_t *const dict_map[5], const uint32_t *ident_map)
+static strata_status order_reserve(st_dataset *ds, size_t extra)
+{
+    st_order_rows *o = &ds->orders;
+    size_t need = o->n + extra;
+    if (need <= o->cap) return STRATA_OK;
+    ST_RESERVE_COL(o, key, need);
+    ST_RESERVE_COL(o, order, need);
+    ST_RESERVE_COL(o, fp, need);
+    ST_RESERVE_COL(o, line, need);
+    ST_RESERVE_COL(o, day, need);
+    ST_RESERVE_COL(o, amount, need);
+    ST_RESERVE_COL(o, category, need);
+    ST_RESERVE_COL(o, brand, need);
+    ST_RESERVE_COL(o, flags, need);
+    o->cap = need;
+    return STRATA_OK;
+}
+
+static void order_merge(st_dataset *ds, const st_chunk *c, size_t at, const uint32_t *key_map,
+                        uint16_t *const dict_map[5], const uint32_t *ident_map)
 {
     (void)ident_map;
     st_order_rows *o = &ds->orders;
-    size_t need = o->n + c->n;
-    if (need > o->cap) {
-        size_t cap = o->cap ? o->cap : 1024;
-        while (cap < need) cap *= 2;
-#define GROW_COL(col)                                                                          \
-    do {                                                                                       \
-        void *p = st_realloc(o->col, cap * sizeof *o->col);                                    \
-        if (!p) return STRATA_ENOMEM;                                                          \
-        o->col = p;                                                                            \
-    } while (0)
-        GROW_COL(key); GROW_COL(order); GROW_COL(fp); GROW_COL(line); GROW_COL(day);
-        GROW_COL(amount); GROW_COL(category); GROW_COL(brand); GROW_COL(flags);
-#undef GROW_COL
-        o->cap = cap;
-    }
     const order_rec *recs = (const order_rec *)c->recs;
+    const uint16_t *cats = dict_map[ST_DICT_CATEGORY], *brands = dict_map[ST_DICT_BRAND];
     for (size_t i = 0; i < c->n; i++) {
         const order_rec *r = &recs[i];
-        size_t j = o->n++;
+        size_t j = at + i;
         o->key[j] = key_map[r->key];
         o->order[j] = r->order;
         o->fp[j] = r->fp;
         o->line[j] = r->line;
         o->day[j] = r->day;
         o->amount[j] = r->amount;
-        o->category[j] = dict_map[ST_DICT_CATEGORY][r->category];
-        o->brand[j] = dict_map[ST_DICT_BRAND][r->brand];
+        o->category[j] = cats[r->category];
+        o->brand[j] = brands[r->brand];
         o->flags[j] = r->flags;
     }
-    return STRATA_OK;
 }
 
 const st_input_spec st_orders_spec = {
     ST_IN_ORDERS, fields, F__COUNT, sizeof(order_rec),
     ST_CFG_ORDERS_FORMAT, ST_CFG_ORDERS_DELIMITER, ST_CFG_ORDERS_TS_FORMAT,
-    order_row, order_merge,
+    order_row, order_reserve, order_merge,
 };

@@ -71,9 +71,9 @@ static bool user_row(st_worker *w, const st_record *rec)
         a.consent_known |= (uint8_t)(1u << c);
         if (yes) a.consent |= (uint8_t)(1u << c);
     }
-    a.gender = st_dict_put(&w->dicts[ST_DICT_GENDER], st_load_field(w, rec, F_GENDER));
-    a.region = st_dict_put(&w->dicts[ST_DICT_REGION], st_load_field(w, rec, F_REGION));
-    a.acq_channel = st_dict_put(&w->dicts[ST_DICT_CHANNEL], st_load_field(w, rec, F_ACQ));
+    a.gender = st_load_dict(w, ST_DICT_GENDER, st_load_field(w, rec, F_GENDER));
+    a.region = st_load_dict(w, ST_DICT_REGION, st_load_field(w, rec, F_REGION));
+    a.acq_channel = st_load_dict(w, ST_DICT_CHANNEL, st_load_field(w, rec, F_ACQ));
     uint32_t key = st_load_key(w, user, rec->line);
     user_rec *r = st_load_record(w);
     if (key == ST_INTERN_NONE || !r || a.gender == UINT16_MAX || a.region == UINT16_MAX ||
@@ -85,29 +85,26 @@ static bool user_row(st_worker *w, const st_record *rec)
     return true;
 }
 
-static strata_status user_merge(st_dataset *ds, const st_chunk *c, const uint32_t *key_map,
-                                uint16_t *const dict_map[5], const uint32_t *ident_map)
+static strata_status user_reserve(st_dataset *ds, size_t extra)
+{
+    st_user_rows *u = &ds->users;
+    size_t need = u->n + extra;
+    if (need <= u->cap) return STRATA_OK;
+    ST_RESERVE_COL(u, key, need);
+    ST_RESERVE_COL(u, line, need);
+    ST_RESERVE_COL(u, attrs, need);
+    u->cap = need;
+    return STRATA_OK;
+}
+
+static void user_merge(st_dataset *ds, const st_chunk *c, size_t at, const uint32_t *key_map,
+                       uint16_t *const dict_map[5], const uint32_t *ident_map)
 {
     (void)ident_map;
     st_user_rows *u = &ds->users;
-    size_t need = u->n + c->n;
-    if (need > u->cap) {
-        size_t cap = u->cap ? u->cap : 1024;
-        while (cap < need) cap *= 2;
-        uint32_t *k = st_realloc(u->key, cap * sizeof *k);
-        if (!k) return STRATA_ENOMEM;
-        u->key = k;
-        uint32_t *l = st_realloc(u->line, cap * sizeof *l);
-        if (!l) return STRATA_ENOMEM;
-        u->line = l;
-        st_user_attrs *a = st_realloc(u->attrs, cap * sizeof *a);
-        if (!a) return STRATA_ENOMEM;
-        u->attrs = a;
-        u->cap = cap;
-    }
     const user_rec *recs = (const user_rec *)c->recs;
     for (size_t i = 0; i < c->n; i++) {
-        size_t j = u->n++;
+        size_t j = at + i;
         u->key[j] = key_map[recs[i].key];
         u->line[j] = recs[i].line;
         st_user_attrs a = recs[i].attrs;
@@ -116,11 +113,10 @@ static strata_status user_merge(st_dataset *ds, const st_chunk *c, const uint32_
         a.acq_channel = dict_map[ST_DICT_CHANNEL][a.acq_channel];
         u->attrs[j] = a;
     }
-    return STRATA_OK;
 }
 
 const st_input_spec st_users_spec = {
     ST_IN_USERS, fields, F__COUNT, sizeof(user_rec),
     ST_CFG_USERS_FORMAT, ST_CFG_USERS_DELIMITER, ST_CFG_USERS_TS_FORMAT,
-    user_row, user_merge,
+    user_row, user_reserve, user_merge,
 };

@@ -126,7 +126,7 @@ strata_status strata_job_run(strata_job *job, const strata_inputs *in, int32_t a
     st_progress(ctx, "cleaning", 0, 3);
     job->as_of_day = as_of_day;
     st = st_clean_orders(ctx, &job->ds, npersons, &job->as_of_day, &job->order_offsets, &job->outliers);
-    if (st == STRATA_OK) st = st_clean_events(&job->ds, npersons, job->as_of_day, &job->event_offsets);
+    if (st == STRATA_OK) st = st_clean_events(&job->ds, npersons, job->as_of_day, &job->event_offsets, threads);
     if (st == STRATA_OK) st = st_merge_users(&job->ds, npersons, &job->attrs);
     if (st == STRATA_ENOMEM) return st_error(ctx, st, "cleaning: out of memory");
     if (st != STRATA_OK) return st;

@@ -5,7 +5,6 @@
 #include "models/labels.h"
 
 #include <math.h>
-#include <stdlib.h>
 
 /* The segment table, first match wins, over r_score and fm = floor((f_score + m_score) / 2).
  * Common published tables leave cells unmatched or segments unreachable; this one partitions
@@ -52,30 +51,25 @@ unsigned st_rfm_class8_of(bool r_high, bool f_high, bool m_high)
     return m_high ? c : c + (ST_C8_GENERAL_VALUE - ST_C8_IMPORTANT_VALUE);
 }
 
-typedef struct ranked {
-    int64_t value;
-    uint32_t index;
-} ranked;
-
-static int ranked_cmp(const void *a, const void *b)
-{
-    const ranked *x = a, *y = b;
-    return (x->value > y->value) - (x->value < y->value);
-}
-
 strata_status st_rank_below(const int64_t *values, size_t n, uint32_t *below)
 {
-    ranked *r = st_malloc((n + 1) * sizeof *r);
-    if (!r) return STRATA_ENOMEM;
-    for (size_t i = 0; i < n; i++) r[i] = (ranked){values[i], (uint32_t)i};
-    qsort(r, n, sizeof *r, ranked_cmp);
-    size_t first = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0 && r[i].value != r[i - 1].value) first = i;
-        below[r[i].index] = (uint32_t)first;
+    uint64_t *keys = st_malloc((n + 1) * sizeof *keys);
+    uint32_t *idx = st_malloc((n + 1) * sizeof *idx);
+    strata_status st = STRATA_ENOMEM;
+    if (keys && idx) {
+        for (size_t i = 0; i < n; i++) keys[i] = st_order_key(values[i]), idx[i] = (uint32_t)i;
+        st = st_radix_sort_pairs(keys, idx, n);
     }
-    st_free(r);
-    return STRATA_OK;
+    if (st == STRATA_OK) {
+        size_t first = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0 && keys[i] != keys[i - 1]) first = i;
+            below[idx[i]] = (uint32_t)first;
+        }
+    }
+    st_free(keys);
+    st_free(idx);
+    return st;
 }
 
 strata_status st_rfm_score(st_profiles *ps, st_rfm_means *means)
