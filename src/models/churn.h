@@ -284,4 +284,14 @@ strata_status st_churn_metrics_json(const double *prob, const uint8_t *label, si
 cJSON *st_churn_risk_json(const double *prob, size_t n, double medium, double high,
                           const uint32_t *tier, char *const *tier_names, size_t ntiers);
 
+/* The table path's encoder (churn_table.c): read opts->table into *out. With model NULL the
+ * columns are typed and encoded for training (numeric as is, text one-hot in byte order,
+ * columns left out are appended to `skipped` as {"column", "reason"} when it is not NULL);
+ * with a model, its feature list is the encoding. Labels are read when opts->label_column is
+ * set, ids, values and tiers when their columns are. The dataset is empty on failure.
+ * Errors name the file and line. Caller clears with st_churn_data_clear(). */
+strata_status st_churn_table_load(strata_ctx *ctx, const strata_churn_table_opts *opts,
+                                  const strata_churn_model *model, st_churn_data *out,
+                                  cJSON *skipped);
+
 #endif /* ST_MODELS_CHURN_H */

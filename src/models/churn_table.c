@@ -486,7 +486,7 @@ static strata_status plan_from_types(table *t, cJSON *skipped, size_t *nfeat)
         else if (too_many) why = "text with more than 64 distinct values";
         else col->role = ROLE_ONEHOT;
         if (why) {
-            cJSON *o = cJSON_CreateObject();
+            cJSON *o = skipped ? cJSON_CreateObject() : NULL;
             if (o) {
                 cJSON_AddStringToObject(o, "column", col->name);
                 cJSON_AddStringToObject(o, "reason", why);
@@ -681,6 +681,13 @@ static strata_status load_table(strata_ctx *ctx, const strata_churn_table_opts *
     st_free(t);
     if (st != STRATA_OK) st_churn_data_clear(d);
     return st;
+}
+
+strata_status st_churn_table_load(strata_ctx *ctx, const strata_churn_table_opts *opts,
+                                  const strata_churn_model *model, st_churn_data *out,
+                                  cJSON *skipped)
+{
+    return load_table(ctx, opts, model, opts->label_column != NULL, false, out, skipped);
 }
 
 /* ---------------------------------------------------------------------------------------

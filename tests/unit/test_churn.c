@@ -524,6 +524,132 @@ static void test_model_file_validation(void **state)
     strata_ctx_free(ctx);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * the table path
+ * ------------------------------------------------------------------------------------- */
+
+static char *write_temp(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/strata-test-churn-XXXXXX.csv");
+    int fd = mkstemps(path, 4);
+    assert_true(fd >= 0);
+    size_t len = strlen(text);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+/* Types, one-hot levels in byte order, blanks as missing, the id and a many-valued text
+ * column left out; then the same table encoded by a model's feature list. */
+static void test_table_encoding(void **state)
+{
+    (void)state;
+    strata_ctx *ctx = new_ctx();
+    st_buf csv;
+    st_buf_init(&csv, 1 << 20);
+    st_buf_puts(&csv, "id,age,plan,city,churn\r\n");
+    /* 70 rows: city has 70 distinct values (> ST_CHURN_MAX_LEVELS), plan has two + blank */
+    for (int i = 0; i < 70; i++) {
+        const char *plan = i % 3 == 0 ? "gold" : i % 3 == 1 ? "basic" : "";
+        if (i == 1) st_buf_printf(&csv, "p%d,,\"%s\",c%d,no\r\n", i, plan, i);
+        else st_buf_printf(&csv, "p%d,%d,%s,c%d,%s\r\n", i, 20 + i, plan, i, i % 2 ? "Yes" : "no");
+    }
+    char *path = write_temp(csv.data);
+    strata_churn_table_opts o = {.table = path, .label_column = "churn", .id_column = "id"};
+    st_churn_data d;
+    cJSON *skipped = cJSON_CreateArray();
+    assert_int_equal(st_churn_table_load(ctx, &o, NULL, &d, skipped), STRATA_OK);
+    assert_int_equal(d.rows, 70);
+    assert_int_equal(d.cols, 3);
+    assert_string_equal(d.features[0].name, "age");
+    assert_int_equal(d.features[0].kind, ST_CHURN_NUMERIC);
+    assert_string_equal(d.features[1].name, "plan=basic"); /* byte order: basic < gold */
+    assert_string_equal(d.features[2].name, "plan=gold");
+    assert_int_equal(cJSON_GetArraySize(skipped), 1);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(skipped, 0), "column")->valuestring,
+                        "city");
+    /* row 0: age 20, gold; row 1: age blank (NaN), basic; row 2: plan blank -> both NaN */
+    assert_near(d.x[0], 20, 0);
+    assert_near(d.x[1], 0, 0);
+    assert_near(d.x[2], 1, 0);
+    assert_true(isnan(d.x[3]));
+    assert_near(d.x[4], 1, 0);
+    assert_true(isnan(d.x[7]) && isnan(d.x[8]));
+    assert_near(d.x[6], 22, 0);
+    assert_int_equal(d.label[0], 0);
+    assert_int_equal(d.label[3], 1);
+    assert_string_equal(d.ids[69], "p69");
+    st_churn_data_clear(&d);
+    cJSON_Delete(skipped);
+
+    /* a model's encoding: its own order, an unseen level is all zeros, a level it knows
+     * that the table lacks is simply never 1 */
+    strata_churn_model *m;
+    assert_int_equal(st_churn_model_alloc(ctx, ST_CHURN_LOGISTIC, 3, &m), STRATA_OK);
+    st_churn_model_set_feature(m, 0, ST_CHURN_ONEHOT, "plan", "gold");
+    st_churn_model_set_feature(m, 1, ST_CHURN_ONEHOT, "plan", "silver");
+    st_churn_model_set_feature(m, 2, ST_CHURN_NUMERIC, "age", NULL);
+    strata_churn_table_opts so = {.table = path};
+    assert_int_equal(st_churn_table_load(ctx, &so, m, &d, NULL), STRATA_OK);
+    assert_int_equal(d.cols, 3);
+    assert_null(d.label);
+    assert_near(d.x[0], 1, 0); /* row 0 gold */
+    assert_near(d.x[1], 0, 0);
+    assert_near(d.x[2], 20, 0);
+    assert_near(d.x[3], 0, 0); /* row 1 basic: unseen by the model */
+    assert_near(d.x[4], 0, 0);
+    assert_true(isnan(d.x[5]));
+    assert_true(isnan(d.x[6]) && isnan(d.x[7])); /* row 2 blank plan */
+    st_churn_data_clear(&d);
+    st_churn_model_set_feature(m, 2, ST_CHURN_NUMERIC, "income", NULL);
+    assert_int_equal(st_churn_table_load(ctx, &so, m, &d, NULL), STRATA_EDATA);
+    assert_non_null(strstr(strata_errmsg(ctx), "'income'"));
+    /* a model's numeric column that holds text is an error naming the line */
+    st_churn_model_set_feature(m, 2, ST_CHURN_NUMERIC, "id", NULL);
+    assert_int_equal(st_churn_table_load(ctx, &so, m, &d, NULL), STRATA_EPARSE);
+    assert_non_null(strstr(strata_errmsg(ctx), ":2: column 'id': 'p0' is not a number"));
+    strata_churn_model_free(m);
+    remove(path);
+    st_buf_clear(&csv);
+    strata_ctx_free(ctx);
+}
+
+/* Bad tables fail with the file and line of the first problem. */
+static void test_table_errors(void **state)
+{
+    (void)state;
+    strata_ctx *ctx = new_ctx();
+    st_churn_data d;
+    struct {
+        const char *csv, *label, *want;
+        strata_status st;
+    } cases[] = {
+        {"a,y\n1,yes\n2,no\n3\n", "y", ":4: 1 fields, the header has 2", STRATA_EPARSE},
+        {"a,y\n1,yes\n2,maybe\n", "y", ":3: label 'y' is 'maybe'", STRATA_EPARSE},
+        {"a,y\n1,yes\n2,\n", "y", ":3: label 'y' is ''", STRATA_EPARSE},
+        {"a,y\n1,yes\n", "z", "no label column 'z'", STRATA_EDATA},
+        {"a,a,y\n1,2,yes\n", "y", "column 'a' appears twice", STRATA_EPARSE},
+        {"a,y\n", "y", "no data rows", STRATA_EDATA},
+        {"a,y\n,yes\n,no\n", "y", "no usable feature", STRATA_EDATA},
+        {"a,y\n1,yes\n\"2,no\n", "y", ":3: field", STRATA_EPARSE},
+    };
+    for (size_t i = 0; i < ST_ARRAY_LEN(cases); i++) {
+        char *path = write_temp(cases[i].csv);
+        strata_churn_table_opts o = {.table = path, .label_column = cases[i].label};
+        strata_status st = st_churn_table_load(ctx, &o, NULL, &d, NULL);
+        if (st != cases[i].st || !strstr(strata_errmsg(ctx), cases[i].want))
+            print_error("case %zu: %s: %s\n", i, strata_status_name(st), strata_errmsg(ctx));
+        assert_int_equal(st, cases[i].st);
+        assert_non_null(strstr(strata_errmsg(ctx), cases[i].want));
+        assert_null(d.x);
+        remove(path);
+    }
+    strata_churn_table_opts o = {.table = "/nonexistent/t.csv", .label_column = "y"};
+    assert_int_equal(st_churn_table_load(ctx, &o, NULL, &d, NULL), STRATA_ENOINPUT);
+    strata_ctx_free(ctx);
+}
+
 /* Every allocation of a logistic fit, save and load fails in turn: a clean error, no leak. */
 static void test_allocation_failures(void **state)
 {
@@ -577,6 +703,8 @@ int main(void)
         cmocka_unit_test(test_model_file_xgboost),
         cmocka_unit_test(test_model_file_logistic),
         cmocka_unit_test(test_model_file_validation),
+        cmocka_unit_test(test_table_encoding),
+        cmocka_unit_test(test_table_errors),
         cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
