@@ -24,7 +24,6 @@
 #define GEN_P_LOYAL 0x02u     /* buys its favourite brand most of the time */
 #define GEN_P_PRICE 0x04u     /* price-sensitive: uses coupons most of the time */
 #define GEN_P_SECOND_ID 0x08u /* also orders as app_<n>, linked in identities.csv */
-#define GEN_P_PHONE 0x10u     /* has a phone identifier (set by the identities writer) */
 
 #define GEN_NONE UINT32_MAX
 

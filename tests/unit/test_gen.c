@@ -380,7 +380,7 @@ static void clean_files_are_consistent(void **state)
         assert_true(is_ts(v[2]) && in_period(v[2]));
         if (memcmp(prev_ts, v[2].ptr, 19) > 0) fail_msg("orders.csv: %.19s after %s", v[2].ptr, prev_ts);
         memcpy(prev_ts, v[2].ptr, 19);
-        int64_t amount, quantity, unit, discount;
+        int64_t amount = 0, quantity = 0, unit = 0, discount = 0;
         assert_true(money2(v[3], &amount) && st_sv_to_i64(v[4], &quantity) && money2(v[5], &unit));
         assert_true(unit > 0 && quantity != 0);
         if (amount != quantity * unit)
@@ -509,7 +509,7 @@ static void count_dirt(const char *dir, const char *name, const char *header, in
         for (int k = 0; k < n; k++) comma_inside |= v[k].len && memchr(v[k].ptr, ',', v[k].len) != NULL;
         found[ST_GEN_DIRT_QUOTED_COMMA] += quoted && comma_inside;
         if (amount_col >= 0) {
-            int64_t amount;
+            int64_t amount = 0;
             if (!money2(v[amount_col], &amount)) found[ST_GEN_DIRT_BAD_AMOUNT]++;
             else found[ST_GEN_DIRT_ABSURD_AMOUNT] += amount >= INT64_C(1000000000) * 1000000;
         }
