@@ -5,7 +5,7 @@
 DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libsqlite3-dev sqlite3 libyaml-dev zlib1g-dev libcjson-dev libssl-dev libxxhash-dev \
 	libroaring-dev libgsl-dev libxgboost-dev libmicrohttpd-dev libcmocka-dev \
-	nodejs npm chromium tzdata time
+	chromium tzdata time
 # Extra packages for the benchmarks against peers (bench/).
 BENCH_PACKAGES := python3 python3-pandas python3-numpy python3-sklearn python3-xgboost \
 	python3-scipy postgresql hyperfine
@@ -24,6 +24,7 @@ deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
 	done); \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing: $$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

@@ -50,6 +50,7 @@ static strata_status copy_back_range(void *arg, size_t begin, size_t end, unsign
 static void permute_column(void *col, size_t width, const uint32_t *perm, size_t n, void *scratch,
                            unsigned threads)
 {
+    if (n == 0) return;
     permute_job j = {perm, col, scratch, width};
     /* every gather must finish before any row is copied back: gathers read anywhere in col */
     st_parallel_for(threads, n, gather_range, &j);
