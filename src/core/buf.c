@@ -130,21 +130,71 @@ strata_status st_buf_json_string(st_buf *b, const char *s, size_t len)
     return st == STRATA_OK ? st_buf_putc(b, '"') : st;
 }
 
+/* Digits of v, most significant first, into the end of tmp; returns the start. Writing a
+ * million profiles calls this tens of millions of times, where printf's format parsing
+ * showed at the top of the profile. */
+static char *utoa_end(uint64_t v, char *end)
+{
+    char *p = end;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
+}
+
+strata_status st_buf_i64(st_buf *b, int64_t v)
+{
+    char tmp[24];
+    char *end = tmp + sizeof tmp;
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char *p = utoa_end(mag, end);
+    if (v < 0) *--p = '-';
+    return st_buf_append(b, p, (size_t)(end - p));
+}
+
+/* sign, whole part and `digits` fraction digits of mag / 10^digits, trailing zeros trimmed
+ * down to keep_digits */
+static strata_status put_fixed(st_buf *b, bool neg, uint64_t mag, int digits, int keep_digits)
+{
+    static const uint64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                     100000000, 1000000000};
+    uint64_t scale = pow10[digits];
+    uint64_t whole = mag / scale, frac = mag % scale;
+    char tmp[48];
+    char *end = tmp + sizeof tmp;
+    char *p = end;
+    int shown = digits;
+    while (shown > keep_digits && frac % 10 == 0) frac /= 10, shown--;
+    if (shown > 0) {
+        for (int i = 0; i < shown; i++) {
+            *--p = (char)('0' + frac % 10);
+            frac /= 10;
+        }
+        *--p = '.';
+    }
+    p = utoa_end(whole, p);
+    if (neg && (whole || shown)) *--p = '-';
+    return st_buf_append(b, p, (size_t)(end - p));
+}
+
 strata_status st_buf_micros(st_buf *b, int64_t micros)
 {
-    char tmp[32];
     uint64_t mag = micros < 0 ? (uint64_t)0 - (uint64_t)micros : (uint64_t)micros;
-    unsigned long long whole = mag / 1000000u;
-    unsigned frac = (unsigned)(mag % 1000000u);
-    int n = snprintf(tmp, sizeof tmp, "%s%llu.%06u", micros < 0 ? "-" : "", whole, frac);
-    /* trim trailing zeros but keep two fraction digits: 12.500000 -> 12.50 */
-    while (n > 0 && tmp[n - 1] == '0' && tmp[n - 3] != '.') n--;
-    return st_buf_append(b, tmp, (size_t)n);
+    return put_fixed(b, micros < 0, mag, 6, 2);
 }
 
 strata_status st_buf_double(st_buf *b, double v, int digits)
 {
-    if (!isfinite(v)) return st_buf_puts(b, "");
+    if (!isfinite(v)) return STRATA_OK;
+    if (digits < 0) digits = 0;
+    if (digits <= 9 && fabs(v) < 1e9) {
+        static const double pow10d[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+        double scaled = fabs(v) * pow10d[digits];
+        uint64_t mag = (uint64_t)llround(scaled);
+        if (mag == 0) return st_buf_putc(b, '0');
+        return put_fixed(b, v < 0, mag, digits, 0);
+    }
     char tmp[64];
     int n = snprintf(tmp, sizeof tmp, "%.*f", digits, v);
     if (n < 0 || n >= (int)sizeof tmp) return st_buf_printf(b, "%g", v);
@@ -152,7 +202,6 @@ strata_status st_buf_double(st_buf *b, double v, int digits)
         while (n > 0 && tmp[n - 1] == '0') n--;
         if (n > 0 && tmp[n - 1] == '.') n--;
     }
-    if (n == 2 && tmp[0] == '-' && tmp[1] == '0') return st_buf_putc(b, '0');
     return st_buf_append(b, tmp, (size_t)n);
 }
 

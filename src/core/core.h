@@ -47,6 +47,26 @@ char *st_strdup(const char *s);
 bool st_grow(void **items, size_t *cap, size_t need, size_t elem_size);
 #define ST_GROW(arr, cap, need) st_grow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
+/* Add (or with a negative delta, remove) bytes held outside st_malloc, e.g. st_vmrows. */
+void st_memory_account(int64_t delta);
+
+/* ---- growable row tables with stable addresses (vmrows.c) ---- */
+#include <stdatomic.h>
+typedef struct st_vmrows {
+    unsigned char *base;
+    size_t rec_size, max_rows, reserved_bytes, accounted;
+    _Atomic size_t claimed; /* rows handed out so far */
+} st_vmrows;
+
+/* Reserve address space for max_rows rows; nothing is committed until written. */
+strata_status st_vmrows_init(st_vmrows *t, size_t rec_size, size_t max_rows);
+void st_vmrows_clear(st_vmrows *t);
+/* Claim `count` consecutive rows; returns the first row, or SIZE_MAX when the table is full.
+ * Thread-safe. */
+size_t st_vmrows_claim(st_vmrows *t, size_t count);
+/* Count `rows` rows as used in the allocator's memory figures. */
+void st_vmrows_account(st_vmrows *t, size_t rows);
+
 /* ---- string views: parse from pointer + length, no copies ---- */
 typedef struct st_sv {
     const char *ptr;
@@ -102,6 +122,8 @@ strata_status st_buf_vprintf(st_buf *b, const char *fmt, va_list ap);
 strata_status st_buf_csv_field(st_buf *b, const char *s, size_t len);
 /* Append text as a JSON string literal with escapes. */
 strata_status st_buf_json_string(st_buf *b, const char *s, size_t len);
+/* Append a decimal integer (no printf). */
+strata_status st_buf_i64(st_buf *b, int64_t v);
 /* Append micro-units as a decimal with at least two fraction digits ("12.50", "0.105"). */
 strata_status st_buf_micros(st_buf *b, int64_t micros);
 /* Append a double with up to `digits` fraction digits, trailing zeros trimmed. */
@@ -162,6 +184,12 @@ static inline uint32_t st_intern_put(st_intern *t, const char *s, size_t len, ui
                                      bool *added)
 {
     return st_intern_put_limit(t, s, len, hash, added, 0);
+}
+/* Start loading the slot a lookup of `hash` will read first: called early in a row, it hides
+ * the cache miss of a large table behind the row's other parsing. */
+static inline void st_intern_prefetch(const st_intern *t, uint64_t hash)
+{
+    if (t->slots) __builtin_prefetch(&t->slots[hash & t->mask]);
 }
 /* Id of the string or ST_INTERN_NONE. */
 uint32_t st_intern_find(const st_intern *t, const char *s, size_t len, uint64_t hash);

@@ -4,8 +4,12 @@
  * policy. Every removed row is counted by reason in the dataset's quality counters;
  * duplicates and outliers are also recorded as rejects with their line.
  *
- * Runs after identity resolution (rows carry person ids) and before profile building, which
- * reads each person's rows as one contiguous range.
+ * Row columns stay in file order; the result is a grouping: an index of the kept rows in
+ * person order (and, within a person, order id then fingerprint for orders, time for events)
+ * with offsets per person. Building the index instead of moving nine columns keeps the memory
+ * traffic at 4 bytes per row.
+ *
+ * Runs after identity resolution (rows carry person ids) and before profile building.
  */
 #ifndef ST_CLEAN_H
 #define ST_CLEAN_H
@@ -16,23 +20,31 @@ typedef enum st_outlier_policy { ST_OUTLIER_KEEP, ST_OUTLIER_CAP, ST_OUTLIER_REJ
 
 typedef struct st_outlier_report {
     st_outlier_policy policy;
-    double percentile;   /* e.g. 99.9 */
-    int64_t threshold;   /* micros: the percentile of positive row amounts */
+    double percentile;    /* e.g. 99.9 */
+    int64_t threshold;    /* micros: the percentile of positive row amounts */
     int64_t reject_above; /* micros, 0 = none */
-    uint64_t rows_above; /* rows with amount above the threshold (before the policy) */
+    uint64_t rows_above;  /* rows with amount above the threshold (before the policy) */
     uint64_t rows_changed; /* capped or rejected */
 } st_outlier_report;
 
-/* Orders: sort by person then order id, drop exact duplicates, fix the as-of day (when
- * *as_of_day is STRATA_DAY_NONE it becomes the day after the last order), exclude rows dated
- * on or after it, apply the outlier policy. *offsets (npersons + 1 entries, caller frees with
- * st_free) delimit each person's rows. */
-strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons,
-                              int32_t *as_of_day, uint32_t **offsets, st_outlier_report *report);
+/* Kept rows of person p are rows idx[offsets[p]] … idx[offsets[p + 1] − 1]. */
+typedef struct st_grouping {
+    uint32_t *idx;
+    uint32_t *offsets; /* npersons + 1 entries */
+    size_t n, npersons;
+} st_grouping;
 
-/* Events: sort by person then time, drop exact duplicates and rows on or after as_of_day. */
+void st_grouping_clear(st_grouping *g);
+
+/* Orders: group by person then order id, drop exact duplicates, fix the as-of day (when
+ * *as_of_day is STRATA_DAY_NONE it becomes the day after the last order), exclude rows dated
+ * on or after it, apply the outlier policy (cap changes the amount column in place). */
+strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons,
+                              int32_t *as_of_day, st_grouping *out, st_outlier_report *report);
+
+/* Events: group by person then time, drop exact duplicates and rows on or after as_of_day. */
 strata_status st_clean_events(st_dataset *ds, size_t npersons, int32_t as_of_day,
-                              uint32_t **offsets, unsigned threads);
+                              st_grouping *out, unsigned threads);
 
 /* Users: one attribute record per person, later rows filling in or overriding earlier ones
  * field by field. Caller frees *attrs with st_free. */

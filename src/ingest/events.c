@@ -18,12 +18,7 @@ static const st_field_spec fields[F__COUNT] = {
     [F_PAGE] = {"page", ST_CFG_EVENTS_COL_PAGE, false},
 };
 
-typedef struct event_rec {
-    uint64_t fp;
-    int64_t ts;
-    uint32_t key, line;
-    uint8_t type;
-} event_rec;
+typedef st_event_row event_rec;
 
 static const struct {
     st_event_type type;
@@ -67,6 +62,7 @@ static bool event_row(st_worker *w, const st_record *rec)
     st_sv user = st_load_field(w, rec, F_USER);
     if (user.len == 0)
         return st_load_reject(w, rec, (uint32_t)w->load->col[F_USER] + 1, ST_REASON_MISSING_USER_ID, NULL);
+    st_key_lookup user_key = st_load_key_begin(w, user);
     int64_t ts;
     bool present;
     if (!st_load_ts(w, rec, F_TS, true, &ts, &present)) return true;
@@ -78,9 +74,8 @@ static bool event_row(st_worker *w, const st_record *rec)
     if (event_type_of(w, type_text, &type) != 0) return false;
     if (type == ST_EV_OTHER) st_load_repair(w, ST_REASON_EVENT_TYPE_OTHER);
 
-    bool changed;
-    st_sv key_text = st_normalize_id(user, w->load->normalize_ids, &changed);
-    uint32_t key = st_load_key(w, user, rec->line);
+    st_sv key_text = user_key.id;
+    uint32_t key = st_load_key_end(w, &user_key, rec->line);
     event_rec *r = st_load_record(w);
     if (key == ST_INTERN_NONE || !r) return false;
     r->fp = st_load_fingerprint(w, rec, parsed, used, key_text);
@@ -91,38 +86,22 @@ static bool event_row(st_worker *w, const st_record *rec)
     return true;
 }
 
-static strata_status event_reserve(st_dataset *ds, size_t extra)
+static st_vmrows *event_table(st_dataset *ds)
 {
-    st_event_rows *e = &ds->events;
-    size_t need = e->n + extra;
-    if (need <= e->cap) return STRATA_OK;
-    ST_RESERVE_COL(e, key, need);
-    ST_RESERVE_COL(e, fp, need);
-    ST_RESERVE_COL(e, line, need);
-    ST_RESERVE_COL(e, ts, need);
-    ST_RESERVE_COL(e, type, need);
-    e->cap = need;
-    return STRATA_OK;
+    return &ds->events.vm;
 }
 
-static void event_merge(st_dataset *ds, const st_chunk *c, size_t at, const uint32_t *key_map,
-                        uint16_t *const dict_map[5], const uint32_t *ident_map)
+static void event_remap(void *rows, size_t begin, size_t end, uint32_t *const *key_maps,
+                        uint16_t *const (*dict_maps)[5])
 {
-    (void)dict_map, (void)ident_map;
-    st_event_rows *e = &ds->events;
-    const event_rec *recs = (const event_rec *)c->recs;
-    for (size_t i = 0; i < c->n; i++) {
-        size_t j = at + i;
-        e->key[j] = key_map[recs[i].key];
-        e->fp[j] = recs[i].fp;
-        e->line[j] = recs[i].line;
-        e->ts[j] = recs[i].ts;
-        e->type[j] = recs[i].type;
-    }
+    (void)dict_maps;
+    st_event_row *r = rows;
+    for (size_t i = begin; i < end; i++) r[i].key = key_maps[r[i].worker][r[i].key];
 }
 
 const st_input_spec st_events_spec = {
     ST_IN_EVENTS, fields, F__COUNT, sizeof(event_rec),
     ST_CFG_EVENTS_FORMAT, ST_CFG_EVENTS_DELIMITER, ST_CFG_EVENTS_TS_FORMAT,
-    event_row, event_reserve, event_merge,
+    event_row, NULL, NULL, event_table, event_remap,
+    offsetof(st_event_row, key), offsetof(st_event_row, worker),
 };

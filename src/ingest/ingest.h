@@ -88,17 +88,27 @@ typedef struct st_quality {
 
 #define ST_DICT_NONE 0 /* dictionary id 0 means "no value" */
 
+/* One order row, 48 bytes. Rows are kept whole (not as columns) because every later pass
+ * reaches a person's rows through an index, and a whole row then costs one cache miss. */
+typedef struct st_order_row {
+    uint64_t order;    /* hash of the order id text; rows of one person sharing it = one order */
+    uint64_t fp;       /* fingerprint of every parsed value of the row (exact duplicates) */
+    int64_t amount;    /* micros; 0 for refunded rows; negative for returns */
+    uint32_t key;      /* key id (st_dataset.keys) */
+    uint32_t line;     /* source line (saturating) */
+    int32_t day;       /* local calendar day */
+    uint16_t category; /* st_dataset.categories id */
+    uint16_t brand;    /* st_dataset.brands id */
+    uint8_t flags;
+    uint8_t worker;    /* loading only: the worker whose local ids the row holds */
+} st_order_row;
+
+/* Rows in the order workers produced them (clean.c sorts them by person); the storage is a
+ * reservation that grows in place (st_vmrows). */
 typedef struct st_order_rows {
-    size_t n, cap;
-    uint32_t *key;      /* key id (st_dataset.keys) until st_dataset_assign_persons, then person */
-    uint64_t *order;    /* hash of the order id text; rows of one person sharing it = one order */
-    uint64_t *fp;       /* fingerprint of every parsed value of the row (exact duplicates) */
-    uint32_t *line;     /* source line (saturating) */
-    int32_t *day;       /* local calendar day */
-    int64_t *amount;    /* micros; 0 for refunded rows; negative for returns */
-    uint16_t *category; /* st_dataset.categories id */
-    uint16_t *brand;    /* st_dataset.brands id */
-    uint8_t *flags;
+    st_order_row *rows;
+    size_t n;
+    st_vmrows vm;
 } st_order_rows;
 
 /* event types the profile counts, then the others the product knows */
@@ -115,13 +125,19 @@ typedef enum st_event_type {
 } st_event_type;
 const char *st_event_type_name(st_event_type t);
 
+typedef struct st_event_row {
+    int64_t ts;   /* local seconds */
+    uint64_t fp;
+    uint32_t key;
+    uint32_t line;
+    uint8_t type; /* st_event_type */
+    uint8_t worker;
+} st_event_row;
+
 typedef struct st_event_rows {
-    size_t n, cap;
-    uint32_t *key;
-    uint64_t *fp;
-    uint32_t *line;
-    int64_t *ts; /* local seconds */
-    uint8_t *type;
+    st_event_row *rows;
+    size_t n;
+    st_vmrows vm;
 } st_event_rows;
 
 #define ST_CONSENT_SMS 0

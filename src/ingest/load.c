@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 /* ---- reasons ---- */
 
@@ -115,19 +116,6 @@ void st_dataset_init(st_dataset *ds)
     st_arena_init(&ds->text, 256 * 1024);
 }
 
-static void free_orders(st_order_rows *r)
-{
-    st_free(r->key), st_free(r->order), st_free(r->fp), st_free(r->line);
-    st_free(r->day), st_free(r->amount), st_free(r->category), st_free(r->brand);
-    st_free(r->flags);
-    memset(r, 0, sizeof *r);
-}
-
-static void free_events(st_event_rows *r)
-{
-    st_free(r->key), st_free(r->fp), st_free(r->line), st_free(r->ts), st_free(r->type);
-    memset(r, 0, sizeof *r);
-}
 
 void st_dataset_clear(st_dataset *ds)
 {
@@ -139,8 +127,8 @@ void st_dataset_clear(st_dataset *ds)
     st_dict_clear(&ds->regions);
     st_dict_clear(&ds->channels);
     st_dict_clear(&ds->genders);
-    free_orders(&ds->orders);
-    free_events(&ds->events);
+    st_vmrows_clear(&ds->orders.vm);
+    st_vmrows_clear(&ds->events.vm);
     st_free(ds->users.key), st_free(ds->users.line), st_free(ds->users.attrs);
     st_free(ds->links.key), st_free(ds->links.ident), st_free(ds->links.line);
     st_free(ds->rejects);
@@ -272,21 +260,34 @@ static void last_set(st_last_lookup *l, st_sv v, uint32_t id)
     l->id = id;
 }
 
+st_key_lookup st_load_key_begin(st_worker *w, st_sv raw)
+{
+    st_key_lookup k;
+    k.id = st_normalize_id(raw, w->load->normalize_ids, &k.normalized);
+    k.hash = st_hash64(k.id.ptr, k.id.len);
+    st_intern_prefetch(&w->keys, k.hash);
+    return k;
+}
+
+uint32_t st_load_key_end(st_worker *w, const st_key_lookup *k, uint64_t line)
+{
+    if (k->normalized) st_load_repair(w, ST_REASON_ID_NORMALIZED);
+    if (last_hit(&w->last_key, k->id)) return w->last_key.id;
+    bool added;
+    uint32_t id = st_intern_put(&w->keys, k->id.ptr, k->id.len, k->hash, &added);
+    if (id == ST_INTERN_NONE) return id;
+    if (added) {
+        if (!ST_GROW(w->key_first_line, w->key_first_cap, (size_t)id + 1)) return ST_INTERN_NONE;
+        w->key_first_line[id] = line;
+    }
+    last_set(&w->last_key, k->id, id);
+    return id;
+}
+
 uint32_t st_load_key(st_worker *w, st_sv raw, uint64_t line)
 {
-    bool changed;
-    st_sv id = st_normalize_id(raw, w->load->normalize_ids, &changed);
-    if (changed) st_load_repair(w, ST_REASON_ID_NORMALIZED);
-    if (last_hit(&w->last_key, id)) return w->last_key.id;
-    bool added;
-    uint32_t k = st_intern_put(&w->keys, id.ptr, id.len, st_hash64(id.ptr, id.len), &added);
-    if (k == ST_INTERN_NONE) return k;
-    if (added) {
-        if (!ST_GROW(w->key_first_line, w->key_first_cap, (size_t)k + 1)) return ST_INTERN_NONE;
-        w->key_first_line[k] = line;
-    }
-    last_set(&w->last_key, id, k);
-    return k;
+    st_key_lookup k = st_load_key_begin(w, raw);
+    return st_load_key_end(w, &k, line);
 }
 
 uint16_t st_load_dict(st_worker *w, int which, st_sv name)
@@ -300,18 +301,38 @@ uint16_t st_load_dict(st_worker *w, int which, st_sv name)
     return id;
 }
 
+#define CLAIM_ROWS 4096 /* rows a worker claims from a shared table at a time */
+
 void *st_load_record(st_worker *w)
 {
-    st_chunk *c = w->current;
-    size_t rs = w->load->spec->rec_size;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 4096;
-        unsigned char *p = st_realloc(c->recs, cap * rs);
-        if (!p) return NULL;
-        c->recs = p;
-        c->cap = cap;
+    const st_load *ld = w->load;
+    size_t rs = ld->spec->rec_size;
+    unsigned char *rec;
+    if (ld->table) {
+        if (w->range_at == w->range_end) {
+            size_t first = st_vmrows_claim(ld->table, CLAIM_ROWS);
+            if (first == SIZE_MAX) {
+                w->table_full = true;
+                return NULL;
+            }
+            w->range_at = first;
+            w->range_end = first + CLAIM_ROWS;
+        }
+        rec = ld->table->base + rs * w->range_at++;
+        rec[ld->spec->worker_offset] = (unsigned char)w->index;
+    } else {
+        st_chunk *c = w->current;
+        if (c->n == c->cap) {
+            size_t cap = c->cap ? c->cap * 2 : 4096;
+            unsigned char *p = st_realloc(c->recs, cap * rs);
+            if (!p) return NULL;
+            c->recs = p;
+            c->cap = cap;
+        }
+        rec = c->recs + rs * c->n++;
     }
-    return c->recs + rs * c->n++;
+    w->records++;
+    return rec;
 }
 
 bool st_load_ts(st_worker *w, const st_record *rec, int canon, bool required, int64_t *out,
@@ -422,11 +443,13 @@ static strata_status on_block(void *ud, unsigned worker, const st_block *block)
 {
     st_load *ld = ud;
     st_worker *w = &ld->workers[worker];
-    if (!ST_GROW(w->chunks, w->cap_chunks, w->nchunks + 1)) return STRATA_ENOMEM;
-    w->current = &w->chunks[w->nchunks++];
-    memset(w->current, 0, sizeof *w->current);
-    w->current->block = block->index;
-    w->current->worker = worker;
+    if (!ld->table) {
+        if (!ST_GROW(w->chunks, w->cap_chunks, w->nchunks + 1)) return STRATA_ENOMEM;
+        w->current = &w->chunks[w->nchunks++];
+        memset(w->current, 0, sizeof *w->current);
+        w->current->block = block->index;
+        w->current->worker = worker;
+    }
     st_cursor cur;
     st_cursor_init(&cur, block);
     st_record rec;
@@ -443,12 +466,13 @@ static strata_status on_block(void *ud, unsigned worker, const st_block *block)
                                 "expected %u fields, found %u", ld->header_nfields, rec.nfields);
             continue;
         }
-        size_t before = w->current->n;
+        uint64_t before = w->records;
         ok = ld->spec->row(w, &rec);
-        if (w->current->n > before) w->rows_loaded++;
+        if (w->records > before) w->rows_loaded++;
     }
     w->blank_lines += cur.blank_lines;
     st_cursor_clear(&cur);
+    if (w->table_full) return STRATA_ELIMIT;
     return ok ? STRATA_OK : STRATA_ENOMEM;
 }
 
@@ -533,6 +557,54 @@ static strata_status copy_chunks(void *arg, size_t begin, size_t end, unsigned t
     return STRATA_OK;
 }
 
+typedef struct remap_job {
+    st_load *ld;
+    uint32_t **key_map;
+    uint16_t *(*dict_map)[5];
+} remap_job;
+
+static strata_status remap_range(void *arg, size_t begin, size_t end, unsigned thread)
+{
+    (void)thread;
+    remap_job *j = arg;
+    j->ld->spec->remap(j->ld->table->base, begin, end, j->key_map, j->dict_map);
+    return STRATA_OK;
+}
+
+/* The shared table holds claimed rows with a hole at the end of each worker's last range:
+ * move rows from the tail into the holes, then rewrite local ids on all threads. */
+static strata_status finish_table(st_load *ld, uint32_t **key_map, uint16_t *(*dict_map)[5])
+{
+    st_vmrows *t = ld->table;
+    size_t rs = ld->spec->rec_size, total = atomic_load(&t->claimed), holes = 0;
+    if (total > t->max_rows) total = t->max_rows;
+    uint32_t dead = UINT32_MAX;
+    for (unsigned wi = 0; wi < ld->nworkers; wi++) {
+        st_worker *w = &ld->workers[wi];
+        for (size_t i = w->range_at; i < w->range_end && i < total; i++) {
+            memcpy(t->base + i * rs + ld->spec->key_offset, &dead, sizeof dead);
+            holes++;
+        }
+    }
+    size_t valid = total - holes, tail = total;
+    for (size_t i = 0; i < valid; i++) {
+        uint32_t key;
+        memcpy(&key, t->base + i * rs + ld->spec->key_offset, sizeof key);
+        if (key != UINT32_MAX) continue;
+        for (;;) { /* the last live row; there is one, since valid rows remain past i */
+            tail--;
+            memcpy(&key, t->base + tail * rs + ld->spec->key_offset, sizeof key);
+            if (key != UINT32_MAX) break;
+        }
+        memcpy(t->base + i * rs, t->base + tail * rs, rs);
+    }
+    st_vmrows_account(t, valid);
+    remap_job j = {ld, key_map, dict_map};
+    strata_status st = st_parallel_for(ld->nworkers, valid, remap_range, &j);
+    *row_count(ld->ds, ld->spec->kind) = valid;
+    return st;
+}
+
 /* Merge workers into the dataset: keys, dictionaries and identifiers get dataset ids, rows are
  * appended in block order, counters summed, rejects copied. */
 static strata_status merge_workers(st_load *ld)
@@ -581,10 +653,11 @@ static strata_status merge_workers(st_load *ld)
                 dict_map[wi][d][k] = st_dict_put(dataset_dict(ds, d), st_intern_str(&local->names, k));
         }
     }
+    if (ld->table && st == STRATA_OK) st = finish_table(ld, key_map, dict_map);
     /* chunks in file order, each written at its offset, several at a time */
     st_chunk **order = st_malloc((total_chunks + 1) * sizeof *order);
     if (!order && st == STRATA_OK) st = STRATA_ENOMEM;
-    if (st == STRATA_OK) {
+    if (st == STRATA_OK && !ld->table) {
         size_t n = 0, rows = 0;
         for (unsigned wi = 0; wi < ld->nworkers; wi++)
             for (size_t c = 0; c < ld->workers[wi].nchunks; c++) {
@@ -643,6 +716,28 @@ static const st_input_spec *spec_of(st_input_kind kind)
     }
 }
 
+/* An upper bound on the rows an input can hold: a record takes at least 4 bytes ("a,b\n"
+ * is the shortest with a key and a value), and gzip expands at most ~1032 times. Reserving
+ * by this bound costs address space only. */
+static size_t max_rows_of(const char *path, const char *data, size_t len)
+{
+    uint64_t bytes = len;
+    bool gz = data && len >= 2 && (unsigned char)data[0] == 0x1f && (unsigned char)data[1] == 0x8b;
+    if (!data) {
+        struct stat sb;
+        unsigned char magic[2] = {0, 0};
+        FILE *f = fopen(path, "rb");
+        if (f) {
+            gz = fread(magic, 1, 2, f) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+            fclose(f);
+        }
+        bytes = stat(path, &sb) == 0 && sb.st_size > 0 ? (uint64_t)sb.st_size : 0;
+    }
+    uint64_t rows = (gz ? bytes * 1032 : bytes) / 4 + 4 * CLAIM_ROWS * 64;
+    if (rows > UINT32_MAX) rows = UINT32_MAX;
+    return (size_t)rows;
+}
+
 static strata_status ensure_tz(strata_ctx *ctx, st_dataset *ds)
 {
     if (ds->tz) return STRATA_OK;
@@ -693,6 +788,19 @@ static strata_status load_common(strata_ctx *ctx, st_dataset *ds, st_input_kind 
                          .jsonl_keys = keys,
                          .jsonl_nkeys = (size_t)ld.spec->nfields};
     ld.nworkers = ST_MIN(ro.threads, 64u);
+    if (ld.spec->table) {
+        st_vmrows *t = ld.spec->table(ds);
+        if (t->base)
+            return st_error(ctx, STRATA_EINVAL, "%s: only one %s input per run", path,
+                            st_input_name(kind));
+        size_t max_rows = max_rows_of(path, data, len);
+        if (st_vmrows_init(t, ld.spec->rec_size, max_rows) != STRATA_OK)
+            return st_error(ctx, STRATA_ENOMEM, "%s: cannot reserve address space for %zu rows",
+                            path, max_rows);
+        ld.table = t;
+        if (kind == ST_IN_ORDERS) ds->orders.rows = (st_order_row *)(void *)t->base;
+        else ds->events.rows = (st_event_row *)(void *)t->base;
+    }
     ro.threads = ld.nworkers;
     ld.workers = st_calloc(ld.nworkers, sizeof *ld.workers);
     if (!ld.workers) return STRATA_ENOMEM;
@@ -707,6 +815,7 @@ static strata_status load_common(strata_ctx *ctx, st_dataset *ds, st_input_kind 
     else
         st = st_reader_run(ctx, path, stage, &ro, on_header, on_block, &ld, &stats);
     if (st == STRATA_ENOMEM) st = st_error(ctx, st, "%s: out of memory while loading", path);
+    if (st == STRATA_ELIMIT) st = st_error(ctx, st, "%s: more rows than the reserved row table holds", path);
     if (st == STRATA_OK) {
         st_quality *q = &ds->quality[kind];
         q->present = true;

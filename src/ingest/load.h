@@ -54,7 +54,9 @@ typedef struct st_worker {
     size_t nchunks, cap_chunks;
     st_chunk *current;
     uint64_t reasons[ST_REASON__COUNT];
-    uint64_t rows_read, rows_loaded, blank_lines;
+    uint64_t rows_read, rows_loaded, blank_lines, records;
+    size_t range_at, range_end; /* rows claimed in the shared table, not yet written */
+    bool table_full;
     st_reject *rejects;
     size_t nrejects, cap_rejects;
     st_arena text;
@@ -76,12 +78,18 @@ typedef struct st_input_spec {
     st_cfg_key format_key, delimiter_key, ts_format_key;
     /* parse one well-formed record (field count already checked); returns false on ENOMEM */
     bool (*row)(st_worker *w, const st_record *rec);
-    /* make room for `extra` more rows in the dataset's columns (called once per load) */
+    /* Chunked inputs (users, identities): make room for `extra` more rows (once per load),
+     * then write the records of one chunk at row `at`, remapping local ids to dataset ids;
+     * chunks are written concurrently, each to its own rows. */
     strata_status (*reserve)(st_dataset *ds, size_t extra);
-    /* write the records of one chunk at row `at` of the reserved columns, remapping local ids
-     * to dataset ids; chunks are written concurrently, each to its own rows */
     void (*merge)(st_dataset *ds, const st_chunk *c, size_t at, const uint32_t *key_map,
                   uint16_t *const dict_map[5], const uint32_t *ident_map);
+    /* Shared-table inputs (orders, events) write records straight into the dataset's row
+     * table (rows/n below); remap rewrites rows [begin, end) from their worker's local ids. */
+    st_vmrows *(*table)(st_dataset *ds);
+    void (*remap)(void *rows, size_t begin, size_t end, uint32_t *const *key_maps,
+                  uint16_t *const (*dict_maps)[5]);
+    size_t key_offset, worker_offset;
 } st_input_spec;
 
 struct st_load {
@@ -96,6 +104,7 @@ struct st_load {
     bool normalize_ids;
     st_worker *workers;
     unsigned nworkers;
+    st_vmrows *table; /* shared row table, or NULL for chunked inputs */
     int canon_of[ST_READER_MAX_FIELDS]; /* canonical field of each header column, -1 = none */
     /* input-specific settings, read once */
     st_sv cancel_prefix;
@@ -125,6 +134,17 @@ static inline bool st_load_has(const st_worker *w, int canon)
 }
 /* Local key id of a raw user id (normalized); ST_INTERN_NONE on ENOMEM. */
 uint32_t st_load_key(st_worker *w, st_sv raw, uint64_t line);
+
+/* The same in two steps for the hot inputs: st_load_key_begin normalizes the id and prefetches
+ * the table slot; st_load_key_end, called after the rest of the row is
+ * parsed, does the lookup. */
+typedef struct st_key_lookup {
+    st_sv id;
+    uint64_t hash;
+    bool normalized; /* counted as a repair when the row is kept */
+} st_key_lookup;
+st_key_lookup st_load_key_begin(st_worker *w, st_sv raw);
+uint32_t st_load_key_end(st_worker *w, const st_key_lookup *k, uint64_t line);
 /* Dictionary id of a name in the worker's dictionary `which` (ST_DICT_*); UINT16_MAX when
  * full or on ENOMEM. */
 uint16_t st_load_dict(st_worker *w, int which, st_sv name);

@@ -29,14 +29,8 @@ static const st_field_spec fields[F__COUNT] = {
     [F_REFUND] = {"refund", ST_CFG_ORDERS_COL_REFUND, false},
 };
 
-typedef struct order_rec {
-    uint64_t order, fp;
-    int64_t amount;
-    uint32_t key, line;
-    int32_t day;
-    uint16_t category, brand;
-    uint8_t flags;
-} order_rec;
+/* Chunk records are dataset rows with worker-local key and dictionary ids. */
+typedef st_order_row order_rec;
 
 static uint32_t col1(const st_worker *w, int canon)
 {
@@ -98,6 +92,7 @@ static bool order_row(st_worker *w, const st_record *rec)
 
     st_sv user = st_load_field(w, rec, F_USER);
     if (user.len == 0) return st_load_reject(w, rec, col1(w, F_USER), ST_REASON_MISSING_USER_ID, NULL);
+    st_key_lookup user_key = st_load_key_begin(w, user);
     st_sv order_id = st_load_field(w, rec, F_ORDER);
     if (st_load_has(w, F_ORDER) && order_id.len == 0)
         return st_load_reject(w, rec, col1(w, F_ORDER), ST_REASON_MISSING_ORDER_ID, NULL);
@@ -148,9 +143,8 @@ static bool order_row(st_worker *w, const st_record *rec)
         }
     }
 
-    bool changed;
-    st_sv key_text = st_normalize_id(user, ld->normalize_ids, &changed);
-    uint32_t key = st_load_key(w, user, rec->line);
+    st_sv key_text = user_key.id;
+    uint32_t key = st_load_key_end(w, &user_key, rec->line);
     uint16_t cat = st_load_dict(w, ST_DICT_CATEGORY, st_load_field(w, rec, F_CATEGORY));
     uint16_t brand = st_load_dict(w, ST_DICT_BRAND, st_load_field(w, rec, F_BRAND));
     order_rec *r = st_load_record(w);
@@ -169,48 +163,26 @@ static bool order_row(st_worker *w, const st_record *rec)
     return true;
 }
 
-static strata_status order_reserve(st_dataset *ds, size_t extra)
+static st_vmrows *order_table(st_dataset *ds)
 {
-    st_order_rows *o = &ds->orders;
-    size_t need = o->n + extra;
-    if (need <= o->cap) return STRATA_OK;
-    ST_RESERVE_COL(o, key, need);
-    ST_RESERVE_COL(o, order, need);
-    ST_RESERVE_COL(o, fp, need);
-    ST_RESERVE_COL(o, line, need);
-    ST_RESERVE_COL(o, day, need);
-    ST_RESERVE_COL(o, amount, need);
-    ST_RESERVE_COL(o, category, need);
-    ST_RESERVE_COL(o, brand, need);
-    ST_RESERVE_COL(o, flags, need);
-    o->cap = need;
-    return STRATA_OK;
+    return &ds->orders.vm;
 }
 
-static void order_merge(st_dataset *ds, const st_chunk *c, size_t at, const uint32_t *key_map,
-                        uint16_t *const dict_map[5], const uint32_t *ident_map)
+static void order_remap(void *rows, size_t begin, size_t end, uint32_t *const *key_maps,
+                        uint16_t *const (*dict_maps)[5])
 {
-    (void)ident_map;
-    st_order_rows *o = &ds->orders;
-    const order_rec *recs = (const order_rec *)c->recs;
-    const uint16_t *cats = dict_map[ST_DICT_CATEGORY], *brands = dict_map[ST_DICT_BRAND];
-    for (size_t i = 0; i < c->n; i++) {
-        const order_rec *r = &recs[i];
-        size_t j = at + i;
-        o->key[j] = key_map[r->key];
-        o->order[j] = r->order;
-        o->fp[j] = r->fp;
-        o->line[j] = r->line;
-        o->day[j] = r->day;
-        o->amount[j] = r->amount;
-        o->category[j] = cats[r->category];
-        o->brand[j] = brands[r->brand];
-        o->flags[j] = r->flags;
+    st_order_row *r = rows;
+    for (size_t i = begin; i < end; i++) {
+        unsigned w = r[i].worker;
+        r[i].key = key_maps[w][r[i].key];
+        r[i].category = dict_maps[w][ST_DICT_CATEGORY][r[i].category];
+        r[i].brand = dict_maps[w][ST_DICT_BRAND][r[i].brand];
     }
 }
 
 const st_input_spec st_orders_spec = {
     ST_IN_ORDERS, fields, F__COUNT, sizeof(order_rec),
     ST_CFG_ORDERS_FORMAT, ST_CFG_ORDERS_DELIMITER, ST_CFG_ORDERS_TS_FORMAT,
-    order_row, order_reserve, order_merge,
+    order_row, NULL, NULL, order_table, order_remap,
+    offsetof(st_order_row, key), offsetof(st_order_row, worker),
 };

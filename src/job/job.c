@@ -42,8 +42,8 @@ void strata_job_free(strata_job *job)
     st_tz_free(job->ds.tz);
     st_dataset_clear(&job->ds);
     st_identity_clear(&job->identity);
-    st_free(job->order_offsets);
-    st_free(job->event_offsets);
+    st_grouping_clear(&job->order_groups);
+    st_grouping_clear(&job->event_groups);
     st_free(job->attrs);
     st_profiles_clear(&job->profiles);
     st_free(job);
@@ -125,8 +125,8 @@ strata_status strata_job_run(strata_job *job, const strata_inputs *in, int32_t a
 
     st_progress(ctx, "cleaning", 0, 3);
     job->as_of_day = as_of_day;
-    st = st_clean_orders(ctx, &job->ds, npersons, &job->as_of_day, &job->order_offsets, &job->outliers);
-    if (st == STRATA_OK) st = st_clean_events(&job->ds, npersons, job->as_of_day, &job->event_offsets, threads);
+    st = st_clean_orders(ctx, &job->ds, npersons, &job->as_of_day, &job->order_groups, &job->outliers);
+    if (st == STRATA_OK) st = st_clean_events(&job->ds, npersons, job->as_of_day, &job->event_groups, threads);
     if (st == STRATA_OK) st = st_merge_users(&job->ds, npersons, &job->attrs);
     if (st == STRATA_ENOMEM) return st_error(ctx, st, "cleaning: out of memory");
     if (st != STRATA_OK) return st;
@@ -136,8 +136,8 @@ strata_status strata_job_run(strata_job *job, const strata_inputs *in, int32_t a
     job->seconds[ST_STAGE_CLEAN] = mono() - t, t = mono();
 
     st_progress(ctx, "profiles", 0, npersons);
-    st = st_profiles_build(&job->profiles, &job->ds, npersons, job->order_offsets,
-                           job->event_offsets, job->attrs, job->as_of_day, STRATA_DAY_NONE, threads);
+    st = st_profiles_build(&job->profiles, &job->ds, npersons, &job->order_groups,
+                           &job->event_groups, job->attrs, job->as_of_day, STRATA_DAY_NONE, threads);
     if (st != STRATA_OK) return st_error(ctx, st, "building profiles: out of memory");
     st_progress(ctx, "profiles", npersons, npersons);
     job->seconds[ST_STAGE_PROFILE] = mono() - t, t = mono();

@@ -23,7 +23,7 @@ struct strata_job {
     double seconds[8];         /* stage timings */
     st_dataset ds;
     st_identity identity;
-    uint32_t *order_offsets, *event_offsets;
+    st_grouping order_groups, event_groups;
     st_user_attrs *attrs;
     st_outlier_report outliers;
     st_profiles profiles;

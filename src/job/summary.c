@@ -322,9 +322,9 @@ cJSON *st_job_summary(const strata_job *job)
     cJSON_AddNumberToObject(counts, "buyers", (double)t.buyers);
     cJSON_AddNumberToObject(counts, "prospects", (double)(t.persons - t.buyers));
     cJSON_AddNumberToObject(counts, "orders", (double)t.orders);
-    cJSON_AddNumberToObject(counts, "order_rows", (double)job->ds.orders.n);
+    cJSON_AddNumberToObject(counts, "order_rows", (double)job->order_groups.n);
     cJSON_AddNumberToObject(counts, "revenue", money(t.revenue));
-    cJSON_AddNumberToObject(counts, "events", (double)job->ds.events.n);
+    cJSON_AddNumberToObject(counts, "events", (double)job->event_groups.n);
     cJSON *means = cJSON_AddObjectToObject(s, "rfm_means");
     cJSON_AddNumberToObject(means, "recency_days", r6(job->means.recency_days));
     cJSON_AddNumberToObject(means, "frequency", r6(job->means.frequency));

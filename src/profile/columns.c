@@ -138,7 +138,7 @@ strata_status st_value_format(st_buf *b, const st_value *v)
     char day[11];
     switch (v->type) {
     case ST_V_NULL: return STRATA_OK;
-    case ST_V_INT: return st_buf_printf(b, "%lld", (long long)v->i);
+    case ST_V_INT: return st_buf_i64(b, v->i);
     case ST_V_REAL: return st_buf_double(b, v->d, v->digits);
     case ST_V_MONEY: return st_buf_micros(b, v->i);
     case ST_V_DATE: strata_day_format((int32_t)v->i, day); return st_buf_puts(b, day);

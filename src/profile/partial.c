@@ -43,19 +43,21 @@ static strata_status add_spend(st_spend_part **list, size_t *n, size_t *cap, uin
     return STRATA_OK;
 }
 
-strata_status st_partial_build(st_partial *p, const st_order_rows *o, size_t o_begin,
-                               size_t o_end, const st_event_rows *e, size_t e_begin,
-                               size_t e_end, int32_t before_day)
+strata_status st_partial_build(st_partial *p, const st_order_rows *o, const uint32_t *oidx,
+                               size_t o_begin, size_t o_end, const st_event_rows *e,
+                               const uint32_t *eidx, size_t e_begin, size_t e_end,
+                               int32_t before_day)
 {
     st_partial_reset(p);
     int32_t limit = before_day == STRATA_DAY_NONE ? INT32_MAX : before_day;
-    for (size_t i = o_begin; i < o_end; i++) {
-        int32_t day = o->day[i];
+    for (size_t k = o_begin; k < o_end; k++) {
+        const st_order_row *r = &o->rows[oidx ? oidx[k] : k];
+        int32_t day = r->day;
         if (day >= limit) continue;
-        int64_t amount = o->amount[i];
-        uint8_t flags = (uint8_t)(o->flags[i] | (amount < 0 ? ST_ORDER_HAS_RETURN : 0));
+        int64_t amount = r->amount;
+        uint8_t flags = (uint8_t)(r->flags | (amount < 0 ? ST_ORDER_HAS_RETURN : 0));
         st_order_part *last = p->norders ? &p->orders[p->norders - 1] : NULL;
-        if (last && last->order == o->order[i]) {
+        if (last && last->order == r->order) {
             if (day < last->first_day) last->first_day = day;
             if (day > last->last_day) last->last_day = day;
             last->net += amount;
@@ -63,17 +65,18 @@ strata_status st_partial_build(st_partial *p, const st_order_rows *o, size_t o_b
             last->flags |= flags;
         } else {
             if (!ST_GROW(p->orders, p->cap_orders, p->norders + 1)) return STRATA_ENOMEM;
-            p->orders[p->norders++] = (st_order_part){o->order[i], day, day, amount, 1, flags};
+            p->orders[p->norders++] = (st_order_part){r->order, day, day, amount, 1, flags};
         }
-        if (o->category[i] != ST_DICT_NONE &&
-            add_spend(&p->categories, &p->ncategories, &p->cap_categories, o->category[i], amount) != STRATA_OK)
+        if (r->category != ST_DICT_NONE &&
+            add_spend(&p->categories, &p->ncategories, &p->cap_categories, r->category, amount) != STRATA_OK)
             return STRATA_ENOMEM;
-        if (o->brand[i] != ST_DICT_NONE &&
-            add_spend(&p->brands, &p->nbrands, &p->cap_brands, o->brand[i], amount) != STRATA_OK)
+        if (r->brand != ST_DICT_NONE &&
+            add_spend(&p->brands, &p->nbrands, &p->cap_brands, r->brand, amount) != STRATA_OK)
             return STRATA_ENOMEM;
     }
-    for (size_t i = e_begin; i < e_end; i++) {
-        int32_t day = st_local_day(e->ts[i]);
+    for (size_t k = e_begin; k < e_end; k++) {
+        const st_event_row *r = &e->rows[eidx ? eidx[k] : k];
+        int32_t day = st_local_day(r->ts);
         if (day >= limit) continue;
         st_day_part *last = p->ndays ? &p->days[p->ndays - 1] : NULL;
         if (!last || last->day != day) {
@@ -83,7 +86,7 @@ strata_status st_partial_build(st_partial *p, const st_order_rows *o, size_t o_b
             last->day = day;
         }
         last->events++;
-        if (e->type[i] < ST_COUNTED_EVENTS) last->counts[e->type[i]]++;
+        if (r->type < ST_COUNTED_EVENTS) last->counts[r->type]++;
     }
     return STRATA_OK;
 }

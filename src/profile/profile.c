@@ -141,7 +141,7 @@ void st_profile_finalize(st_profile *out, const st_partial *p, const st_user_att
 typedef struct build_job {
     st_profiles *ps;
     const st_dataset *ds;
-    const uint32_t *order_offsets, *event_offsets;
+    const st_grouping *orders, *events;
     const st_user_attrs *attrs;
     int32_t as_of_day, before_day;
 } build_job;
@@ -154,11 +154,12 @@ static strata_status build_range(void *arg, size_t begin, size_t end, unsigned t
     st_partial_init(&part);
     strata_status st = STRATA_OK;
     for (size_t p = begin; p < end && st == STRATA_OK; p++) {
+        const st_grouping *og = job->orders, *eg = job->events;
         size_t ob = 0, oe = 0, eb = 0, ee = 0;
-        if (job->order_offsets) ob = job->order_offsets[p], oe = job->order_offsets[p + 1];
-        if (job->event_offsets) eb = job->event_offsets[p], ee = job->event_offsets[p + 1];
-        st = st_partial_build(&part, &job->ds->orders, ob, oe, &job->ds->events, eb, ee,
-                              job->before_day);
+        if (og && og->offsets) ob = og->offsets[p], oe = og->offsets[p + 1];
+        if (eg && eg->offsets) eb = eg->offsets[p], ee = eg->offsets[p + 1];
+        st = st_partial_build(&part, &job->ds->orders, og ? og->idx : NULL, ob, oe,
+                              &job->ds->events, eg ? eg->idx : NULL, eb, ee, job->before_day);
         if (st == STRATA_OK)
             st_profile_finalize(&job->ps->rows[p], &part, job->attrs ? &job->attrs[p] : NULL,
                                 job->as_of_day, &job->ds->categories);
@@ -168,7 +169,7 @@ static strata_status build_range(void *arg, size_t begin, size_t end, unsigned t
 }
 
 strata_status st_profiles_build(st_profiles *ps, const st_dataset *ds, size_t npersons,
-                                const uint32_t *order_offsets, const uint32_t *event_offsets,
+                                const st_grouping *orders, const st_grouping *events,
                                 const st_user_attrs *attrs, int32_t as_of_day,
                                 int32_t before_day, unsigned threads)
 {
@@ -177,7 +178,7 @@ strata_status st_profiles_build(st_profiles *ps, const st_dataset *ds, size_t np
     if (!ps->rows) return STRATA_ENOMEM;
     ps->n = npersons;
     ps->as_of_day = as_of_day;
-    build_job job = {ps, ds, order_offsets, event_offsets, attrs, as_of_day, before_day};
+    build_job job = {ps, ds, orders, events, attrs, as_of_day, before_day};
     strata_status st = st_parallel_for(threads, npersons, build_range, &job);
     if (st != STRATA_OK) {
         st_profiles_clear(ps);

@@ -24,6 +24,7 @@
 #ifndef ST_PROFILE_H
 #define ST_PROFILE_H
 
+#include "ingest/clean.h"
 #include "ingest/ingest.h"
 #include "profile/partial.h"
 
@@ -72,12 +73,11 @@ void st_profiles_clear(st_profiles *ps);
 void st_profile_finalize(st_profile *out, const st_partial *p, const st_user_attrs *attrs,
                          int32_t as_of_day, const st_dict *categories);
 
-/* Build every person's profile from grouped, cleaned rows (offsets from st_clean_*; either
- * may be NULL when that input is empty), using `threads` threads. Only rows before
- * before_day are used (STRATA_DAY_NONE = all): the churn stage builds features at a cutoff
- * this way. */
+/* Build every person's profile from grouped, cleaned rows (from st_clean_*; a grouping
+ * with no offsets means no rows), using `threads` threads. Only rows before before_day are
+ * used (STRATA_DAY_NONE = all): the churn stage builds features at a cutoff this way. */
 strata_status st_profiles_build(st_profiles *ps, const st_dataset *ds, size_t npersons,
-                                const uint32_t *order_offsets, const uint32_t *event_offsets,
+                                const st_grouping *orders, const st_grouping *events,
                                 const st_user_attrs *attrs, int32_t as_of_day,
                                 int32_t before_day, unsigned threads);
 

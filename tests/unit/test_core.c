@@ -60,6 +60,34 @@ static void micros_printing(void **state)
     }
 }
 
+static void numbers_printing(void **state)
+{
+    (void)state;
+    struct {
+        double v;
+        int digits;
+        const char *text;
+    } d[] = {{0.5, 4, "0.5"}, {1.0 / 3, 4, "0.3333"}, {2.0 / 3, 4, "0.6667"}, {62.5, 4, "62.5"},
+             {35, 2, "35"}, {-0.00001, 4, "0"}, {-1.25, 2, "-1.25"}, {1e12, 2, "1000000000000"},
+             {0.99999, 4, "1"}, {123.456, 0, "123"}};
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
+        st_buf b;
+        st_buf_init(&b, 0);
+        assert_int_equal(st_buf_double(&b, d[i].v, d[i].digits), STRATA_OK);
+        assert_string_equal(b.data, d[i].text);
+        st_buf_clear(&b);
+    }
+    int64_t ints[] = {0, 7, -7, 1234567890123LL, INT64_MIN, INT64_MAX};
+    const char *texts[] = {"0", "7", "-7", "1234567890123", "-9223372036854775808", "9223372036854775807"};
+    for (size_t i = 0; i < 6; i++) {
+        st_buf b;
+        st_buf_init(&b, 0);
+        assert_int_equal(st_buf_i64(&b, ints[i]), STRATA_OK);
+        assert_string_equal(b.data, texts[i]);
+        st_buf_clear(&b);
+    }
+}
+
 static void buffers_are_bounded(void **state)
 {
     (void)state;
@@ -170,6 +198,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(micros_parsing),   cmocka_unit_test(micros_printing),
+        cmocka_unit_test(numbers_printing),
         cmocka_unit_test(buffers_are_bounded), cmocka_unit_test(interning),
         cmocka_unit_test(allocator_counts_and_fails), cmocka_unit_test(config_errors_name_position),
         cmocka_unit_test(days),

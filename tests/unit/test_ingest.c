@@ -68,10 +68,10 @@ static void retail_mapping(void **state)
     const st_order_rows *o = &f->ds.orders;
     assert_int_equal(o->n, 3);
     assert_int_not_equal(key_of(&f->ds, "17850"), ST_INTERN_NONE); /* 17850.0 → 17850 */
-    assert_int_equal(o->amount[0], 15300000);                        /* 6 × 2.55 */
-    assert_int_equal(o->amount[1], -27500000);                       /* already negative */
-    assert_int_equal(o->amount[2], -2500000);                        /* C-prefix, sign fixed */
-    assert_true(o->flags[1] & ST_ORDER_CANCEL);
+    assert_int_equal(o->rows[0].amount, 15300000);                        /* 6 × 2.55 */
+    assert_int_equal(o->rows[1].amount, -27500000);                       /* already negative */
+    assert_int_equal(o->rows[2].amount, -2500000);                        /* C-prefix, sign fixed */
+    assert_true(o->rows[1].flags & ST_ORDER_CANCEL);
     const st_quality *q = &f->ds.quality[ST_IN_ORDERS];
     assert_int_equal(q->rows_read, 6);
     assert_int_equal(q->reasons[ST_REASON_MISSING_USER_ID], 1);
@@ -120,13 +120,13 @@ static void jsonl_equals_csv(void **state)
     assert_int_equal(f->ds.orders.n, 3);
     assert_int_equal(other.orders.n, 3);
     for (size_t i = 0; i < 3; i++) {
-        assert_int_equal(f->ds.orders.amount[i], other.orders.amount[i]);
-        assert_int_equal(f->ds.orders.day[i], other.orders.day[i]);
-        assert_int_equal(f->ds.orders.order[i], other.orders.order[i]);
-        assert_int_equal(f->ds.orders.flags[i], other.orders.flags[i]);
+        assert_int_equal(f->ds.orders.rows[i].amount, other.orders.rows[i].amount);
+        assert_int_equal(f->ds.orders.rows[i].day, other.orders.rows[i].day);
+        assert_int_equal(f->ds.orders.rows[i].order, other.orders.rows[i].order);
+        assert_int_equal(f->ds.orders.rows[i].flags, other.orders.rows[i].flags);
     }
-    assert_int_equal(f->ds.orders.amount[2], 0); /* refunded contributes nothing */
-    assert_true(f->ds.orders.flags[2] & ST_ORDER_REFUNDED);
+    assert_int_equal(f->ds.orders.rows[2].amount, 0); /* refunded contributes nothing */
+    assert_true(f->ds.orders.rows[2].flags & ST_ORDER_REFUNDED);
     st_tz_free(other.tz);
     st_dataset_clear(&other);
 }
@@ -152,19 +152,24 @@ static void cleaning(void **state)
     st_identity_apply(&id, &f->ds);
     int32_t as_of;
     assert_int_equal(strata_day_parse("2024-03-01", &as_of), STRATA_OK);
-    uint32_t *offsets = NULL;
+    st_grouping g;
     st_outlier_report rep;
-    assert_int_equal(st_clean_orders(f->ctx, &f->ds, id.npersons, &as_of, &offsets, &rep), STRATA_OK);
+    assert_int_equal(st_clean_orders(f->ctx, &f->ds, id.npersons, &as_of, &g, &rep), STRATA_OK);
+    const uint32_t *offsets = g.offsets;
     const st_quality *q = &f->ds.quality[ST_IN_ORDERS];
     assert_int_equal(q->reasons[ST_REASON_DUPLICATE], 1);
     assert_int_equal(q->reasons[ST_REASON_AFTER_AS_OF], 1);
     assert_int_equal(q->reasons[ST_REASON_AMOUNT_OUTLIER], 1);
-    assert_int_equal(f->ds.orders.n, 3);
+    assert_int_equal(g.n, 3);
     assert_int_equal(offsets[0], 0);
     assert_int_equal(offsets[1], 2); /* a: two rows */
     assert_int_equal(offsets[2], 3); /* b: one row */
     assert_int_equal(offsets[3], 3); /* c: none before the as-of date */
-    st_free(offsets);
+    /* rows are now grouped by person: a's kept rows are lines 2 and 4 (line 3 duplicates 2) */
+    uint32_t l0 = f->ds.orders.rows[0].line, l1 = f->ds.orders.rows[1].line;
+    assert_int_equal(l0 + l1, 6);
+    assert_true(l0 == 2 || l0 == 4);
+    st_grouping_clear(&g);
     st_identity_clear(&id);
 }
 
@@ -177,12 +182,12 @@ static void as_of_defaults_to_day_after_last_order(void **state)
     assert_int_equal(st_identity_resolve(&f->ds, 0, &id), STRATA_OK);
     st_identity_apply(&id, &f->ds);
     int32_t as_of = STRATA_DAY_NONE, want;
-    uint32_t *offsets = NULL;
+    st_grouping g;
     st_outlier_report rep;
-    assert_int_equal(st_clean_orders(f->ctx, &f->ds, id.npersons, &as_of, &offsets, &rep), STRATA_OK);
+    assert_int_equal(st_clean_orders(f->ctx, &f->ds, id.npersons, &as_of, &g, &rep), STRATA_OK);
     assert_int_equal(strata_day_parse("2024-06-01", &want), STRATA_OK);
     assert_int_equal(as_of, want);
-    st_free(offsets);
+    st_grouping_clear(&g);
     st_identity_clear(&id);
 }
 

@@ -21,19 +21,14 @@ typedef struct rows {
 static void alloc_rows(rows *r, size_t n)
 {
     memset(r, 0, sizeof *r);
-    r->o.key = st_calloc(n, 4), r->o.order = st_calloc(n, 8), r->o.fp = st_calloc(n, 8);
-    r->o.line = st_calloc(n, 4), r->o.day = st_calloc(n, 4), r->o.amount = st_calloc(n, 8);
-    r->o.category = st_calloc(n, 2), r->o.brand = st_calloc(n, 2), r->o.flags = st_calloc(n, 1);
-    r->e.key = st_calloc(n, 4), r->e.fp = st_calloc(n, 8), r->e.line = st_calloc(n, 4);
-    r->e.ts = st_calloc(n, 8), r->e.type = st_calloc(n, 1);
+    r->o.rows = st_calloc(n, sizeof *r->o.rows);
+    r->e.rows = st_calloc(n, sizeof *r->e.rows);
 }
 
 static void free_rows(rows *r)
 {
-    st_free(r->o.key), st_free(r->o.order), st_free(r->o.fp), st_free(r->o.line);
-    st_free(r->o.day), st_free(r->o.amount), st_free(r->o.category), st_free(r->o.brand);
-    st_free(r->o.flags), st_free(r->e.key), st_free(r->e.fp), st_free(r->e.line);
-    st_free(r->e.ts), st_free(r->e.type);
+    st_free(r->o.rows);
+    st_free(r->e.rows);
 }
 
 static int cmp_order(const void *a, const void *b)
@@ -61,14 +56,13 @@ static void fill(rows *all, rows *part[2], size_t n_part[2], unsigned seed)
         rows *dst[2] = {all, part[side]};
         size_t idx[2] = {all->o.n++, n_part[side]++};
         for (int d = 0; d < 2; d++) {
-            st_order_rows *o = &dst[d]->o;
-            size_t j = idx[d];
-            o->order[j] = spec[i][0];
-            o->day[j] = (int32_t)spec[i][1];
-            o->amount[j] = (int64_t)spec[i][2];
-            o->category[j] = (uint16_t)spec[i][3];
-            o->brand[j] = (uint16_t)((spec[i][3] + 1) % 3);
-            o->flags[j] = (uint8_t)spec[i][4];
+            st_order_row *o = &dst[d]->o.rows[idx[d]];
+            o->order = spec[i][0];
+            o->day = (int32_t)spec[i][1];
+            o->amount = (int64_t)spec[i][2];
+            o->category = (uint16_t)spec[i][3];
+            o->brand = (uint16_t)((spec[i][3] + 1) % 3);
+            o->flags = (uint8_t)spec[i][4];
         }
     }
     part[0]->o.n = n_part[0], part[1]->o.n = n_part[1];
@@ -81,8 +75,8 @@ static void fill(rows *all, rows *part[2], size_t n_part[2], unsigned seed)
         size_t idx[2] = {all->e.n++, ne[side]++};
         uint8_t type = (uint8_t)(rand() % ST_EV__COUNT);
         for (int d = 0; d < 2; d++) {
-            dst[d]->e.ts[idx[d]] = ts;
-            dst[d]->e.type[idx[d]] = type;
+            dst[d]->e.rows[idx[d]].ts = ts;
+            dst[d]->e.rows[idx[d]].type = type;
         }
     }
     part[0]->e.n = ne[0], part[1]->e.n = ne[1];
@@ -100,9 +94,9 @@ static void merge_equals_union(void **state)
         st_partial pa, pb, pall, m1, m2;
         st_partial_init(&pa), st_partial_init(&pb), st_partial_init(&pall);
         st_partial_init(&m1), st_partial_init(&m2);
-        assert_int_equal(st_partial_build(&pall, &all.o, 0, all.o.n, &all.e, 0, all.e.n, STRATA_DAY_NONE), STRATA_OK);
-        assert_int_equal(st_partial_build(&pa, &a.o, 0, a.o.n, &a.e, 0, a.e.n, STRATA_DAY_NONE), STRATA_OK);
-        assert_int_equal(st_partial_build(&pb, &b.o, 0, b.o.n, &b.e, 0, b.e.n, STRATA_DAY_NONE), STRATA_OK);
+        assert_int_equal(st_partial_build(&pall, &all.o, NULL, 0, all.o.n, &all.e, NULL, 0, all.e.n, STRATA_DAY_NONE), STRATA_OK);
+        assert_int_equal(st_partial_build(&pa, &a.o, NULL, 0, a.o.n, &a.e, NULL, 0, a.e.n, STRATA_DAY_NONE), STRATA_OK);
+        assert_int_equal(st_partial_build(&pb, &b.o, NULL, 0, b.o.n, &b.e, NULL, 0, b.e.n, STRATA_DAY_NONE), STRATA_OK);
         assert_int_equal(st_partial_merge(&m1, &pa, &pb), STRATA_OK);
         assert_int_equal(st_partial_merge(&m2, &pb, &pa), STRATA_OK);
         assert_true(st_partial_equal(&m1, &pall));
@@ -113,7 +107,7 @@ static void merge_equals_union(void **state)
         st_profile_finalize(&y, &m1, NULL, 19500, NULL);
         assert_memory_equal(&x, &y, sizeof x);
         int64_t sum = 0;
-        for (size_t i = 0; i < all.o.n; i++) sum += all.o.amount[i];
+        for (size_t i = 0; i < all.o.n; i++) sum += all.o.rows[i].amount;
         assert_true(x.monetary == (sum > 0 ? sum : 0));
         st_partial_clear(&pa), st_partial_clear(&pb), st_partial_clear(&pall);
         st_partial_clear(&m1), st_partial_clear(&m2);
@@ -132,13 +126,13 @@ static void cutoff_excludes_later_rows(void **state)
     fill(&all, parts, np, 99);
     st_partial p1, p2;
     st_partial_init(&p1), st_partial_init(&p2);
-    assert_int_equal(st_partial_build(&p1, &all.o, 0, all.o.n, &all.e, 0, all.e.n, 19200), STRATA_OK);
+    assert_int_equal(st_partial_build(&p1, &all.o, NULL, 0, all.o.n, &all.e, NULL, 0, all.e.n, 19200), STRATA_OK);
     /* change every later row: the partial must not move */
     for (size_t i = 0; i < all.o.n; i++)
-        if (all.o.day[i] >= 19200) all.o.amount[i] += 777000, all.o.flags[i] ^= 7;
+        if (all.o.rows[i].day >= 19200) all.o.rows[i].amount += 777000, all.o.rows[i].flags ^= 7;
     for (size_t i = 0; i < all.e.n; i++)
-        if (all.e.ts[i] >= 19200LL * 86400) all.e.type[i] = 0;
-    assert_int_equal(st_partial_build(&p2, &all.o, 0, all.o.n, &all.e, 0, all.e.n, 19200), STRATA_OK);
+        if (all.e.rows[i].ts >= 19200LL * 86400) all.e.rows[i].type = 0;
+    assert_int_equal(st_partial_build(&p2, &all.o, NULL, 0, all.o.n, &all.e, NULL, 0, all.e.n, 19200), STRATA_OK);
     assert_true(st_partial_equal(&p1, &p2));
     for (size_t i = 0; i < p1.norders; i++) assert_true(p1.orders[i].last_day < 19200);
     st_partial_clear(&p1), st_partial_clear(&p2);
