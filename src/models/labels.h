@@ -53,8 +53,8 @@ enum { ST_LV_NONE_ = 0, ST_LEVELS(X) ST_LV__END };
 #define X(id, key) ST_CORE_##id,
 enum { ST_CORE_NONE_ = 0, ST_CORE_LEVELS(X) ST_CORE__END };
 #undef X
-#define X(id, key) ST_RISK_##id,
-enum { ST_RISK_NONE_ = 0, ST_RISKS(X) ST_RISK__END };
+#define X(id, key) ST_CHURNRISK_##id,
+enum { ST_CHURNRISK_NONE_ = 0, ST_RISKS(X) ST_CHURNRISK__END };
 #undef X
 
 typedef enum st_vocab {

@@ -6,6 +6,7 @@
 #include "profile/profile.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 void st_profiles_init(st_profiles *ps)
 {
@@ -50,6 +51,39 @@ static void finalize_orders(st_profile *out, const st_partial *p, int32_t D)
             out->purchase_interval_days =
                 (double)(out->last_order_day - out->first_order_day) / (out->frequency - 1);
     }
+}
+
+typedef struct day_net {
+    int32_t day;
+    int64_t net;
+} day_net;
+
+static int day_net_cmp(const void *a, const void *b)
+{
+    const day_net *x = a, *y = b;
+    return (x->day > y->day) - (x->day < y->day);
+}
+
+/* Purchase days and the spend of the repeat days, the inputs of the BG/NBD and Gamma-Gamma
+ * models: valid orders merged by day (the literature's convention), first day excluded. */
+static strata_status finalize_purchase_days(st_profile *out, const st_partial *p)
+{
+    day_net small[256], *v = small;
+    if (p->norders > ST_ARRAY_LEN(small)) {
+        v = st_malloc(p->norders * sizeof *v);
+        if (!v) return STRATA_ENOMEM;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < p->norders; i++)
+        if (p->orders[i].net > 0) v[n++] = (day_net){p->orders[i].first_day, p->orders[i].net};
+    qsort(v, n, sizeof *v, day_net_cmp);
+    for (size_t i = 0; i < n; i++) {
+        bool new_day = i == 0 || v[i].day != v[i - 1].day;
+        out->purchase_days += new_day;
+        if (out->purchase_days > 1) out->repeat_spend += v[i].net;
+    }
+    if (v != small) st_free(v);
+    return STRATA_OK;
 }
 
 static void finalize_spend(st_profile *out, const st_partial *p, const st_dict *categories)
@@ -116,8 +150,8 @@ static void finalize_activity(st_profile *out, const st_partial *p, int32_t D, i
     out->last_active_day = last;
 }
 
-void st_profile_finalize(st_profile *out, const st_partial *p, const st_user_attrs *attrs,
-                         int32_t D, const st_dict *categories)
+strata_status st_profile_finalize(st_profile *out, const st_partial *p, const st_user_attrs *attrs,
+                                  int32_t D, const st_dict *categories)
 {
     memset(out, 0, sizeof *out);
     out->first_order_day = out->last_order_day = STRATA_DAY_NONE;
@@ -136,6 +170,7 @@ void st_profile_finalize(st_profile *out, const st_partial *p, const st_user_att
         (first_seen == STRATA_DAY_NONE || attrs->signup_day < first_seen))
         first_seen = attrs->signup_day;
     if (first_seen != STRATA_DAY_NONE) out->tenure_days = D - first_seen;
+    return finalize_purchase_days(out, p);
 }
 
 typedef struct build_job {
@@ -161,8 +196,8 @@ static strata_status build_range(void *arg, size_t begin, size_t end, unsigned t
         st = st_partial_build(&part, &job->ds->orders, og ? og->idx : NULL, ob, oe,
                               &job->ds->events, eg ? eg->idx : NULL, eb, ee, job->before_day);
         if (st == STRATA_OK)
-            st_profile_finalize(&job->ps->rows[p], &part, job->attrs ? &job->attrs[p] : NULL,
-                                job->as_of_day, &job->ds->categories);
+            st = st_profile_finalize(&job->ps->rows[p], &part, job->attrs ? &job->attrs[p] : NULL,
+                                     job->as_of_day, &job->ds->categories);
     }
     st_partial_clear(&part);
     return st;

@@ -48,6 +48,8 @@ typedef struct st_profile {
     int32_t last_active_day;  /* STRATA_DAY_NONE when never active */
     uint32_t activity_90;     /* events + valid orders in [D−90, D), for core_level */
     int32_t orders_90;        /* valid orders with first day in [D−90, D) */
+    int32_t purchase_days;    /* distinct days with a valid order (CLV: x = purchase_days − 1) */
+    int64_t repeat_spend;     /* micros: net of valid orders on purchase days after the first */
     int64_t monetary_90;      /* net of orders with first day in [D−90, D), floored at 0 */
     /* scores and labels (models/) */
     uint8_t r_score, f_score, m_score; /* 1..5, 0 = not scored */
@@ -69,8 +71,9 @@ typedef struct st_profiles {
 void st_profiles_init(st_profiles *ps);
 void st_profiles_clear(st_profiles *ps);
 
-/* Features of one person from a partial and user attributes (attrs may be NULL). */
-void st_profile_finalize(st_profile *out, const st_partial *p, const st_user_attrs *attrs,
+/* Features of one person from a partial and user attributes (attrs may be NULL).
+ * STRATA_ENOMEM only for persons with thousands of orders when scratch cannot grow. */
+strata_status st_profile_finalize(st_profile *out, const st_partial *p, const st_user_attrs *attrs,
                          int32_t as_of_day, const st_dict *categories);
 
 /* Build every person's profile from grouped, cleaned rows (from st_clean_*; a grouping

@@ -103,8 +103,8 @@ static void merge_equals_union(void **state)
         assert_true(st_partial_equal(&m2, &pall));
         /* the finalized profiles agree too, and monetary is the floored row sum */
         st_profile x, y;
-        st_profile_finalize(&x, &pall, NULL, 19500, NULL);
-        st_profile_finalize(&y, &m1, NULL, 19500, NULL);
+        assert_int_equal(st_profile_finalize(&x, &pall, NULL, 19500, NULL), STRATA_OK);
+        assert_int_equal(st_profile_finalize(&y, &m1, NULL, 19500, NULL), STRATA_OK);
         assert_memory_equal(&x, &y, sizeof x);
         int64_t sum = 0;
         for (size_t i = 0; i < all.o.n; i++) sum += all.o.rows[i].amount;
