@@ -172,13 +172,16 @@ static bool parse_clock(const char *p, size_t n, size_t i, bool two_digit_hour, 
     return true;
 }
 
-/* YYYY/MM/DD[ HH:MM[:SS]] */
+/* YYYY/M/D[ H:MM[:SS]] — month, day and hour with one or two digits, as spreadsheet
+ * exports in China write them (2024/1/5 9:03); the year-first order keeps it unambiguous. */
 static bool parse_ymd_slash(const char *p, size_t n, int64_t *out)
 {
     unsigned y, mo, d, h, mi, s;
-    if (n < 10 || p[4] != '/' || p[7] != '/' || !four(p, &y) || !two(p + 5, &mo) ||
-        !two(p + 8, &d) || !parse_clock(p, n, 10, true, &h, &mi, &s))
-        return false;
+    size_t i = 5;
+    if (n < 8 || p[4] != '/' || !four(p, &y)) return false;
+    if (!one_or_two(p, n, &i, &mo) || i >= n || p[i++] != '/') return false;
+    if (!one_or_two(p, n, &i, &d)) return false;
+    if (!parse_clock(p, n, i, false, &h, &mi, &s)) return false;
     return civil_seconds(y, mo, d, h, mi, s, out);
 }
 

@@ -10,7 +10,7 @@
  * Accepted formats (SPEC.md, Inputs); anything else is rejected, never guessed:
  *   iso        YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.fff]][Z|±HH[:MM]|±HHMM] ('T' or ' ')
  *   ymd        YYYYMMDD (exactly 8 digits)
- *   ymd_slash  YYYY/MM/DD[ HH:MM[:SS]]
+ *   ymd_slash  YYYY/M/D[ H:MM[:SS]]   (1 or 2 digit month, day and hour)
  *   mdy        M/D/YYYY[ H:MM[:SS]]   (month first, US style, 1 or 2 digit month/day/hour)
  *   epoch_s    integer seconds since 1970-01-01T00:00Z (9 to 11 digits in auto mode)
  *   epoch_ms   integer milliseconds (12 to 14 digits in auto mode)

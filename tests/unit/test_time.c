@@ -214,8 +214,13 @@ static void test_ymd_slash(void **state)
     expect_ok("2024/02/29 23:59:59", ST_TS_YMD_SLASH, NULL, d + DAY - 1);
     expect_ok("2024/02/29 00:00:00", ST_TS_YMD_SLASH, NULL, d);
     expect_bad("1900/02/29", ST_TS_YMD_SLASH);
-    expect_bad("2024/2/29", ST_TS_YMD_SLASH); /* two-digit month and day */
-    expect_bad("2024/02/29 9:05", ST_TS_YMD_SLASH); /* two-digit hour */
+    /* one-digit month, day and hour, as Chinese spreadsheet exports write them */
+    expect_ok("2024/2/29", ST_TS_YMD_SLASH, NULL, d);
+    expect_ok("2024/2/29 9:05", ST_TS_YMD_SLASH, NULL, d + 9 * HOUR + 5 * 60);
+    expect_ok("2024/1/5 9:03:07", ST_TS_YMD_SLASH, NULL, (int64_t)(D_2024_02_29 - 55) * DAY + 9 * HOUR + 3 * 60 + 7);
+    expect_bad("2024/002/29", ST_TS_YMD_SLASH);
+    expect_bad("2024/2/29 9:5", ST_TS_YMD_SLASH); /* minutes keep two digits */
+    expect_bad("24/2/29", ST_TS_YMD_SLASH);
     expect_bad("2024/02/29 24:00", ST_TS_YMD_SLASH);
     expect_bad("2024/02/29 23:60", ST_TS_YMD_SLASH);
     expect_bad("2024/02/29 23:59:60", ST_TS_YMD_SLASH);
@@ -310,7 +315,7 @@ static void test_auto(void **state)
     expect_ok("12/1/2024", ST_TS_AUTO, NULL, (int64_t)(D_2024_02_29 + 276) * DAY); /* Dec 1 */
     expect_ok("12/31/1999", ST_TS_AUTO, NULL, (int64_t)D_1999_12_31 * DAY);
     expect_ok("\t1700000000 ", ST_TS_AUTO, NULL, 1700000000);
-    expect_bad("2024/2/29", ST_TS_AUTO);
+    expect_ok("2024/2/29", ST_TS_AUTO, NULL, (int64_t)D_2024_02_29 * DAY);
     expect_bad("29.02.2024", ST_TS_AUTO);
     expect_bad("Feb 29 2024", ST_TS_AUTO);
     expect_bad("2024-02-29T01:02:03 junk", ST_TS_AUTO);
