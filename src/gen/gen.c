@@ -148,8 +148,11 @@ static strata_status draw_persons(gen_run *run)
         p->acq_channel = (uint8_t)gen_pick(&rng, gen_acq_channel_weights, GEN_N_ACQ_CHANNELS);
         if (gsl_rng_uniform(&rng) >= buyer_share) p->flags |= GEN_P_BROWSER;
         p->rate = (float)(gsl_ran_gamma(&rng, RATE_SHAPE, 1.0) * gen_acq_channel_rate[p->acq_channel]);
-        p->dropout = (float)ST_MAX(1e-3, gsl_ran_beta(&rng, DROPOUT_A, DROPOUT_B));
-        p->spend_rate = (float)ST_MAX(2e-3, gsl_ran_gamma(&rng, SPEND_Q, 1.0 / SPEND_GAMMA));
+        /* (draw, then clamp: ST_MAX evaluates its arguments twice) */
+        double dropout = gsl_ran_beta(&rng, DROPOUT_A, DROPOUT_B);
+        double spend_rate = gsl_ran_gamma(&rng, SPEND_Q, 1.0 / SPEND_GAMMA);
+        p->dropout = (float)ST_MAX(1e-3, dropout);
+        p->spend_rate = (float)ST_MAX(2e-3, spend_rate);
         if (gsl_rng_uniform(&rng) < 0.06) {
             p->flags |= GEN_P_PRICE;
             p->spend_rate *= 1.25f; /* cheaper baskets */
@@ -267,7 +270,8 @@ static strata_status simulate_orders(gen_run *run)
                     dropped = false;
                     break;
                 }
-                uint32_t ts = ST_MAX(gen_time_of_day(&rng, (uint32_t)t), p->acq_sec + 60);
+                uint32_t ts = gen_time_of_day(&rng, (uint32_t)t);
+                ts = ST_MAX(ts, p->acq_sec + 60);
                 if (ts >= run->end_sec) ts = run->end_sec - 1;
                 if ((st = push_order(run, &cap, max, ts, i)) != STRATA_OK) break;
                 p->orders++;

@@ -98,7 +98,8 @@ static void browse_session(event_buf *b, const gen_run *run, const gsl_rng *rng,
         push_event(b, run, ts, who, EV_LOGIN, 0, 0);
         ts += gap_seconds(rng, 20);
     }
-    unsigned steps = ST_MIN(gsl_ran_geometric(rng, STEP_P), (unsigned)MAX_STEPS);
+    unsigned steps = gsl_ran_geometric(rng, STEP_P);
+    steps = ST_MIN(steps, (unsigned)MAX_STEPS); /* not inside ST_MIN: it evaluates twice */
     for (unsigned s = 0; s < steps; s++) {
         unsigned type = gen_pick(rng, step_weights, EV_LOGIN);
         uint8_t keyword = 0;
@@ -121,7 +122,8 @@ static void purchase_session(event_buf *b, const gen_run *run, const gsl_rng *rn
     unsigned n = 0;
     if (gsl_rng_uniform(rng) < PURCHASE_LOGIN) types[n++] = EV_LOGIN;
     if (gsl_rng_uniform(rng) < PURCHASE_SEARCH) types[n++] = EV_SEARCH;
-    unsigned views = ST_MIN(gsl_ran_geometric(rng, PURCHASE_VIEW_P), (unsigned)MAX_STEPS);
+    unsigned views = gsl_ran_geometric(rng, PURCHASE_VIEW_P);
+    views = ST_MIN(views, (unsigned)MAX_STEPS);
     for (unsigned v = 0; v < views; v++) types[n++] = EV_VIEW;
     types[n++] = EV_ADD_TO_CART;
     types[n++] = EV_PURCHASE;

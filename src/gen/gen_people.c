@@ -233,7 +233,8 @@ static void write_shared_devices(gen_run *run, gen_out *o, const gsl_rng *rng)
     if (run->n_persons < 25) return; /* "more than 20 persons" needs enough persons */
     unsigned devices = run->n_persons < 100 ? 1 : (unsigned)ST_MIN(8u, 3u + run->n_persons / 200000u);
     for (unsigned d = 0; d < devices; d++) {
-        unsigned want = (unsigned)ST_MIN((uint32_t)(21 + gsl_rng_uniform_int(rng, 20)), run->n_persons);
+        unsigned want = 21 + (unsigned)gsl_rng_uniform_int(rng, 20);
+        want = ST_MIN(want, run->n_persons); /* not inside ST_MIN: it evaluates twice */
         uint32_t chosen[40];
         unsigned n = 0;
         while (n < want) {

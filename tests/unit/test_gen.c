@@ -643,6 +643,23 @@ static void custom_period(void **state)
     assert_true(rep.orders > 1500 * 0.8 && rep.orders < 1500 * 1.2);
 }
 
+/* Few persons with many orders each: the shared device cannot take more ids than exist,
+ * and dropout must be scaled down so the request is still met. */
+static void tiny_populations(void **state)
+{
+    (void)state;
+    static const uint64_t sizes[] = {1, 2, 24, 25, 30};
+    for (size_t i = 0; i < ST_ARRAY_LEN(sizes); i++) {
+        strata_gen_opts o = opts_for(TEST_DIR "/tiny", sizes[i], 150 * sizes[i], 100, 4, 0);
+        o.days = 30;
+        st_gen_report rep;
+        assert_int_equal(st_gen_run(ctx, &o, &rep), STRATA_OK);
+        assert_int_equal(rep.persons, sizes[i]);
+        assert_int_equal(rep.shared_identifiers, sizes[i] >= 25 ? 1 : 0);
+        if (sizes[i] >= 24) assert_true(rep.orders > 150 * sizes[i] * 0.6 && rep.orders < 150 * sizes[i] * 1.4);
+    }
+}
+
 static void no_leak_even_when_allocation_fails(void **state)
 {
     (void)state;
@@ -671,6 +688,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(dirt_is_injected_and_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_options, setup, teardown),
         cmocka_unit_test_setup_teardown(custom_period, setup, teardown),
+        cmocka_unit_test_setup_teardown(tiny_populations, setup, teardown),
         cmocka_unit_test_setup_teardown(no_leak_even_when_allocation_fails, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
