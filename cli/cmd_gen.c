@@ -64,12 +64,19 @@ int cmd_gen(int argc, char **argv)
     if ((code = cli_context("gen", &p, &ctx)) != 0) return code;
     strata_status st = strata_gen(ctx, &o);
     if (st != STRATA_OK) code = cli_fail("gen", ctx, st);
-    else if (cli_has(&p, "--json"))
-        printf("{\"out\":\"%s\",\"users\":%llu,\"orders\":%llu,\"events\":%llu,\"seed\":%llu}\n",
-               o.out_dir, (unsigned long long)o.users, (unsigned long long)o.orders,
+    else if (cli_has(&p, "--json")) {
+        fputs("{\"out\":\"", stdout);
+        for (const char *c = o.out_dir; *c; c++) {
+            if (*c == '"' || *c == '\\') putchar('\\');
+            if ((unsigned char)*c >= 0x20) putchar(*c);
+        }
+        printf("\",\"users\":%llu,\"orders\":%llu,\"events\":%llu,\"seed\":%llu}\n",
+               (unsigned long long)o.users, (unsigned long long)o.orders,
                (unsigned long long)o.events, (unsigned long long)o.seed);
-    else
-        fprintf(stderr, "wrote %s/{orders,events,users,identities}.csv\n", o.out_dir);
+    } else if (!cli_has(&p, "--quiet")) {
+        fprintf(stderr, "wrote %s/orders.csv, %s%s/users.csv, %s/identities.csv\n", o.out_dir,
+                o.events ? o.out_dir : "", o.events ? "/events.csv, " : "", o.out_dir);
+    }
     strata_ctx_free(ctx);
     return code;
 }

@@ -332,6 +332,85 @@ strata_status st_clean_events(st_dataset *ds, size_t npersons, int32_t as_of_day
     return person_offsets(g, e->rows, sizeof *e->rows, offsetof(st_event_row, key), e->n, npersons);
 }
 
+/* Rows i with the same (key, fp) as an earlier row get drop[i] = 1 and a reject. */
+typedef struct dup_ref {
+    uint32_t key;
+    uint32_t row;
+    uint64_t fp;
+} dup_ref;
+
+static int dup_ref_cmp(const void *a, const void *b)
+{
+    const dup_ref *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    if (x->fp != y->fp) return x->fp < y->fp ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+static strata_status mark_duplicates(st_dataset *ds, st_input_kind kind, const uint32_t *key,
+                                     const uint64_t *fp, const uint32_t *line, size_t n,
+                                     uint8_t *drop)
+{
+    dup_ref *refs = st_malloc((n + 1) * sizeof *refs);
+    if (!refs) return STRATA_ENOMEM;
+    for (size_t i = 0; i < n; i++) refs[i] = (dup_ref){key[i], (uint32_t)i, fp[i]}, drop[i] = 0;
+    qsort(refs, n, sizeof *refs, dup_ref_cmp);
+    strata_status st = STRATA_OK;
+    for (size_t i = 1; i < n && st == STRATA_OK; i++) {
+        const dup_ref *a = &refs[i - 1], *b = &refs[i];
+        if (a->key != b->key || a->fp != b->fp) continue;
+        /* refs[i-1] is the first of the run or itself a duplicate of it: report the first */
+        size_t first = i - 1;
+        while (first > 0 && refs[first - 1].key == b->key && refs[first - 1].fp == b->fp) first--;
+        char detail[64];
+        snprintf(detail, sizeof detail, "duplicate of line %u", line[refs[first].row]);
+        st = st_dataset_add_reject(ds, kind, line[b->row], 0, ST_REASON_DUPLICATE, detail);
+        drop[b->row] = 1;
+    }
+    st_free(refs);
+    return st;
+}
+
+strata_status st_dedupe_users(st_dataset *ds)
+{
+    st_user_rows *u = &ds->users;
+    uint8_t *drop = st_malloc(u->n + 1);
+    if (!drop) return STRATA_ENOMEM;
+    strata_status st = mark_duplicates(ds, ST_IN_USERS, u->key, u->fp, u->line, u->n, drop);
+    size_t w = 0;
+    for (size_t i = 0; i < u->n && st == STRATA_OK; i++) {
+        if (drop[i]) continue;
+        u->key[w] = u->key[i], u->line[w] = u->line[i], u->fp[w] = u->fp[i];
+        u->attrs[w++] = u->attrs[i];
+    }
+    if (st == STRATA_OK) {
+        u->n = w;
+        ds->quality[ST_IN_USERS].rows_loaded = w;
+    }
+    st_free(drop);
+    return st;
+}
+
+strata_status st_dedupe_links(st_dataset *ds)
+{
+    st_link_rows *l = &ds->links;
+    uint8_t *drop = st_malloc(l->n + 1);
+    if (!drop) return STRATA_ENOMEM;
+    strata_status st = mark_duplicates(ds, ST_IN_IDENTITIES, l->key, l->fp, l->line, l->n, drop);
+    size_t w = 0;
+    for (size_t i = 0; i < l->n && st == STRATA_OK; i++) {
+        if (drop[i]) continue;
+        l->key[w] = l->key[i], l->ident[w] = l->ident[i], l->line[w] = l->line[i];
+        l->fp[w++] = l->fp[i];
+    }
+    if (st == STRATA_OK) {
+        l->n = w;
+        ds->quality[ST_IN_IDENTITIES].rows_loaded = w;
+    }
+    st_free(drop);
+    return st;
+}
+
 strata_status st_merge_users(const st_dataset *ds, size_t npersons, st_user_attrs **attrs_out)
 {
     st_user_attrs *attrs = st_malloc((npersons + 1) * sizeof *attrs);

@@ -46,6 +46,11 @@ strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons,
 strata_status st_clean_events(st_dataset *ds, size_t npersons, int32_t as_of_day,
                               st_grouping *out, unsigned threads);
 
+/* Users and identity links: remove exact duplicate rows (same id and fingerprint), keeping
+ * the first line and the file order of the rest; record each as a reject. */
+strata_status st_dedupe_users(st_dataset *ds);
+strata_status st_dedupe_links(st_dataset *ds);
+
 /* Users: one attribute record per person, later rows filling in or overriding earlier ones
  * field by field. Caller frees *attrs with st_free. */
 strata_status st_merge_users(const st_dataset *ds, size_t npersons, st_user_attrs **attrs);

@@ -160,6 +160,7 @@ typedef struct st_user_rows {
     size_t n, cap;
     uint32_t *key;
     uint32_t *line;
+    uint64_t *fp; /* fingerprint of the row, for exact duplicates */
     st_user_attrs *attrs;
 } st_user_rows;
 
@@ -168,6 +169,7 @@ typedef struct st_link_rows {
     uint32_t *key;
     uint32_t *ident; /* id in st_dataset.identifiers ("type:value" or its salted hash) */
     uint32_t *line;
+    uint64_t *fp;
 } st_link_rows;
 
 /* A small dictionary (≤ 65535 values) for categories, brands, regions, channels. */

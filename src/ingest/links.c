@@ -19,6 +19,7 @@ static const st_field_spec fields[F__COUNT] = {
 };
 
 typedef struct link_rec {
+    uint64_t fp;
     uint32_t key, ident, line;
 } link_rec;
 
@@ -94,10 +95,21 @@ static bool link_row(st_worker *w, const st_record *rec)
                                   ST_REASON_MISSING_IDENTIFIER, "identifier has no usable characters");
         if (w->load->hash_identifiers && hash_identifier(w) != STRATA_OK) return false;
     }
-    ident = st_intern_put(&w->identifiers, w->tmp.data, w->tmp.len, st_hash64(w->tmp.data, w->tmp.len), NULL);
-    uint32_t key = st_load_key(w, user, rec->line);
+    /* equal parsed values: the same id with the same canonical identifier */
+    uint64_t fp = st_hash64(w->tmp.data, w->tmp.len);
+    ident = st_intern_put(&w->identifiers, w->tmp.data, w->tmp.len, fp, NULL);
+    st_key_lookup user_key = st_load_key_begin(w, user);
+    fp = st_hash_mix(fp, user_key.hash);
+    for (uint32_t f = 0; f < rec->nfields && f < ST_READER_MAX_FIELDS; f++) {
+        int canon = w->load->canon_of[f];
+        if (canon >= 0) continue; /* mapped fields are in the canonical form above */
+        st_sv v = st_sv_trim(rec->fields[f]);
+        fp = st_hash_mix(fp, st_hash64(v.ptr, v.len));
+    }
+    uint32_t key = st_load_key_end(w, &user_key, rec->line);
     link_rec *r = st_load_record(w);
     if (ident == ST_INTERN_NONE || key == ST_INTERN_NONE || !r) return false;
+    r->fp = fp;
     r->key = key;
     r->ident = ident;
     r->line = rec->line > UINT32_MAX ? UINT32_MAX : (uint32_t)rec->line;
@@ -112,6 +124,7 @@ static strata_status link_reserve(st_dataset *ds, size_t extra)
     ST_RESERVE_COL(l, key, need);
     ST_RESERVE_COL(l, ident, need);
     ST_RESERVE_COL(l, line, need);
+    ST_RESERVE_COL(l, fp, need);
     l->cap = need;
     return STRATA_OK;
 }
@@ -127,6 +140,7 @@ static void link_merge(st_dataset *ds, const st_chunk *c, size_t at, const uint3
         l->key[j] = key_map[recs[i].key];
         l->ident[j] = ident_map[recs[i].ident];
         l->line[j] = recs[i].line;
+        l->fp[j] = recs[i].fp;
     }
 }
 

@@ -129,8 +129,8 @@ void st_dataset_clear(st_dataset *ds)
     st_dict_clear(&ds->genders);
     st_vmrows_clear(&ds->orders.vm);
     st_vmrows_clear(&ds->events.vm);
-    st_free(ds->users.key), st_free(ds->users.line), st_free(ds->users.attrs);
-    st_free(ds->links.key), st_free(ds->links.ident), st_free(ds->links.line);
+    st_free(ds->users.key), st_free(ds->users.line), st_free(ds->users.attrs), st_free(ds->users.fp);
+    st_free(ds->links.key), st_free(ds->links.ident), st_free(ds->links.line), st_free(ds->links.fp);
     st_free(ds->rejects);
     st_arena_clear(&ds->text);
     memset(ds, 0, sizeof *ds);

@@ -27,6 +27,7 @@ static const st_field_spec fields[F__COUNT] = {
 };
 
 typedef struct user_rec {
+    uint64_t fp;
     uint32_t key, line;
     st_user_attrs attrs;
 } user_rec;
@@ -74,11 +75,16 @@ static bool user_row(st_worker *w, const st_record *rec)
     a.gender = st_load_dict(w, ST_DICT_GENDER, st_load_field(w, rec, F_GENDER));
     a.region = st_load_dict(w, ST_DICT_REGION, st_load_field(w, rec, F_REGION));
     a.acq_channel = st_load_dict(w, ST_DICT_CHANNEL, st_load_field(w, rec, F_ACQ));
-    uint32_t key = st_load_key(w, user, rec->line);
+    st_key_lookup user_key = st_load_key_begin(w, user);
+    int64_t parsed[F__COUNT] = {0};
+    bool used[F__COUNT] = {false};
+    uint64_t fp = st_load_fingerprint(w, rec, parsed, used, user_key.id);
+    uint32_t key = st_load_key_end(w, &user_key, rec->line);
     user_rec *r = st_load_record(w);
     if (key == ST_INTERN_NONE || !r || a.gender == UINT16_MAX || a.region == UINT16_MAX ||
         a.acq_channel == UINT16_MAX)
         return false;
+    r->fp = fp;
     r->key = key;
     r->line = rec->line > UINT32_MAX ? UINT32_MAX : (uint32_t)rec->line;
     r->attrs = a;
@@ -93,6 +99,7 @@ static strata_status user_reserve(st_dataset *ds, size_t extra)
     ST_RESERVE_COL(u, key, need);
     ST_RESERVE_COL(u, line, need);
     ST_RESERVE_COL(u, attrs, need);
+    ST_RESERVE_COL(u, fp, need);
     u->cap = need;
     return STRATA_OK;
 }
@@ -107,6 +114,7 @@ static void user_merge(st_dataset *ds, const st_chunk *c, size_t at, const uint3
         size_t j = at + i;
         u->key[j] = key_map[recs[i].key];
         u->line[j] = recs[i].line;
+        u->fp[j] = recs[i].fp;
         st_user_attrs a = recs[i].attrs;
         a.gender = dict_map[ST_DICT_GENDER][a.gender];
         a.region = dict_map[ST_DICT_REGION][a.region];

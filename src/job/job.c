@@ -115,6 +115,10 @@ strata_status strata_job_run(strata_job *job, const strata_inputs *in, int32_t a
     if ((st = load_inputs(job, in)) != STRATA_OK) return st;
     job->seconds[ST_STAGE_LOAD] = mono() - t, t = mono();
 
+    /* exact duplicates of users and links are keyed by raw id: drop them before identity */
+    st = st_dedupe_users(&job->ds);
+    if (st == STRATA_OK) st = st_dedupe_links(&job->ds);
+    if (st != STRATA_OK) return st_error(ctx, st, "removing duplicate users and links: out of memory");
     int64_t max_links = st_cfg_int(ctx->config, ST_CFG_IDENT_MAX_LINKS);
     if (max_links < 0) return st_error(ctx, STRATA_ECONFIG, "identity.max_links must be ≥ 0");
     st = st_identity_resolve(&job->ds, (uint32_t)ST_MIN(max_links, (int64_t)UINT32_MAX), &job->identity);

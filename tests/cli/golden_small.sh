@@ -32,6 +32,8 @@ grep -q '"after_as_of":[[:space:]]*1' "$q"        # C2 dated 2024-04-05 (orders)
 grep -q '"overshared_identifiers":[[:space:]]*1' "$q" # dev-x links three ids, limit is 2
 grep -q '"merged_ids":[[:space:]]*1' "$q"            # app2 joins u2 through the phone number
 grep -q 'orders.csv,6,,duplicate,duplicate of line 5' "$work/out/rejects.csv"
+grep -q 'users.csv,5,,duplicate,duplicate of line 2' "$work/out/rejects.csv"      # users and
+grep -q 'identities.csv,7,,duplicate,duplicate of line 3' "$work/out/rejects.csv" # links too
 # the merged id finds the same profile in the store
 "$strata" profile --db "$work/out/s.db" --json app2 | grep -q '"user_id":"u2"'
 "$strata" profile --db "$work/out/s.db" u1 | grep -q 'tier: T1'
