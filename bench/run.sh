@@ -7,7 +7,7 @@
 #   bash bench/run.sh [STRATA_BIN=build/strata]        (`make bench` installs and builds first)
 #
 # Environment (defaults give the full size: ~10M rows, ~1 GiB):
-#   BENCH_USERS=1m BENCH_ORDERS=6.2m BENCH_SEED=1   what `strata gen` writes
+#   BENCH_USERS=1m BENCH_ORDERS=6200k BENCH_SEED=1   what `strata gen` writes
 #   BENCH_REPEATS=3 BENCH_THREADS=2                   runs per tool; threads for strata and DuckDB
 #   BENCH_WORK=bench/work                             data and outputs
 #   BENCH_RESULTS=FILE   the results file; default bench/RESULTS.md at the full size, otherwise
@@ -27,12 +27,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 strata=$(realpath "${1:-$root/build/strata}")
 users=${BENCH_USERS:-1m}
-orders_n=${BENCH_ORDERS:-6.2m}
+orders_n=${BENCH_ORDERS:-6200k}
 seed=${BENCH_SEED:-1}
 repeats=${BENCH_REPEATS:-3}
 threads=${BENCH_THREADS:-2}
 work=$(mkdir -p "${BENCH_WORK:-$here/work}" && realpath "${BENCH_WORK:-$here/work}")
-if [ "$users/$orders_n/$seed" = "1m/6.2m/1" ]; then results=${BENCH_RESULTS:-$here/RESULTS.md}
+if [ "$users/$orders_n/$seed" = "1m/6200k/1" ]; then results=${BENCH_RESULTS:-$here/RESULTS.md}
 else results=${BENCH_RESULTS:-$work/RESULTS.md}; fi
 py=/usr/bin/python3   # Debian's, with pandas; the `python3` on PATH may be another one
 data=$work/data-$users-$orders_n-$seed
@@ -122,6 +122,7 @@ if [ ! -f "$data/done" ]; then
   rm -f "$data/identities.csv" "$data/users.csv"   # the job reads orders only
   touch "$data/done"
 fi
+sync   # the generated files' write-back must not run during the timed rounds
 bytes=$(stat -c %s "$orders")
 rows=$(($(wc -l <"$orders") - 1))
 say "$orders: $rows rows, $bytes bytes"
@@ -131,6 +132,7 @@ cat "$orders" >/dev/null   # warm the page cache: every tool reads from memory
 cat /proc/loadavg >"$res/loadavg.before"
 timed() { # LABEL COMMAND... -> $res/LABEL.{time,wall,out}
   local label=$1; shift
+  sync   # nor the previous tool's output
   local t0=$EPOCHREALTIME
   /usr/bin/time -v -o "$res/$label.time" "$@" >"$res/$label.out"
   local t1=$EPOCHREALTIME
@@ -140,11 +142,15 @@ for r in $(seq 1 "$repeats"); do
   say "round $r/$repeats: strata"
   timed "strata.$r" "$strata" run --orders "$orders" --out "$work/out/strata" --no-report \
     --quiet --json --threads "$threads"
+  say "round $r/$repeats: strata --threads 1"
+  timed "strata1.$r" "$strata" run --orders "$orders" --out "$work/out/strata1" --no-report \
+    --quiet --json --threads 1
   say "round $r/$repeats: duckdb"
   timed "duckdb.$r" node "$here/duckdb_rfm.mjs" "$orders" "$work/out/duckdb.csv" "$threads"
   say "round $r/$repeats: pandas"
   timed "pandas.$r" "$py" "$here/pandas_rfm.py" "$orders" "$work/out/pandas.csv"
   sha256sum "$work/out/strata/profiles.csv" | cut -c1-16 >"$res/strata.$r.sha"
+  sha256sum "$work/out/strata1/profiles.csv" | cut -c1-16 >"$res/strata1.$r.sha"
 done
 cat /proc/loadavg >"$res/loadavg.after"
 
@@ -179,25 +185,34 @@ fi
 import json, os, re, statistics, sys
 res, results, users, orders_n, seed, repeats, threads, rows, nbytes, agree = sys.argv[1:]
 repeats, threads, rows, nbytes, agree = int(repeats), int(threads), int(rows), int(nbytes), int(agree)
-tools = ["strata", "duckdb", "pandas"]
+tools = ["strata", "duckdb", "pandas", "strata1"]
+peers = ["duckdb", "pandas"]
 rd = lambda name: open(os.path.join(res, name)).read()
 
 def rss_mib(label):
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", rd(label + ".time"))
     return int(m.group(1)) / 1024
 
+def cpu_s(label):
+    text = rd(label + ".time")
+    user = float(re.search(r"User time \(seconds\): ([\d.]+)", text).group(1))
+    sys_ = float(re.search(r"System time \(seconds\): ([\d.]+)", text).group(1))
+    return user, sys_
+
 wall = {t: [float(rd(f"{t}.{r}.wall")) for r in range(1, repeats + 1)] for t in tools}
 rss = {t: [rss_mib(f"{t}.{r}") for r in range(1, repeats + 1)] for t in tools}
 med = {t: statistics.median(wall[t]) for t in tools}
 peak = {t: max(rss[t]) for t in tools}
+cpu = {t: [cpu_s(f"{t}.{r}") for r in range(1, repeats + 1)] for t in tools}
+mid = {t: sorted(range(repeats), key=lambda i: wall[t][i])[repeats // 2] for t in tools}
 outs = {t: [json.loads(rd(f"{t}.{r}.out")) for r in range(1, repeats + 1)] for t in tools}
 cmp = json.loads(rd("compare.json"))
 bw = json.loads(rd("membw.json"))
-cpu, cores, ram, kernel, node, commit, dirty, day = rd("machine.txt").split("\n")[:8]
-shas = sorted({rd(f"strata.{r}.sha").strip() for r in range(1, repeats + 1)})
+cpu_model, cores, ram, kernel, node, commit, dirty, day = rd("machine.txt").split("\n")[:8]
+shas = sorted({rd(f"{t}.{r}.sha").strip() for r in range(1, repeats + 1) for t in ("strata", "strata1")})
 stages = ["load", "identity", "clean", "profile", "score"]
 stage_runs = [o["seconds"] for o in outs["strata"]]
-median_run = sorted(range(repeats), key=lambda i: wall["strata"][i])[repeats // 2]
+median_run = mid["strata"]
 counts = outs["strata"][0]["counts"]
 
 def parse_rate(name):
@@ -235,7 +250,7 @@ w(f"- strata: `strata run --orders orders.csv --no-report --threads {threads} --
   f"DuckDB: `bench/duckdb_rfm.mjs`, one SQL statement over `read_csv` with typed columns "
   f"(DECIMAL(18,6) money), `COPY` to CSV, threads={threads}. pandas: `bench/pandas_rfm.py` "
   "(C parser, categoricals for low-cardinality columns, int64 micro-units, single-threaded).")
-w(f"- Each tool {repeats} times, interleaved, page cache warm; wall = median, memory = the "
+w(f"- Each tool {repeats} times, interleaved (strata, strata on 1 thread, DuckDB, pandas), page cache warm; wall = median, memory = the "
   "largest peak RSS over the runs (`/usr/bin/time -v`, Maximum resident set size; "
   "1 MB = 10^6 bytes, MiB where written).")
 w("")
@@ -253,16 +268,20 @@ w("")
 w("```")
 w(json.dumps(cmp["strata"]))
 w("```")
-w(f"strata's profiles.csv sha256 prefix over the {repeats} runs: {', '.join(shas)}"
-  + (" (deterministic)" if len(shas) == 1 else " (NOT the same bytes every run)") + ".")
+w(f"strata's profiles.csv sha256 prefix over the {repeats} runs on {threads} threads and on 1 thread: "
+  f"{', '.join(shas)}" + (" (the same bytes every run)" if len(shas) == 1 else " (NOT the same bytes every run)") + ".")
 w("")
 w("## Results")
 w("")
-w("| | wall (median) | runs (s) | ratio peer/strata | peak RSS |")
-w("|---|---:|---|---:|---:|")
-for t in tools:
-    ratio = "1" if t == "strata" else f"**{med[t] / med['strata']:.2f}×**"
-    w(f"| {t} | {med[t]:.2f} s | {', '.join(fmt_s(v) for v in wall[t])} | {ratio} | {peak[t]:,.0f} MiB |")
+w("| | wall (median) | runs (s) | ratio peer/strata | peak RSS | user + sys CPU (median run) | cores busy |")
+w("|---|---:|---|---:|---:|---:|---:|")
+names = {"strata": f"strata ({threads} threads)", "duckdb": f"DuckDB ({threads} threads)",
+         "pandas": "pandas", "strata1": "strata, 1 thread (for reference)"}
+for t in ["strata"] + peers + ["strata1"]:
+    ratio = "1" if t == "strata" else ("" if t == "strata1" else f"**{med[t] / med['strata']:.2f}×**")
+    u, sy = cpu[t][mid[t]]
+    w(f"| {names[t]} | {med[t]:.2f} s | {', '.join(fmt_s(v) for v in wall[t])} | {ratio} | "
+      f"{peak[t]:,.0f} MiB | {u:.1f} + {sy:.1f} s | {(u + sy) / wall[t][mid[t]]:.2f} |")
 w("")
 goal_speed = med["duckdb"] / med["strata"] >= 5
 goal_mem = peak["strata"] * 2**20 < 1e9
@@ -270,7 +289,8 @@ w(f"Goals: ≥ 5× faster than DuckDB — **{'met' if goal_speed else 'not met'}
   f"({med['duckdb'] / med['strata']:.2f}×); peak memory under 1 GB — "
   f"**{'met' if goal_mem else 'not met'}** ({peak['strata'] * 2**20 / 1e9:.2f} GB).")
 w(f"End to end over the file: strata {mb / med['strata']:,.0f} MB/s "
-  f"({mb / med['strata'] / threads:,.0f} MB/s per core on {threads} threads), DuckDB "
+  f"({mb / med['strata'] / threads:,.0f} MB/s per core on {threads} threads; "
+  f"{mb / med['strata1']:,.0f} MB/s on 1 thread), DuckDB "
   f"{mb / med['duckdb']:,.0f} MB/s, pandas {mb / med['pandas']:,.0f} MB/s.")
 w("")
 w(f"strata's stages (`--json` \"seconds\", run {median_run + 1} = the median run; all runs below):")
@@ -304,13 +324,14 @@ w("")
 w("## Machine and versions")
 w("")
 la0, la1 = rd("loadavg.before").split()[:3], rd("loadavg.after").split()[:3]
-w(f"- {cpu}, {cores} cores, {ram} GiB RAM, Linux {kernel}; {day}.")
+w(f"- {cpu_model}, {cores} cores, {ram} GiB RAM, Linux {kernel}; {day}.")
 w(f"- strata {outs['strata'][0].get('strata_version', '?')} at commit {commit}"
   + (f" plus uncommitted changes in {dirty} files of src/include/cli (shared working tree)" if dirty != "0" else "")
   + f"; DuckDB {outs['duckdb'][0]['duckdb_version']} (@duckdb/node-api, Node.js {node}); "
   f"pandas {outs['pandas'][0]['pandas_version']}, numpy {outs['pandas'][0]['numpy_version']} (Debian).")
 w(f"- Load average before/after the timed rounds: {' '.join(la0)} / {' '.join(la1)} "
-  "(other engineers build and test on the same 2 cores, so figures can carry their noise).")
+  "(the before value includes this script's own data generation and edge-case runs); "
+  "`sync` before every timed run, so write-back of earlier output is not timed.")
 w("")
 # keep the hand-written analysis from the previous file
 analysis = ("<!-- analysis: hand-written, kept by run.sh -->\n## Analysis\n\n"
