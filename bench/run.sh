@@ -10,6 +10,8 @@
 #   BENCH_USERS=1m BENCH_ORDERS=6200k BENCH_SEED=1   what `strata gen` writes
 #   BENCH_REPEATS=3 BENCH_THREADS=2                   runs per tool; threads for strata and DuckDB
 #   BENCH_WORK=bench/work                             data and outputs
+#   BENCH_STRATA_SOURCE="text"  what the binary was built from, for RESULTS.md (default: this
+#                        tree's HEAD and how many of its src/include/cli files are uncommitted)
 #   BENCH_RESULTS=FILE   the results file; default bench/RESULTS.md at the full size, otherwise
 #                        BENCH_WORK/RESULTS.md so a small iteration never overwrites the record
 # e.g. BENCH_USERS=50k BENCH_ORDERS=300k bash bench/run.sh build-bench/strata  (seconds)
@@ -59,10 +61,21 @@ if [ -f "$lib" ]; then
     -lroaring -lxgboost -lpthread -lm -o "$work/bin/csv_parse" && csv_parse=$work/bin/csv_parse
 fi
 [ -n "$csv_parse" ] || say "no $lib: parse rate not measured"
+# The benchmarked job is profile + RFM + tiers: the models `strata run` may also fit (k-means,
+# churn, CLV) are switched off where this build has them, and the list goes into RESULTS.md.
+job=(--no-report --quiet)
+models_off=
+for key in models.clusters models.churn models.clv; do
+  if "$strata" config --set "$key=false" >/dev/null 2>&1; then
+    job+=(--set "$key=false")
+    models_off="$models_off $key"
+  fi
+done
+echo "${models_off# }" >"$res/models_off.txt"
 
 run_all() { # DIR ORDERS.csv -> DIR/{strata/profiles.csv,duckdb.csv,pandas.csv}, DIR/compare.json
   local dir=$1 file=$2
-  "$strata" run --orders "$file" --out "$dir/strata" --no-report --quiet --threads "$threads" >/dev/null
+  "$strata" run --orders "$file" --out "$dir/strata" "${job[@]}" --threads "$threads" >/dev/null
   node "$here/duckdb_rfm.mjs" "$file" "$dir/duckdb.csv" "$threads" >/dev/null
   "$py" "$here/pandas_rfm.py" "$file" "$dir/pandas.csv" >/dev/null
   "$py" "$here/compare.py" "$dir/strata/profiles.csv" duckdb="$dir/duckdb.csv" \
@@ -140,11 +153,11 @@ timed() { # LABEL COMMAND... -> $res/LABEL.{time,wall,out}
 }
 for r in $(seq 1 "$repeats"); do
   say "round $r/$repeats: strata"
-  timed "strata.$r" "$strata" run --orders "$orders" --out "$work/out/strata" --no-report \
-    --quiet --json --threads "$threads"
+  timed "strata.$r" "$strata" run --orders "$orders" --out "$work/out/strata" "${job[@]}" \
+    --threads "$threads" --json
   say "round $r/$repeats: strata --threads 1"
-  timed "strata1.$r" "$strata" run --orders "$orders" --out "$work/out/strata1" --no-report \
-    --quiet --json --threads 1
+  timed "strata1.$r" "$strata" run --orders "$orders" --out "$work/out/strata1" "${job[@]}" \
+    --json --threads 1
   say "round $r/$repeats: duckdb"
   timed "duckdb.$r" node "$here/duckdb_rfm.mjs" "$orders" "$work/out/duckdb.csv" "$threads"
   say "round $r/$repeats: pandas"
@@ -176,8 +189,12 @@ fi
   awk '/MemTotal/ {printf "%.1f\n", $2 / 1048576}' /proc/meminfo
   uname -r
   node --version
-  git -C "$root" rev-parse --short HEAD
-  git -C "$root" status --porcelain --untracked-files=no -- src include cli | wc -l
+  if [ -n "${BENCH_STRATA_SOURCE:-}" ]; then echo "$BENCH_STRATA_SOURCE"
+  else
+    dirty=$(git -C "$root" status --porcelain --untracked-files=no -- src include cli | wc -l)
+    echo "commit $(git -C "$root" rev-parse --short HEAD)$([ "$dirty" = 0 ] ||
+      echo " plus uncommitted changes in $dirty files of src/include/cli (shared working tree)")"
+  fi
   date -u +%Y-%m-%d
 } >"$res/machine.txt"
 "$py" - "$res" "$results" "$users" "$orders_n" "$seed" "$repeats" "$threads" "$rows" "$bytes" \
@@ -208,7 +225,7 @@ mid = {t: sorted(range(repeats), key=lambda i: wall[t][i])[repeats // 2] for t i
 outs = {t: [json.loads(rd(f"{t}.{r}.out")) for r in range(1, repeats + 1)] for t in tools}
 cmp = json.loads(rd("compare.json"))
 bw = json.loads(rd("membw.json"))
-cpu_model, cores, ram, kernel, node, commit, dirty, day = rd("machine.txt").split("\n")[:8]
+cpu_model, cores, ram, kernel, node, source, day = rd("machine.txt").split("\n")[:7]
 shas = sorted({rd(f"{t}.{r}.sha").strip() for r in range(1, repeats + 1) for t in ("strata", "strata1")})
 stages = ["load", "identity", "clean", "profile", "score"]
 stage_runs = [o["seconds"] for o in outs["strata"]]
@@ -245,8 +262,12 @@ w("- The job (../shared/SPEC.md \"Profile\"): drop exact duplicate rows; refunde
   "rows count 0; an order = (user_id, order_id), dated by its earliest row, valid if its sum > 0; "
   "as-of = last date + 1; per person recency_days, frequency, monetary (exact micro-units); "
   "r/f/m scores `1 + 5*(RANK()-1)/n`, value_score and tier T1–T5; write one CSV row per person.")
-w(f"- strata: `strata run --orders orders.csv --no-report --threads {threads} --json` (writes "
-  "profiles.csv with all its columns, summary.json, quality.json, rejects.csv). "
+off = rd("models_off.txt").split()
+w(f"- strata: `strata run --orders orders.csv --no-report --threads {threads} --json"
+  + "".join(f" --set {k}=false" for k in off) + "` (writes "
+  "profiles.csv with all its columns, summary.json, quality.json, rejects.csv"
+  + ("; the models are switched off because the job measured here is profile + RFM + tiers" if off else "")
+  + "). "
   f"DuckDB: `bench/duckdb_rfm.mjs`, one SQL statement over `read_csv` with typed columns "
   f"(DECIMAL(18,6) money), `COPY` to CSV, threads={threads}. pandas: `bench/pandas_rfm.py` "
   "(C parser, categoricals for low-cardinality columns, int64 micro-units, single-threaded).")
@@ -325,8 +346,7 @@ w("## Machine and versions")
 w("")
 la0, la1 = rd("loadavg.before").split()[:3], rd("loadavg.after").split()[:3]
 w(f"- {cpu_model}, {cores} cores, {ram} GiB RAM, Linux {kernel}; {day}.")
-w(f"- strata {outs['strata'][0].get('strata_version', '?')} at commit {commit}"
-  + (f" plus uncommitted changes in {dirty} files of src/include/cli (shared working tree)" if dirty != "0" else "")
+w(f"- strata {outs['strata'][0].get('strata_version', '?')}, {source}, RelWithDebInfo (-O2)"
   + f"; DuckDB {outs['duckdb'][0]['duckdb_version']} (@duckdb/node-api, Node.js {node}); "
   f"pandas {outs['pandas'][0]['pandas_version']}, numpy {outs['pandas'][0]['numpy_version']} (Debian).")
 w(f"- Load average before/after the timed rounds: {' '.join(la0)} / {' '.join(la1)} "
