@@ -329,9 +329,7 @@ static bool minimize_multistart(const objective *o, const double starts[][MAX_DI
             }
         }
         double gn = gsl_blas_dnrm2(s->gradient);
-        /* The gradient test above is strict; a point whose gradient is within a few
-         * hundred times of it is still an optimum to far better than the published digits. */
-        if (!conv && gn <= 100 * gtol) conv = true;
+        if (!conv && gn <= gtol) conv = true;
         if (conv) best->starts_converged++;
         if (isfinite(s->f) && s->f < best->f) {
             best->f = s->f;
@@ -566,7 +564,7 @@ static void fit_opts_resolve(const st_clv_fit_opts *opts, int *max_iter, double 
                              unsigned *threads)
 {
     *max_iter = opts && opts->max_iter > 0 ? opts->max_iter : 500;
-    *gtol = opts && opts->gtol > 0 ? opts->gtol : 1e-9;
+    *gtol = opts && opts->gtol > 0 ? opts->gtol : 1e-7;
     *threads = opts ? opts->threads : 0;
 }
 

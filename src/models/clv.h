@@ -79,7 +79,7 @@ strata_status st_clv_cbs_validate(strata_ctx *ctx, const st_clv_cbs *cbs);
 typedef struct st_clv_fit_opts {
     unsigned threads; /* for the likelihood; 0 = the context's setting */
     int max_iter;     /* per start; 0 = 500 */
-    double gtol;      /* |gradient| of the mean log-likelihood w.r.t. log parameters; 0 = 1e-9 */
+    double gtol;      /* |gradient| of the mean log-likelihood in log parameters; 0 = 1e-7 */
 } st_clv_fit_opts;
 
 typedef struct st_bgnbd {
