@@ -21,6 +21,7 @@ static const cli_option options[] = {
     {"--lang", "zh|en", "language of the summary and report (default: config lang)", false},
     {"--map", "FIELD=COLUMN", "map a field to a column, e.g. orders.user_id=CustomerID", true},
     {"--no-report", NULL, "skip report.html (faster)", false},
+    {"--no-models", NULL, "skip CLV, churn and clusters (models.* = false)", false},
     CLI_COMMON_OPTIONS,
 };
 
@@ -110,6 +111,11 @@ int cmd_run(int argc, char **argv)
         return code;
     }
     lang = strata_config_get(ctx, "lang");
+    if (cli_has(&p, "--no-models")) {
+        strata_config_set(ctx, "models.clv", "false");
+        strata_config_set(ctx, "models.churn", "false");
+        strata_config_set(ctx, "models.clusters", "false");
+    }
     const char *out = cli_get(&p, "--out");
     if (!out) out = "out";
     if (make_dir(out) != 0) {
@@ -128,6 +134,7 @@ int cmd_run(int argc, char **argv)
     if (st == STRATA_OK) st = strata_job_write_profiles(job, profiles);
     if (st == STRATA_OK) st = strata_job_write_quality(job, quality);
     if (st == STRATA_OK) st = strata_job_write_summary(job, summary);
+    if (st == STRATA_OK) st = strata_job_save_models(job, out);
     if (st == STRATA_OK && !cli_has(&p, "--no-report"))
         st = strata_job_write_report(job, report, lang);
     if (st == STRATA_OK && cli_get(&p, "--db")) st = strata_job_store(job, cli_get(&p, "--db"));

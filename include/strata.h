@@ -169,6 +169,11 @@ strata_status strata_job_write_report(strata_job *job, const char *path, const c
  * replacing an earlier snapshot of the same as-of date. */
 strata_status strata_job_store(strata_job *job, const char *db_path);
 
+/* Save the fitted models next to the outputs: DIR/churn_model.bin (versioned, loadable by
+ * `strata churn score --model`) and DIR/clusters.json (centroids for new persons). Models
+ * that were skipped or disabled are not written. */
+strata_status strata_job_save_models(strata_job *job, const char *dir);
+
 /* The summary as JSON text (what summary.json holds). Caller frees with strata_free(). */
 strata_status strata_job_summary_json(strata_job *job, char **out_json);
 /* A human summary (persons, orders, revenue, tier table, top segments, data quality) in

@@ -39,6 +39,7 @@ static const char *enum_words(st_cfg_key key)
     case ST_CFG_LANG: return "en,zh";
     case ST_CFG_CLEAN_OUTLIERS: return "keep,cap,reject";
     case ST_CFG_VALUE_SOURCE: return "rfm,clv";
+    case ST_CFG_CLV_TIME_UNIT: return "days,weeks";
     case ST_CFG_ORDERS_TS_FORMAT:
     case ST_CFG_EVENTS_TS_FORMAT:
     case ST_CFG_USERS_TS_FORMAT: return "auto,iso,ymd,ymd_slash,mdy,epoch_s,epoch_ms";

@@ -4,8 +4,11 @@
  */
 #include "job/job.h"
 #include "core/config.h"
+#include "models/churn.h"
+#include "models/kmeans.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <time.h>
 
 double st_wall_seconds(void)
@@ -46,6 +49,11 @@ void strata_job_free(strata_job *job)
     st_grouping_clear(&job->event_groups);
     st_free(job->attrs);
     st_profiles_clear(&job->profiles);
+    cJSON_Delete(job->clv_section);
+    cJSON_Delete(job->churn_section);
+    cJSON_Delete(job->cluster_section);
+    strata_churn_model_free(job->churn_model);
+    st_kmeans_free(job->clusters);
     st_free(job);
 }
 
@@ -57,6 +65,21 @@ int32_t strata_job_as_of(const strata_job *job)
 size_t strata_job_person_count(const strata_job *job)
 {
     return job->profiles.n;
+}
+
+strata_status strata_job_save_models(strata_job *job, const char *dir)
+{
+    char path[4096];
+    strata_status st = STRATA_OK;
+    if (job->churn_model) {
+        snprintf(path, sizeof path, "%s/churn_model.bin", dir);
+        st = strata_churn_model_save(job->ctx, job->churn_model, path);
+    }
+    if (st == STRATA_OK && job->clusters) {
+        snprintf(path, sizeof path, "%s/clusters.json", dir);
+        st = st_kmeans_save(job->ctx, job->clusters, path);
+    }
+    return st;
 }
 
 st_profile_view st_job_view(const strata_job *job)
@@ -150,6 +173,9 @@ strata_status strata_job_run(strata_job *job, const strata_inputs *in, int32_t a
     if (st == STRATA_OK) st = st_value_tier(&job->profiles, weights, cuts, false);
     if (st == STRATA_OK) st = st_behavior_labels(ctx, &job->profiles);
     if (st == STRATA_ENOMEM) return st_error(ctx, st, "scoring: out of memory");
-    job->seconds[ST_STAGE_SCORE] = mono() - t;
+    job->seconds[ST_STAGE_SCORE] = mono() - t, t = mono();
+    if (st == STRATA_OK) st = st_job_models(job, weights, cuts);
+    if (st == STRATA_ENOMEM) return st_error(ctx, st, "models: out of memory");
+    job->seconds[ST_STAGE_MODELS] = mono() - t;
     return st;
 }

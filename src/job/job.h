@@ -28,12 +28,18 @@ struct strata_job {
     st_outlier_report outliers;
     st_profiles profiles;
     st_rfm_means means;
+    /* models: summary sections (or {"skipped": reason}) and the fitted models */
+    cJSON *clv_section, *churn_section, *cluster_section;
+    struct strata_churn_model *churn_model;
+    struct st_kmeans *clusters;
     bool ran;
 };
 
-enum { ST_STAGE_LOAD, ST_STAGE_IDENTITY, ST_STAGE_CLEAN, ST_STAGE_PROFILE, ST_STAGE_SCORE };
+enum { ST_STAGE_LOAD, ST_STAGE_IDENTITY, ST_STAGE_CLEAN, ST_STAGE_PROFILE, ST_STAGE_SCORE, ST_STAGE_MODELS };
 
 st_profile_view st_job_view(const strata_job *job);
+/* CLV, churn and clusters (models.c), after RFM and tiers. */
+strata_status st_job_models(strata_job *job, const double weights[3], const double cuts[4]);
 /* summary.json as a cJSON tree (caller deletes with cJSON_Delete); NULL on ENOMEM. */
 cJSON *st_job_summary(const strata_job *job);
 /* quality.json as a cJSON tree. */

@@ -339,10 +339,13 @@ cJSON *st_job_summary(const strata_job *job)
     cJSON_AddItemToObject(dist, "behavior_type", distribution(ps, ST_VOCAB_BEHAVIOR, offsetof(st_profile, behavior_type)));
     cJSON_AddItemToObject(dist, "interaction_level", distribution(ps, ST_VOCAB_INTERACTION, offsetof(st_profile, interaction_level)));
     cJSON_AddItemToObject(dist, "core_level", distribution(ps, ST_VOCAB_CORE, offsetof(st_profile, core_level)));
+    if (job->clv_section) cJSON_AddItemToObject(s, "clv", cJSON_Duplicate(job->clv_section, true));
+    if (job->churn_section) cJSON_AddItemToObject(s, "churn", cJSON_Duplicate(job->churn_section, true));
+    if (job->cluster_section) cJSON_AddItemToObject(s, "clusters", cJSON_Duplicate(job->cluster_section, true));
     cJSON_AddItemToObject(s, "quality", st_job_quality(job));
     cJSON *timing = cJSON_AddObjectToObject(s, "seconds");
-    static const char *const stages[] = {"load", "identity", "clean", "profile", "score"};
-    for (int i = 0; i < 5; i++) cJSON_AddNumberToObject(timing, stages[i], round(job->seconds[i] * 1000) / 1000);
+    static const char *const stages[] = {"load", "identity", "clean", "profile", "score", "models"};
+    for (int i = 0; i < 6; i++) cJSON_AddNumberToObject(timing, stages[i], round(job->seconds[i] * 1000) / 1000);
     return s;
 }
 

@@ -133,6 +133,24 @@ void st_profile_column_value(const st_profile_view *view, size_t p, size_t col, 
     }
 }
 
+int st_profile_column_find(const char *name)
+{
+    for (int c = 0; c < COL__COUNT; c++)
+        if (!strcmp(names[c], name)) return c;
+    return -1;
+}
+
+double st_value_number(const st_value *v)
+{
+    switch (v->type) {
+    case ST_V_INT:
+    case ST_V_DATE: return (double)v->i;
+    case ST_V_REAL: return v->d;
+    case ST_V_MONEY: return (double)v->i / 1e6;
+    default: return NAN;
+    }
+}
+
 strata_status st_value_format(st_buf *b, const st_value *v)
 {
     char day[11];

@@ -37,6 +37,11 @@ size_t st_profile_column_count(void);
 const char *st_profile_column_name(size_t col);
 /* Value of column col for person p. Text views borrow from the view's tables. */
 void st_profile_column_value(const st_profile_view *v, size_t p, size_t col, st_value *out);
+/* Index of a column by name, or -1. */
+int st_profile_column_find(const char *name);
+/* A value as a number (money in currency units, dates as day numbers); NaN for empty or
+ * text values. */
+double st_value_number(const st_value *v);
 /* Append a value as CSV/JSON-ready text (no quoting): "" for NULL. */
 strata_status st_value_format(st_buf *b, const st_value *v);
 
