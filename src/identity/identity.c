@@ -154,8 +154,8 @@ static void map_keys(const st_identity *id, uint32_t *keys, size_t n)
 
 void st_identity_apply(const st_identity *id, st_dataset *ds)
 {
-    map_keys(id, ds->orders.key, ds->orders.n);
-    map_keys(id, ds->events.key, ds->events.n);
+    for (size_t i = 0; i < ds->orders.n; i++) ds->orders.rows[i].key = id->person_of_key[ds->orders.rows[i].key];
+    for (size_t i = 0; i < ds->events.n; i++) ds->events.rows[i].key = id->person_of_key[ds->events.rows[i].key];
     map_keys(id, ds->users.key, ds->users.n);
     map_keys(id, ds->links.key, ds->links.n);
 }
