@@ -10,6 +10,7 @@
 #include "identity/identity.h"
 #include "ingest/clean.h"
 #include "ingest/ingest.h"
+#include "profile/profile.h"
 
 typedef struct fx {
     strata_ctx *ctx;
@@ -209,6 +210,63 @@ static void identifiers_hashed(void **state)
     assert_memory_equal(h.ptr, "2d0222c8fe01b4e4c6bf1c4589ea4398bf4b16f92de425e6b70908e3d6a22f5f", 64);
 }
 
+/* Churn features are profiles built before the cutoff: no row on or after the cutoff — a new
+ * order, a return line on an old order, a later event — can change any of them. */
+static void no_row_after_cutoff_changes_a_feature(void **state)
+{
+    fx *f = *state;
+    const char *before = "order_id,user_id,order_ts,amount,category\n"
+                         "o1,a,2024-01-05,50,x\n"
+                         "o2,a,2024-02-10,30,y\n"
+                         "o3,b,2024-01-20,80,x\n";
+    const char *after = "order_id,user_id,order_ts,amount,category\n"
+                        "o1,a,2024-01-05,50,x\n"
+                        "o2,a,2024-02-10,30,y\n"
+                        "o3,b,2024-01-20,80,x\n"
+                        "o2,a,2024-03-02,-30,y\n"  /* return on an old order, after the cutoff */
+                        "o4,b,2024-03-05,999,z\n"  /* a new order after the cutoff */
+                        "o5,c,2024-03-10,10,x\n";  /* a new buyer after the cutoff */
+    const char *ev_before = "user_id,event_ts,event_type\na,2024-02-20,view\n";
+    const char *ev_after = "user_id,event_ts,event_type\na,2024-02-20,view\na,2024-03-01,like\nb,2024-03-03,view\n";
+    int32_t cutoff, as_of;
+    assert_int_equal(strata_day_parse("2024-03-01", &cutoff), STRATA_OK);
+    assert_int_equal(strata_day_parse("2024-04-01", &as_of), STRATA_OK);
+    st_profiles ps[2];
+    for (int k = 0; k < 2; k++) {
+        st_dataset ds;
+        st_dataset_init(&ds);
+        const char *o = k ? after : before, *e = k ? ev_after : ev_before;
+        assert_int_equal(st_dataset_load_buffer(f->ctx, &ds, ST_IN_ORDERS, "o.csv", o, strlen(o)), STRATA_OK);
+        assert_int_equal(st_dataset_load_buffer(f->ctx, &ds, ST_IN_EVENTS, "e.csv", e, strlen(e)), STRATA_OK);
+        st_identity id;
+        st_identity_init(&id);
+        assert_int_equal(st_identity_resolve(&ds, 0, &id), STRATA_OK);
+        st_identity_apply(&id, &ds);
+        st_grouping og, eg;
+        st_outlier_report rep;
+        int32_t d = as_of;
+        assert_int_equal(st_clean_orders(f->ctx, &ds, id.npersons, &d, &og, &rep), STRATA_OK);
+        assert_int_equal(st_clean_events(&ds, id.npersons, d, &eg, 1), STRATA_OK);
+        st_profiles_init(&ps[k]);
+        assert_int_equal(st_profiles_build(&ps[k], &ds, id.npersons, &og, &eg, NULL, cutoff, cutoff, 2), STRATA_OK);
+        st_grouping_clear(&og);
+        st_grouping_clear(&eg);
+        st_identity_clear(&id);
+        st_tz_free(ds.tz);
+        st_dataset_clear(&ds);
+    }
+    /* persons a and b exist in both runs with identical features; c only appears later */
+    assert_int_equal(ps[0].n, 2);
+    assert_int_equal(ps[1].n, 3);
+    assert_memory_equal(&ps[0].rows[0], &ps[1].rows[0], sizeof(st_profile));
+    assert_memory_equal(&ps[0].rows[1], &ps[1].rows[1], sizeof(st_profile));
+    assert_int_equal(ps[1].rows[2].frequency, 0); /* c: nothing before the cutoff */
+    assert_int_equal(ps[0].rows[0].frequency, 2);
+    assert_int_equal(ps[0].rows[0].monetary, 80000000);
+    st_profiles_clear(&ps[0]);
+    st_profiles_clear(&ps[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +276,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(cleaning, setup, teardown),
         cmocka_unit_test_setup_teardown(as_of_defaults_to_day_after_last_order, setup, teardown),
         cmocka_unit_test_setup_teardown(identifiers_hashed, setup, teardown),
+        cmocka_unit_test_setup_teardown(no_row_after_cutoff_changes_a_feature, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
