@@ -11,12 +11,17 @@
  */
 #include "cli.h"
 
-#include "../src/models/churn.h"
 
 #include <string.h>
 
 static const cli_option train_options[] = {
-    {"--table", "FILE", "labelled table: CSV with a header, optionally .gz (required)", false},
+    {"--table", "FILE", "labelled table: CSV with a header, optionally .gz", false},
+    {"--orders", "FILE", "instead of --table: orders (features and labels from the data)", false},
+    {"--events", "FILE", "with --orders: behaviour events", false},
+    {"--users", "FILE", "with --orders: user attributes", false},
+    {"--identities", "FILE", "with --orders: identity links", false},
+    {"--as-of", "YYYY-MM-DD", "with --orders: the as-of date (cutoff = as-of − churn.horizon_days)", false},
+
     {"--label", "COLUMN", "label column: churned = yes/1/true, stayed = no/0/false (required)", false},
     {"--id", "COLUMN", "person id column: never a feature, used again by `churn score`", false},
     {"--model", "FILE", "save the chosen model here", false},
@@ -26,33 +31,51 @@ static const cli_option train_options[] = {
 };
 static const cli_command train_command = {
     "churn train",
-    "strata churn train --table FILE --label COLUMN [--id COLUMN] [--model OUT] [--json]",
+    "strata churn train (--orders FILE [--events FILE] [--as-of DATE] | --table FILE --label COLUMN)\n"
+    "                          [--model OUT] [--json]",
+    "With --orders: a person is labelled churned when they had a valid order before the cutoff\n"
+    "(as-of − churn.horizon_days, default 90) and none in the horizon after it; features come\n"
+    "only from data before the cutoff. With --table: any labelled table.\n"
     "Train gradient-boosted trees (XGBoost, hist, early stopping) and a logistic-regression\n"
     "baseline on a labelled table; numeric columns are features as they are, text columns\n"
     "are one-hot encoded (blank = missing). Both are measured on a stratified held-out split\n"
     "(AUC, PR-AUC, log loss, Brier, confusion matrix at the F1-best threshold, calibration\n"
     "deciles, top features); the better one by AUC is kept. The seed is churn.seed.",
+    "  strata churn train --orders orders.csv --events events.csv --model out/churn.model\n"
     "  strata churn train --table tests/data/telco/telco_customer_churn.csv.gz \\\n"
     "      --label Churn --id customerID --model out/churn.model\n"
     "  strata churn train --table persons.csv --label churned --json --set churn.seed=7\n",
     train_options, sizeof train_options / sizeof train_options[0], 0};
 
 static const cli_option eval_options[] = {
-    {"--table", "FILE", "labelled table with the model's feature columns (required)", false},
+    {"--table", "FILE", "labelled table with the model's feature columns", false},
+    {"--orders", "FILE", "instead of --table: orders (features and labels from the data)", false},
+    {"--events", "FILE", "with --orders: behaviour events", false},
+    {"--users", "FILE", "with --orders: user attributes", false},
+    {"--identities", "FILE", "with --orders: identity links", false},
+    {"--as-of", "YYYY-MM-DD", "with --orders: the as-of date (cutoff = as-of − churn.horizon_days)", false},
+
     {"--model", "FILE", "model saved by `strata churn train` (required)", false},
     {"--label", "COLUMN", "label column (default: the one the model was trained on)", false},
     {"--summary", "FILE", "also write the summary JSON here", false},
     CLI_COMMON_OPTIONS,
 };
 static const cli_command eval_command = {
-    "churn eval", "strata churn eval --table FILE --model FILE [--label COLUMN] [--json]",
+    "churn eval", "strata churn eval (--orders FILE … | --table FILE) --model FILE [--json]",
     "Measure a saved churn model on a labelled table: AUC, PR-AUC, log loss, Brier, the\n"
     "confusion matrix at the model's threshold, calibration deciles and risk counts.",
+    "  strata churn eval --orders orders_2025.csv --model out/churn.model\n"
     "  strata churn eval --table later.csv --model out/churn.model\n",
     eval_options, sizeof eval_options / sizeof eval_options[0], 0};
 
 static const cli_option score_options[] = {
-    {"--table", "FILE", "table with the model's feature columns (required)", false},
+    {"--table", "FILE", "table with the model's feature columns", false},
+    {"--orders", "FILE", "instead of --table: orders (features and labels from the data)", false},
+    {"--events", "FILE", "with --orders: behaviour events", false},
+    {"--users", "FILE", "with --orders: user attributes", false},
+    {"--identities", "FILE", "with --orders: identity links", false},
+    {"--as-of", "YYYY-MM-DD", "with --orders: the as-of date (cutoff = as-of − churn.horizon_days)", false},
+
     {"--model", "FILE", "model saved by `strata churn train` (required)", false},
     {"--out", "FILE", "write id,churn_prob,churn_risk here (required)", false},
     {"--id", "COLUMN", "id column (default: the model's id column when present)", false},
@@ -63,10 +86,11 @@ static const cli_option score_options[] = {
 };
 static const cli_command score_command = {
     "churn score",
-    "strata churn score --table FILE --model FILE --out FILE [--id COLUMN] [--value COLUMN]",
+    "strata churn score (--orders FILE … | --table FILE) --model FILE --out FILE",
     "Score every row with a saved model. churn_risk is low, medium or high by the\n"
     "configuration keys churn.medium and churn.high; the report shows the risk distribution\n"
     "(by tier with --tier) and the high-risk persons with the highest --value.",
+    "  strata churn score --orders orders.csv --model out/churn.model --out out/churn.csv\n"
     "  strata churn score --table customers.csv --model out/churn.model --out out/churn.csv \\\n"
     "      --id customerID --value TotalCharges\n"
     "  strata churn score --table p.csv --model m.model --out s.csv --set churn.high=0.7\n",
@@ -75,7 +99,8 @@ static const cli_command score_command = {
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: strata churn <train|eval|score> [options]\n\n"
-               "Churn prediction on a table with one row per person.\n\n"
+               "Churn prediction on your orders (--orders) or on any table with one row per\n"
+               "person (--table).\n\n"
                "  train   fit XGBoost and logistic models, measure, keep and save the better one\n"
                "  eval    measure a saved model on a labelled table\n"
                "  score   write id,churn_prob,churn_risk and show who is most worth saving\n\n"
@@ -111,11 +136,79 @@ static int finish(const char *name, strata_ctx *ctx, const cli_parsed *p, char *
     return 0;
 }
 
+/* --orders mode: run the batch job (with only the churn model when training) and hand it over.
+ * Returns 0 or an exit code after printing the error. */
+static int run_job(const char *name, const cli_parsed *p, strata_ctx *ctx, bool train,
+                   strata_job **out)
+{
+    *out = NULL;
+    strata_inputs in = {cli_get(p, "--orders"), cli_get(p, "--events"), cli_get(p, "--users"),
+                        cli_get(p, "--identities")};
+    int32_t as_of = STRATA_DAY_NONE;
+    const char *as_of_text = cli_get(p, "--as-of");
+    if (as_of_text && strata_day_parse(as_of_text, &as_of) != STRATA_OK) {
+        fprintf(stderr, "strata %s: --as-of expects YYYY-MM-DD, got '%s'\n", name, as_of_text);
+        return 64;
+    }
+    strata_config_set(ctx, "models.clv", "false");
+    strata_config_set(ctx, "models.clusters", "false");
+    strata_config_set(ctx, "models.churn", train ? "true" : "false");
+    strata_job *job = NULL;
+    strata_status st = strata_job_create(ctx, &job);
+    if (st == STRATA_OK) st = strata_job_run(job, &in, as_of, NULL);
+    if (st != STRATA_OK) {
+        strata_job_free(job);
+        return cli_fail(name, ctx, st);
+    }
+    *out = job;
+    return 0;
+}
+
+static bool one_source(const char *name, const cli_parsed *p)
+{
+    if (cli_has(p, "--orders") != cli_has(p, "--table")) return true;
+    fprintf(stderr, "strata %s: give either --orders FILE or --table FILE (see --help)\n", name);
+    return false;
+}
+
 static bool require(const char *name, const cli_parsed *p, const char *opt)
 {
     if (cli_get(p, opt) && *cli_get(p, opt)) return true;
     fprintf(stderr, "strata %s: %s is required (see --help)\n", name, opt);
     return false;
+}
+
+static int run_train_orders(const cli_parsed *p)
+{
+    const char *name = train_command.name;
+    strata_ctx *ctx;
+    int code;
+    if ((code = cli_context(name, p, &ctx)) != 0) return code;
+    strata_job *job = NULL;
+    if ((code = run_job(name, p, ctx, true, &job)) != 0) {
+        strata_ctx_free(ctx);
+        return code;
+    }
+    char *json = NULL;
+    strata_status st = strata_job_section_json(job, "churn", &json);
+    const strata_churn_model *model = strata_job_churn_model(job);
+    const char *out = cli_get(p, "--model");
+    if (st == STRATA_OK && !model) {
+        fprintf(stderr, "strata %s: no model could be trained on this data: %s\n", name, json);
+        code = 65;
+    } else if (st == STRATA_OK && out && (st = strata_churn_model_save(ctx, model, out)) != STRATA_OK) {
+        code = cli_fail(name, ctx, st);
+    } else if (st != STRATA_OK) {
+        code = cli_fail(name, ctx, st);
+    } else {
+        code = finish(name, ctx, p, json);
+        json = NULL;
+        if (code == 0 && out && !cli_has(p, "--json")) printf("\nmodel saved to %s\n", out);
+    }
+    strata_free(json);
+    strata_job_free(job);
+    strata_ctx_free(ctx);
+    return code;
 }
 
 static int run_train(int argc, char **argv)
@@ -124,6 +217,8 @@ static int run_train(int argc, char **argv)
     cli_parsed p;
     int code;
     if (!cli_parse(&train_command, argc, argv, &p, &code)) return code;
+    if (!one_source(name, &p)) return 64;
+    if (cli_has(&p, "--orders")) return run_train_orders(&p);
     if (!require(name, &p, "--table") || !require(name, &p, "--label")) return 64;
     strata_churn_table_opts o = {0};
     o.table = cli_get(&p, "--table");
@@ -160,7 +255,7 @@ static int run_eval_or_score(const cli_command *cmd, int argc, char **argv)
     int code;
     bool score = !strcmp(cmd->name, "churn score");
     if (!cli_parse(cmd, argc, argv, &p, &code)) return code;
-    if (!require(cmd->name, &p, "--table") || !require(cmd->name, &p, "--model") ||
+    if (!one_source(cmd->name, &p) || !require(cmd->name, &p, "--model") ||
         (score && !require(cmd->name, &p, "--out")))
         return 64;
     strata_churn_table_opts o = {0};
@@ -177,11 +272,22 @@ static int run_eval_or_score(const cli_command *cmd, int argc, char **argv)
     if ((code = cli_context(cmd->name, &p, &ctx)) != 0) return code;
     strata_churn_model *model = NULL;
     char *json = NULL;
+    strata_job *job = NULL;
     strata_status st = strata_churn_model_load(ctx, cli_get(&p, "--model"), &model);
-    if (st == STRATA_OK)
+    if (st == STRATA_OK && cli_has(&p, "--orders")) {
+        if ((code = run_job(cmd->name, &p, ctx, false, &job)) != 0) {
+            strata_churn_model_free(model);
+            strata_ctx_free(ctx);
+            return code;
+        }
+        st = score ? strata_job_churn_score(job, model, o.out_path, &json)
+                   : strata_job_churn_eval(job, model, &json);
+    } else if (st == STRATA_OK) {
         st = score ? strata_churn_score_table(ctx, model, &o, &json)
                    : strata_churn_eval_table(ctx, model, &o, &json);
+    }
     code = st == STRATA_OK ? finish(cmd->name, ctx, &p, json) : cli_fail(cmd->name, ctx, st);
+    strata_job_free(job);
     strata_churn_model_free(model);
     strata_ctx_free(ctx);
     return code;

@@ -208,6 +208,94 @@ strata_status strata_report_render(strata_ctx *ctx, const char *summary_json_pat
                                    const char *html_path, const char *lang);
 
 /* ---------------------------------------------------------------------------------------
+ * Churn: who will have no valid order in the H days after a cutoff. `strata run` trains and
+ * scores on its own data (models.churn); these functions also work on any labelled table.
+ * ------------------------------------------------------------------------------------- */
+
+/* A trained churn model: the chosen learner, its feature encoding and threshold. */
+typedef struct strata_churn_model strata_churn_model;
+
+/* A table (CSV with a header, optionally gzip) for the generic path. Unused fields NULL. */
+typedef struct strata_churn_table_opts {
+    const char *table;        /* the file */
+    const char *label_column; /* train, eval: churned = yes/1/true, stayed = no/0/false;
+                                 eval defaults to the column the model was trained on */
+    const char *id_column;    /* optional person id: copied to scores, never a feature */
+    const char *value_column; /* score: optional numeric value ranking who is worth saving */
+    const char *tier_column;  /* score: optional tier label for the risk-by-tier table */
+    const char *out_path;     /* score: CSV id,churn_prob,churn_risk (required) */
+    double test_share;        /* train: held-out share (0 = default 0.2) */
+} strata_churn_table_opts;
+
+/* Train both models on a labelled table, pick the better one on the held-out test split and
+ * return it with the summary JSON (metrics of both models, choice, risk counts).
+ * Numeric columns are features as they are; text columns are one-hot encoded (blank =
+ * missing; columns with more than 64 distinct values are left out and
+ * listed in the summary); the id column is never a feature.
+ * Caller frees the model with strata_churn_model_free() and the JSON with strata_free().
+ * Fails with STRATA_ENOINPUT, STRATA_EPARSE (names file and line: ragged row, bad label),
+ * STRATA_EDATA (no usable feature, one class only, too few rows), STRATA_ELIMIT, STRATA_EMODEL
+ * (XGBoost failed), STRATA_ENOMEM. Cost: reads the file into memory once; training is
+ * about linear in rows x features x rounds, on strata_set_threads() threads. */
+strata_status strata_churn_train_table(strata_ctx *ctx, const strata_churn_table_opts *opts,
+                                       strata_churn_model **out_model,
+                                       char **out_summary_json);
+
+/* Measure a saved model on a labelled table: every metric at the model's threshold, the
+ * calibration table and the risk counts. Caller frees the JSON with strata_free(). */
+strata_status strata_churn_eval_table(strata_ctx *ctx, const strata_churn_model *model,
+                                      const strata_churn_table_opts *opts,
+                                      char **out_summary_json);
+
+/* Score every row of a table and write opts->out_path (CSV: id,churn_prob,churn_risk; id is
+ * the row number from 1 when there is no id column). The summary JSON holds the risk
+ * distribution (overall and by tier when opts->tier_column is set) and the persons most
+ * worth saving (high risk, ranked by opts->value_column, else by probability).
+ * Caller frees the JSON with strata_free(). Fails like train, plus STRATA_EIO naming the
+ * output path (no partial file is left). */
+strata_status strata_churn_score_table(strata_ctx *ctx, const strata_churn_model *model,
+                                       const strata_churn_table_opts *opts,
+                                       char **out_summary_json);
+
+/* Save a model as one versioned file (format in modelfile.c), written to a temporary name
+ * and renamed, so a failed save leaves no partial file. STRATA_EIO names the path. */
+strata_status strata_churn_model_save(strata_ctx *ctx, const strata_churn_model *model,
+                                      const char *path);
+
+/* Load a model file: bounded (ST_MODEL_MAX_BYTES), checksummed and validated before any byte
+ * reaches XGBoost. STRATA_ENOINPUT, STRATA_ELIMIT, STRATA_EPARSE (not a strata model, bad
+ * checksum, truncated) or STRATA_EMODEL (valid envelope, unusable model). Caller frees with
+ * strata_churn_model_free(). */
+strata_status strata_churn_model_load(strata_ctx *ctx, const char *path,
+                                      strata_churn_model **out_model);
+void strata_churn_model_free(strata_churn_model *model);
+
+/* A human report (tables of metrics, confusion, calibration, top features, risk) of a
+ * summary made by the functions above. Caller frees with strata_free(). */
+strata_status strata_churn_summary_text(strata_ctx *ctx, const char *summary_json,
+                                        char **out_text);
+
+
+/* The job's churn model (NULL when skipped or disabled). Borrowed from job. */
+const strata_churn_model *strata_job_churn_model(const strata_job *job);
+
+/* Measure a saved model on the job's data: features at the cutoff (as-of − churn.horizon_days),
+ * labels from the horizon after it — the same definition training used. Caller frees the JSON
+ * with strata_free(). STRATA_EDATA when no person had an order before the cutoff. */
+strata_status strata_job_churn_eval(strata_job *job, const strata_churn_model *model,
+                                    char **out_summary_json);
+
+/* Score every buyer of the job with a saved model and write out_csv
+ * (user_id,churn_prob,churn_risk); the JSON holds the risk distribution by tier and the
+ * persons most worth saving. Caller frees the JSON with strata_free(). */
+strata_status strata_job_churn_score(strata_job *job, const strata_churn_model *model,
+                                     const char *out_csv, char **out_summary_json);
+
+/* One section of the summary ("churn", "clv", "clusters", "tiers", …) as JSON text, or
+ * STRATA_ENOTFOUND. Caller frees with strata_free(). */
+strata_status strata_job_section_json(strata_job *job, const char *name, char **out_json);
+
+/* ---------------------------------------------------------------------------------------
  * Synthetic data for tests, demos and benchmarks.
  * ------------------------------------------------------------------------------------- */
 typedef struct strata_gen_opts {

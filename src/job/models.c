@@ -15,6 +15,7 @@
 #include "models/kmeans.h"
 #include "models/labels.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -188,54 +189,163 @@ static strata_status worth_saving(strata_job *job, const double *prob, const uin
     return STRATA_OK;
 }
 
+/* Persons with a valid order before the cutoff, their features as of the cutoff (from rows
+ * before it only) and their labels: churned = no valid order in [cutoff, as-of). */
+static strata_status cutoff_set(strata_job *job, int32_t cutoff, st_churn_data *data,
+                                size_t *positives)
+{
+    st_profiles *ps = &job->profiles;
+    st_profiles past;
+    st_profiles_init(&past);
+    strata_status st = st_profiles_build(&past, &job->ds, ps->n, &job->order_groups,
+                                         &job->event_groups, job->attrs, cutoff, cutoff,
+                                         st_threads(job->ctx));
+    uint32_t *who = st_malloc((ps->n + 1) * sizeof *who);
+    uint8_t *label = st_malloc(ps->n + 1);
+    if (st == STRATA_OK && (!who || !label)) st = STRATA_ENOMEM;
+    size_t n = 0;
+    *positives = 0;
+    for (size_t p = 0; p < ps->n && st == STRATA_OK; p++) {
+        if (past.rows[p].frequency == 0) continue;
+        who[n] = (uint32_t)p;
+        label[n] = !(ps->rows[p].frequency > 0 && ps->rows[p].last_order_day >= cutoff);
+        *positives += label[n];
+        n++;
+    }
+    if (st == STRATA_OK) st = churn_data(data, &past, who, n, label);
+    st_free(who);
+    st_free(label);
+    st_profiles_clear(&past);
+    return st;
+}
+
+/* Every buyer and their features as of the as-of date. *who (caller frees) maps rows to
+ * persons. */
+static strata_status present_set(strata_job *job, st_churn_data *data, uint32_t **who_out,
+                                 size_t *n_out)
+{
+    st_profiles *ps = &job->profiles;
+    uint32_t *who = st_malloc((ps->n + 1) * sizeof *who);
+    if (!who) return STRATA_ENOMEM;
+    size_t m = 0;
+    for (size_t p = 0; p < ps->n; p++)
+        if (ps->rows[p].frequency > 0) who[m++] = (uint32_t)p;
+    strata_status st = churn_data(data, ps, who, m, NULL);
+    if (st != STRATA_OK) {
+        st_free(who);
+        return st;
+    }
+    *who_out = who;
+    *n_out = m;
+    return STRATA_OK;
+}
+
+/* A model made from a table has other features than the job's. */
+static strata_status check_features(strata_ctx *ctx, const strata_churn_model *model)
+{
+    bool ok = st_churn_model_features(model) == NCHURN;
+    for (size_t j = 0; ok && j < NCHURN; j++) {
+        const st_churn_feature *f = st_churn_model_feature(model, j);
+        ok = f->kind == ST_CHURN_NUMERIC && !strcmp(f->column, churn_feature_names[j]);
+    }
+    return ok ? STRATA_OK
+              : st_error(ctx, STRATA_EMODEL, "the churn model was trained on other features "
+                                             "(a table?); train it with `strata churn train --orders`");
+}
+
+static int32_t churn_cutoff(strata_job *job, int64_t *horizon)
+{
+    *horizon = st_cfg_int(job->ctx->config, ST_CFG_CHURN_HORIZON_DAYS);
+    return st_churn_default_cutoff(job->profiles.as_of_day, (int32_t)*horizon);
+}
+
+/* Score the present, fill churn_prob / churn_risk, and the risk and worth-saving sections. */
+static strata_status score_present(strata_job *job, const strata_churn_model *model,
+                                   cJSON *section, double **prob_out, uint32_t **who_out,
+                                   size_t *n_out)
+{
+    strata_ctx *ctx = job->ctx;
+    double medium, high;
+    strata_status st = st_churn_risk_thresholds(ctx, &medium, &high);
+    if (st != STRATA_OK) return st;
+    st_churn_data present;
+    memset(&present, 0, sizeof present);
+    uint32_t *who = NULL, *tier = NULL;
+    double *prob = NULL;
+    size_t m = 0;
+    st = present_set(job, &present, &who, &m);
+    if (st == STRATA_OK) {
+        prob = st_malloc((m + 1) * sizeof *prob);
+        tier = st_malloc((m + 1) * sizeof *tier);
+        if (!prob || !tier) st = STRATA_ENOMEM;
+    }
+    if (st == STRATA_OK) st = st_churn_predict(ctx, model, present.x, m, NCHURN, prob);
+    if (st == STRATA_OK) {
+        for (size_t i = 0; i < m; i++) {
+            st_profile *r = &job->profiles.rows[who[i]];
+            r->churn_prob = prob[i];
+            r->churn_risk = (uint8_t)(ST_CHURNRISK_LOW + st_churn_risk_of(prob[i], medium, high));
+            tier[i] = r->tier ? (uint32_t)(r->tier - ST_TIER_T1) : 0;
+        }
+        char tier_text[5][3] = {"T1", "T2", "T3", "T4", "T5"};
+        char *tier_names[5] = {tier_text[0], tier_text[1], tier_text[2], tier_text[3], tier_text[4]};
+        cJSON *risk = st_churn_risk_json(prob, m, medium, high, tier, tier_names, 5);
+        if (!risk) st = STRATA_ENOMEM;
+        else cJSON_AddItemToObject(section, "present", risk);
+    }
+    if (st == STRATA_OK) st = worth_saving(job, prob, who, m, high, section);
+    st_churn_data_clear(&present);
+    st_free(tier);
+    if (st == STRATA_OK && prob_out) {
+        *prob_out = prob, *who_out = who, *n_out = m;
+    } else {
+        st_free(prob);
+        st_free(who);
+    }
+    return st;
+}
+
+/* What `strata churn` prints needs to know what was measured: the command, the source and
+ * the label definition. */
+static void add_churn_context(const strata_job *job, cJSON *o, const char *command,
+                              int32_t cutoff, int64_t horizon)
+{
+    char day[11], label[160];
+    strata_day_format(cutoff, day);
+    snprintf(label, sizeof label, "churned = no valid order in the %lld days after %s",
+             (long long)horizon, day);
+    cJSON_AddStringToObject(o, "command", command);
+    cJSON_AddStringToObject(o, "table", job->inputs.orders ? job->inputs.orders : "");
+    cJSON_AddStringToObject(o, "label", label);
+    cJSON_AddStringToObject(o, "cutoff", day);
+    cJSON_AddNumberToObject(o, "horizon_days", (double)horizon);
+}
+
 static strata_status run_churn(strata_job *job)
 {
     strata_ctx *ctx = job->ctx;
-    st_profiles *ps = &job->profiles;
-    int64_t horizon = st_cfg_int(ctx->config, ST_CFG_CHURN_HORIZON_DAYS);
+    int64_t horizon = 0;
+    int32_t cutoff = churn_cutoff(job, &horizon);
     if (horizon < 1 || horizon > 3650)
         return st_error(ctx, STRATA_ECONFIG, "churn.horizon_days must be between 1 and 3650");
     double medium, high;
     strata_status st = st_churn_risk_thresholds(ctx, &medium, &high);
     if (st != STRATA_OK) return st;
-    int32_t cutoff = st_churn_default_cutoff(ps->as_of_day, (int32_t)horizon);
-
-    /* features as they were at the cutoff, from rows before it only */
-    st_profiles past;
-    st_profiles_init(&past);
-    st = st_profiles_build(&past, &job->ds, ps->n, &job->order_groups, &job->event_groups,
-                           job->attrs, cutoff, cutoff, st_threads(ctx));
-    if (st != STRATA_OK) return st;
-    uint32_t *who = st_malloc((ps->n + 1) * sizeof *who);
-    uint8_t *label = st_malloc(ps->n + 1);
-    st_churn_data train, present;
+    st_churn_data train;
     memset(&train, 0, sizeof train);
-    memset(&present, 0, sizeof present);
     st_churn_fit_result fit;
     memset(&fit, 0, sizeof fit);
-    double *prob = NULL;
-    uint32_t *tier = NULL;
     strata_churn_model *model = NULL;
-    if (!who || !label) {
-        st = STRATA_ENOMEM;
-        goto done;
-    }
-    /* eligible: a valid order before the cutoff; churned: no valid order in [cutoff, as-of) */
-    size_t n = 0, positives = 0;
-    for (size_t p = 0; p < ps->n; p++) {
-        if (past.rows[p].frequency == 0) continue;
-        who[n] = (uint32_t)p;
-        label[n] = !(ps->rows[p].frequency > 0 && ps->rows[p].last_order_day >= cutoff);
-        positives += label[n];
-        n++;
-    }
+    size_t positives = 0;
+    st = cutoff_set(job, cutoff, &train, &positives);
+    if (st != STRATA_OK) goto done;
+    size_t n = train.rows;
     if (n < 50 || positives < 10 || n - positives < 10) {
         char why[160];
         snprintf(why, sizeof why, "too few persons to train on: %zu with an order before the cutoff, %zu of them churned", n, positives);
         skip(&job->churn_section, why);
         goto done;
     }
-    if ((st = churn_data(&train, &past, who, n, label)) != STRATA_OK) goto done;
     st_churn_params params;
     st_churn_params_default(ctx, &params);
     st = st_churn_fit(ctx, &train, &params, &fit);
@@ -251,39 +361,10 @@ static strata_status run_churn(strata_job *job)
         st = STRATA_ENOMEM;
         goto done;
     }
-    char day[11];
-    strata_day_format(cutoff, day);
-    cJSON_AddStringToObject(job->churn_section, "cutoff", day);
-    cJSON_AddNumberToObject(job->churn_section, "horizon_days", (double)horizon);
+    add_churn_context(job, job->churn_section, "train", cutoff, horizon);
+    cJSON_AddNumberToObject(job->churn_section, "seed", (double)params.seed);
     model = st_churn_fit_take_chosen(&fit);
-
-    /* score the present: every buyer, features as of the as-of date */
-    size_t m = 0;
-    for (size_t p = 0; p < ps->n; p++)
-        if (ps->rows[p].frequency > 0) who[m++] = (uint32_t)p;
-    prob = st_malloc((m + 1) * sizeof *prob);
-    tier = st_malloc((m + 1) * sizeof *tier);
-    if (!prob || !tier) {
-        st = STRATA_ENOMEM;
-        goto done;
-    }
-    if ((st = churn_data(&present, ps, who, m, NULL)) != STRATA_OK) goto done;
-    if ((st = st_churn_predict(ctx, model, present.x, m, NCHURN, prob)) != STRATA_OK) goto done;
-    for (size_t i = 0; i < m; i++) {
-        st_profile *r = &ps->rows[who[i]];
-        r->churn_prob = prob[i];
-        r->churn_risk = (uint8_t)(ST_CHURNRISK_LOW + st_churn_risk_of(prob[i], medium, high));
-        tier[i] = r->tier ? (uint32_t)(r->tier - ST_TIER_T1) : 0;
-    }
-    char tier_text[5][3] = {"T1", "T2", "T3", "T4", "T5"};
-    char *tier_names[5] = {tier_text[0], tier_text[1], tier_text[2], tier_text[3], tier_text[4]};
-    cJSON *risk = st_churn_risk_json(prob, m, medium, high, tier, tier_names, 5);
-    if (!risk) {
-        st = STRATA_ENOMEM;
-        goto done;
-    }
-    cJSON_AddItemToObject(job->churn_section, "present", risk);
-    st = worth_saving(job, prob, who, m, high, job->churn_section);
+    st = score_present(job, model, job->churn_section, NULL, NULL, NULL);
 done:
     if (st == STRATA_OK && model) {
         strata_churn_model_free(job->churn_model);
@@ -293,12 +374,126 @@ done:
     strata_churn_model_free(model);
     st_churn_fit_result_clear(&fit);
     st_churn_data_clear(&train);
-    st_churn_data_clear(&present);
+    return st;
+}
+
+const strata_churn_model *strata_job_churn_model(const strata_job *job)
+{
+    return job->churn_model;
+}
+
+static strata_status json_out(cJSON *tree, char **out)
+{
+    char *text = tree ? cJSON_PrintUnformatted(tree) : NULL;
+    cJSON_Delete(tree);
+    if (!text) return STRATA_ENOMEM;
+    *out = st_strdup(text);
+    cJSON_free(text);
+    return *out ? STRATA_OK : STRATA_ENOMEM;
+}
+
+strata_status strata_job_churn_eval(strata_job *job, const strata_churn_model *model,
+                                    char **out_json)
+{
+    *out_json = NULL;
+    strata_ctx *ctx = job->ctx;
+    if (!job->ran) return st_error(ctx, STRATA_EINVAL, "the job has not run");
+    strata_status st = check_features(ctx, model);
+    if (st != STRATA_OK) return st;
+    int64_t horizon = 0;
+    int32_t cutoff = churn_cutoff(job, &horizon);
+    st_churn_data data;
+    memset(&data, 0, sizeof data);
+    size_t positives = 0;
+    double *prob = NULL;
+    cJSON *out = NULL;
+    st = cutoff_set(job, cutoff, &data, &positives);
+    if (st == STRATA_OK && data.rows == 0)
+        st = st_error(ctx, STRATA_EDATA, "nobody had a valid order before the cutoff");
+    if (st == STRATA_OK && !(prob = st_malloc(data.rows * sizeof *prob))) st = STRATA_ENOMEM;
+    if (st == STRATA_OK) st = st_churn_predict(ctx, model, data.x, data.rows, NCHURN, prob);
+    cJSON *metrics = NULL;
+    if (st == STRATA_OK)
+        st = st_churn_metrics_json(prob, data.label, data.rows, st_churn_model_threshold(model), &metrics);
+    if (st == STRATA_OK && !(out = cJSON_CreateObject())) st = STRATA_ENOMEM;
+    if (st == STRATA_OK) {
+        cJSON_AddStringToObject(metrics, "model", st_churn_kind_name(st_churn_model_kind(model)));
+        cJSON_AddNumberToObject(metrics, "rows", (double)data.rows);
+        cJSON_AddNumberToObject(metrics, "positives", (double)positives);
+        add_churn_context(job, out, "eval", cutoff, horizon);
+        cJSON_AddItemToObject(out, "metrics", metrics);
+        metrics = NULL;
+        cJSON *m = cJSON_AddObjectToObject(out, "model");
+        cJSON_AddStringToObject(m, "kind", st_churn_kind_name(st_churn_model_kind(model)));
+        st = json_out(out, out_json);
+        out = NULL;
+    }
+    cJSON_Delete(metrics);
+    cJSON_Delete(out);
     st_free(prob);
-    st_free(tier);
+    st_churn_data_clear(&data);
+    return st;
+}
+
+strata_status strata_job_churn_score(strata_job *job, const strata_churn_model *model,
+                                     const char *out_csv, char **out_json)
+{
+    *out_json = NULL;
+    strata_ctx *ctx = job->ctx;
+    if (!job->ran) return st_error(ctx, STRATA_EINVAL, "the job has not run");
+    strata_status st = check_features(ctx, model);
+    if (st != STRATA_OK) return st;
+    cJSON *section = cJSON_CreateObject();
+    double *prob = NULL;
+    uint32_t *who = NULL;
+    size_t m = 0;
+    st = section ? score_present(job, model, section, &prob, &who, &m) : STRATA_ENOMEM;
+    FILE *f = NULL;
+    if (st == STRATA_OK && !(f = fopen(out_csv, "wb")))
+        st = st_error(ctx, STRATA_EIO, "%s: cannot write: %s", out_csv, strerror(errno));
+    if (st == STRATA_OK) {
+        st_buf b;
+        st_buf_init(&b, 0);
+        st_buf_puts(&b, "user_id,churn_prob,churn_risk\n");
+        for (size_t i = 0; i < m && st == STRATA_OK; i++) {
+            const st_profile *r = &job->profiles.rows[who[i]];
+            st_sv id = st_intern_str(&job->ds.keys, job->identity.canonical_key[who[i]]);
+            st = st_buf_csv_field(&b, id.ptr, id.len);
+            if (st == STRATA_OK) st = st_buf_putc(&b, ',');
+            if (st == STRATA_OK) st = st_buf_double(&b, prob[i], 4);
+            if (st == STRATA_OK) st = st_buf_printf(&b, ",%s\n", st_vocab_key(ST_VOCAB_RISK, r->churn_risk));
+            if (st == STRATA_OK && b.len > (1u << 20)) {
+                if (fwrite(b.data, 1, b.len, f) != b.len) st = STRATA_EIO;
+                st_buf_reset(&b);
+            }
+        }
+        if (st == STRATA_OK && b.len && fwrite(b.data, 1, b.len, f) != b.len) st = STRATA_EIO;
+        st_buf_clear(&b);
+        if (fclose(f) != 0 && st == STRATA_OK) st = STRATA_EIO;
+        if (st == STRATA_EIO) st = st_error(ctx, st, "%s: write failed", out_csv);
+    }
+    if (st == STRATA_OK) {
+        int64_t horizon = 0;
+        double mean = 0;
+        for (size_t i = 0; i < m; i++) mean += prob[i] / (double)m;
+        add_churn_context(job, section, "score", churn_cutoff(job, &horizon), horizon);
+        cJSON_AddStringToObject(section, "out", out_csv);
+        cJSON_AddNumberToObject(section, "rows", (double)m);
+        cJSON_AddNumberToObject(section, "mean_churn_prob", mean);
+        cJSON *km = cJSON_AddObjectToObject(section, "model");
+        cJSON_AddStringToObject(km, "kind", st_churn_kind_name(st_churn_model_kind(model)));
+        cJSON *risk = cJSON_DetachItemFromObjectCaseSensitive(section, "present");
+        if (risk) cJSON_AddItemToObject(section, "risk", risk);
+        cJSON *ws = cJSON_GetObjectItemCaseSensitive(section, "worth_saving"), *row;
+        cJSON_ArrayForEach(row, ws) cJSON_AddStringToObject(row, "id", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "user_id")));
+        cJSON *vc = cJSON_DetachItemFromObjectCaseSensitive(section, "worth_saving_value");
+        if (vc) cJSON_AddItemToObject(section, "value_column", vc);
+        st = json_out(section, out_json);
+        section = NULL;
+    }
+    cJSON_Delete(section);
+    st_free(prob);
     st_free(who);
-    st_free(label);
-    st_profiles_clear(&past);
     return st;
 }
 

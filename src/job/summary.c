@@ -383,6 +383,22 @@ strata_status strata_job_write_quality(strata_job *job, const char *path)
     return st;
 }
 
+strata_status strata_job_section_json(strata_job *job, const char *name, char **out_json)
+{
+    *out_json = NULL;
+    cJSON *s = st_job_summary(job);
+    if (!s) return STRATA_ENOMEM;
+    cJSON *section = cJSON_DetachItemFromObjectCaseSensitive(s, name);
+    cJSON_Delete(s);
+    if (!section) return st_error(job->ctx, STRATA_ENOTFOUND, "the summary has no section '%s'", name);
+    char *text = cJSON_PrintUnformatted(section);
+    cJSON_Delete(section);
+    if (!text) return STRATA_ENOMEM;
+    *out_json = st_strdup(text);
+    cJSON_free(text);
+    return *out_json ? STRATA_OK : STRATA_ENOMEM;
+}
+
 strata_status strata_job_summary_json(strata_job *job, char **out_json)
 {
     *out_json = NULL;

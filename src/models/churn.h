@@ -18,9 +18,8 @@
  * The generic table path (churn_table.c) turns any CSV with a label column into such a
  * matrix: numeric columns as they are, text columns one-hot (blank = missing).
  *
- * This header depends only on strata.h and cJSON, so that `strata churn` (cli/cmd_churn.c)
- * can use the strata_churn_* entry points until the lead promotes them into strata.h; the
- * model's inside is private to src/models (modelfile.h).
+ * The strata_churn_* entry points are public (include/strata.h); the model's inside is
+ * private to src/models (modelfile.h).
  */
 #ifndef ST_MODELS_CHURN_H
 #define ST_MODELS_CHURN_H
@@ -32,73 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* =======================================================================================
- * Public entry points (proposed for include/strata.h, section "Churn"). The CLI uses only
- * these.
- * ===================================================================================== */
-
-/* A trained churn model: the chosen learner, its feature encoding and threshold. */
-typedef struct strata_churn_model strata_churn_model;
-
-/* A table (CSV with a header, optionally gzip) for the generic path. Unused fields NULL. */
-typedef struct strata_churn_table_opts {
-    const char *table;        /* the file */
-    const char *label_column; /* train, eval: churned = yes/1/true, stayed = no/0/false;
-                                 eval defaults to the column the model was trained on */
-    const char *id_column;    /* optional person id: copied to scores, never a feature */
-    const char *value_column; /* score: optional numeric value ranking who is worth saving */
-    const char *tier_column;  /* score: optional tier label for the risk-by-tier table */
-    const char *out_path;     /* score: CSV id,churn_prob,churn_risk (required) */
-    double test_share;        /* train: held-out share (0 = default 0.2) */
-} strata_churn_table_opts;
-
-/* Train both models on a labelled table, pick the better one on the held-out test split and
- * return it with the summary JSON (metrics of both models, choice, risk counts).
- * Numeric columns are features as they are; text columns are one-hot encoded (blank =
- * missing; columns with more than ST_CHURN_MAX_LEVELS distinct values are left out and
- * listed in the summary); the id column is never a feature.
- * Caller frees the model with strata_churn_model_free() and the JSON with strata_free().
- * Fails with STRATA_ENOINPUT, STRATA_EPARSE (names file and line: ragged row, bad label),
- * STRATA_EDATA (no usable feature, one class only, too few rows), STRATA_ELIMIT, STRATA_EMODEL
- * (XGBoost failed), STRATA_ENOMEM. Cost: reads the file into memory once; training is
- * about linear in rows x features x rounds, on strata_set_threads() threads. */
-strata_status strata_churn_train_table(strata_ctx *ctx, const strata_churn_table_opts *opts,
-                                       strata_churn_model **out_model,
-                                       char **out_summary_json);
-
-/* Measure a saved model on a labelled table: every metric at the model's threshold, the
- * calibration table and the risk counts. Caller frees the JSON with strata_free(). */
-strata_status strata_churn_eval_table(strata_ctx *ctx, const strata_churn_model *model,
-                                      const strata_churn_table_opts *opts,
-                                      char **out_summary_json);
-
-/* Score every row of a table and write opts->out_path (CSV: id,churn_prob,churn_risk; id is
- * the row number from 1 when there is no id column). The summary JSON holds the risk
- * distribution (overall and by tier when opts->tier_column is set) and the persons most
- * worth saving (high risk, ranked by opts->value_column, else by probability).
- * Caller frees the JSON with strata_free(). Fails like train, plus STRATA_EIO naming the
- * output path (no partial file is left). */
-strata_status strata_churn_score_table(strata_ctx *ctx, const strata_churn_model *model,
-                                       const strata_churn_table_opts *opts,
-                                       char **out_summary_json);
-
-/* Save a model as one versioned file (format in modelfile.c), written to a temporary name
- * and renamed, so a failed save leaves no partial file. STRATA_EIO names the path. */
-strata_status strata_churn_model_save(strata_ctx *ctx, const strata_churn_model *model,
-                                      const char *path);
-
-/* Load a model file: bounded (ST_MODEL_MAX_BYTES), checksummed and validated before any byte
- * reaches XGBoost. STRATA_ENOINPUT, STRATA_ELIMIT, STRATA_EPARSE (not a strata model, bad
- * checksum, truncated) or STRATA_EMODEL (valid envelope, unusable model). Caller frees with
- * strata_churn_model_free(). */
-strata_status strata_churn_model_load(strata_ctx *ctx, const char *path,
-                                      strata_churn_model **out_model);
-void strata_churn_model_free(strata_churn_model *model);
-
-/* A human report (tables of metrics, confusion, calibration, top features, risk) of a
- * summary made by the functions above. Caller frees with strata_free(). */
-strata_status strata_churn_summary_text(strata_ctx *ctx, const char *summary_json,
-                                        char **out_text);
+/* The public entry points (strata_churn_*) are declared in include/strata.h, section
+ * "Churn". */
 
 /* =======================================================================================
  * Internal API (st_): the matrix interface the batch job uses.

@@ -951,9 +951,11 @@ static void text_metrics_row(st_buf *b, const cJSON *m)
         size = num(m, "iterations");
         unit = "iterations";
     }
-    st_buf_printf(b, "  %-9s %7.4f  %7.4f  %8.4f  %7.4f  %9.4f  %.0f %s\n", str(m, "model"),
+    st_buf_printf(b, "  %-9s %7.4f  %7.4f  %8.4f  %7.4f  %9.4f", str(m, "model"),
                   num(m, "auc"), num(m, "pr_auc"), num(m, "log_loss"), num(m, "brier"),
-                  num(m, "threshold"), size, unit);
+                  num(m, "threshold"));
+    if (!isnan(size)) st_buf_printf(b, "  %.0f %s", size, unit);
+    st_buf_putc(b, '\n');
 }
 
 static void text_confusion(st_buf *b, const cJSON *m, const char *rows)
