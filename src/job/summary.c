@@ -285,6 +285,62 @@ cJSON *st_job_quality(const strata_job *job)
     return q;
 }
 
+/* LTV / CAC per acquisition channel, over persons whose users row gives a CAC. LTV is the
+ * historical net revenue (monetary) and, when the CLV model ran, the expected revenue of the
+ * next months (clv) added to it. */
+static cJSON *ltv_cac(const strata_job *job)
+{
+    const st_profiles *ps = &job->profiles;
+    if (!job->attrs) return NULL;
+    size_t nch = st_dict_count(&job->ds.channels);
+    if (nch == 0) return NULL;
+    typedef struct acc {
+        uint64_t persons, buyers;
+        double cac, monetary, clv;
+        uint64_t with_clv;
+    } acc;
+    acc *a = st_calloc(nch + 1, sizeof *a);
+    if (!a) return NULL;
+    bool any = false;
+    for (size_t p = 0; p < ps->n; p++) {
+        const st_user_attrs *u = &job->attrs[p];
+        if (u->cac < 0 || u->acq_channel >= nch) continue;
+        acc *c = &a[u->acq_channel];
+        const st_profile *r = &ps->rows[p];
+        c->persons++;
+        c->buyers += r->frequency > 0;
+        c->cac += money(u->cac);
+        c->monetary += money(r->monetary);
+        if (isfinite(r->clv)) c->clv += r->clv, c->with_clv++;
+        any = true;
+    }
+    cJSON *arr = any ? cJSON_CreateArray() : NULL;
+    for (size_t ch = 0; arr && ch < nch; ch++) {
+        const acc *c = &a[ch];
+        if (!c->persons) continue;
+        cJSON *row = cJSON_CreateObject();
+        if (!row) break;
+        st_sv name = st_dict_name(&job->ds.channels, (uint16_t)ch);
+        char buf[128];
+        snprintf(buf, sizeof buf, "%.*s", (int)ST_MIN(name.len, 127), name.len ? name.ptr : "(none)");
+        cJSON_AddStringToObject(row, "channel", name.len ? buf : "(none)");
+        cJSON_AddNumberToObject(row, "persons", (double)c->persons);
+        cJSON_AddNumberToObject(row, "buyers", (double)c->buyers);
+        double cac = c->cac / (double)c->persons, ltv = c->monetary / (double)c->persons;
+        cJSON_AddNumberToObject(row, "cac", r6(cac));
+        cJSON_AddNumberToObject(row, "ltv_to_date", r6(ltv));
+        cJSON_AddNumberToObject(row, "ltv_cac", cac > 0 ? r6(ltv / cac) : 0);
+        if (c->with_clv) {
+            double future = c->clv / (double)c->persons;
+            cJSON_AddNumberToObject(row, "ltv_with_clv", r6(ltv + future));
+            cJSON_AddNumberToObject(row, "ltv_with_clv_cac", cac > 0 ? r6((ltv + future) / cac) : 0);
+        }
+        cJSON_AddItemToArray(arr, row);
+    }
+    st_free(a);
+    return arr;
+}
+
 cJSON *st_job_summary(const strata_job *job)
 {
     const st_profiles *ps = &job->profiles;
@@ -339,6 +395,8 @@ cJSON *st_job_summary(const strata_job *job)
     cJSON_AddItemToObject(dist, "behavior_type", distribution(ps, ST_VOCAB_BEHAVIOR, offsetof(st_profile, behavior_type)));
     cJSON_AddItemToObject(dist, "interaction_level", distribution(ps, ST_VOCAB_INTERACTION, offsetof(st_profile, interaction_level)));
     cJSON_AddItemToObject(dist, "core_level", distribution(ps, ST_VOCAB_CORE, offsetof(st_profile, core_level)));
+    cJSON *channels = ltv_cac(job);
+    if (channels) cJSON_AddItemToObject(s, "ltv_cac", channels);
     if (job->clv_section) cJSON_AddItemToObject(s, "clv", cJSON_Duplicate(job->clv_section, true));
     if (job->churn_section) cJSON_AddItemToObject(s, "churn", cJSON_Duplicate(job->churn_section, true));
     if (job->cluster_section) cJSON_AddItemToObject(s, "clusters", cJSON_Duplicate(job->cluster_section, true));

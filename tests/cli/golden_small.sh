@@ -34,6 +34,11 @@ grep -q '"merged_ids":[[:space:]]*1' "$q"            # app2 joins u2 through the
 grep -q 'orders.csv,6,,duplicate,duplicate of line 5' "$work/out/rejects.csv"
 grep -q 'users.csv,5,,duplicate,duplicate of line 2' "$work/out/rejects.csv"      # users and
 grep -q 'identities.csv,7,,duplicate,duplicate of line 3' "$work/out/rejects.csv" # links too
+# LTV/CAC by acquisition channel: social = u1 (cac 10, 200) and u6 (cac 20, 0); search = u2
+ltv=$(sqlite3 :memory: "SELECT group_concat(json_extract(value, '$.channel') || ':' || json_extract(value, '$.persons') || ':' || json_extract(value, '$.cac') || ':' || json_extract(value, '$.ltv_to_date') || ':' || json_extract(value, '$.ltv_cac'), ' ') FROM json_each(readfile('$work/out/summary.json'), '$.ltv_cac')")
+echo "ltv_cac: $ltv"
+echo "$ltv" | grep -q 'social:2:15:100:6.666667'
+echo "$ltv" | grep -q 'search:1:50:500:10'
 # the merged id finds the same profile in the store
 "$strata" profile --db "$work/out/s.db" --json app2 | grep -q '"user_id":"u2"'
 "$strata" profile --db "$work/out/s.db" u1 | grep -q 'tier: T1'
