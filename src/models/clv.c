@@ -3,11 +3,12 @@
  *
  * Layout of this file:
  *   1. calibration summary from a transaction log
- *   2. a deterministic chunked parallel-for (pthreads)
+ *   2. deterministic parallel work over fixed chunks (core st_parallel_for)
  *   3. a multi-start BFGS2 driver (GSL multimin) on log parameters
  *   4. BG/NBD likelihood + gradient, Gamma-Gamma likelihood + gradient, the two fits
  *   5. per-person predictions (P(alive), E[X(t)], E[M], CLV)
  *   6. holdout table and the summary.json section
+ *   7. files for `strata clv`: summary and transaction-log tables, predictions CSV
  *
  * Numerical notes.
  * - Both likelihoods are evaluated in log space with lgamma/digamma from GSL (thread-safe,
@@ -30,14 +31,16 @@
 #include "models/clv.h"
 
 #include "core/core.h"
+#include "models/kmeans.h" /* st_table: the CSV reader of the model commands */
 
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sf_psi.h>
+#include <errno.h>
 #include <math.h>
-#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* ======================================================================================
@@ -173,51 +176,32 @@ strata_status st_clv_cbs_validate(strata_ctx *ctx, const st_clv_cbs *cbs)
 }
 
 /* ======================================================================================
- * 2. Deterministic parallel-for over fixed chunks
+ * 2. Deterministic parallel work over fixed chunks
  * ==================================================================================== */
 
 #define CHUNK 8192 /* persons per chunk: the unit of both work sharing and summation order */
-#define MAX_THREADS 64
 
 typedef void (*chunk_fn)(void *arg, size_t chunk);
-
-typedef struct worker {
+typedef struct chunk_job {
     chunk_fn fn;
     void *arg;
-    size_t first, stride, nchunks;
-} worker;
+} chunk_job;
 
-static void *worker_main(void *p)
+static strata_status run_chunk_range(void *p, size_t begin, size_t end, unsigned thread)
 {
-    worker *w = p;
-    for (size_t c = w->first; c < w->nchunks; c += w->stride) w->fn(w->arg, c);
-    return NULL;
+    (void)thread;
+    chunk_job *job = p;
+    for (size_t c = begin; c < end; c++) job->fn(job->arg, c);
+    return STRATA_OK;
 }
 
-/* Run fn(arg, c) for every chunk c, on up to `threads` threads. Each chunk writes only its
- * own outputs, so the result does not depend on the thread count. When a thread cannot be
- * started its chunks run on the calling thread. */
+/* Run fn(arg, c) for every chunk c on up to `threads` threads (core's st_parallel_for).
+ * Each chunk writes only its own outputs and sums are added in chunk order afterwards, so
+ * results do not depend on the thread count. */
 static void parallel_chunks(unsigned threads, size_t nchunks, chunk_fn fn, void *arg)
 {
-    if (threads > MAX_THREADS) threads = MAX_THREADS;
-    if (threads > nchunks) threads = (unsigned)nchunks;
-    if (threads <= 1) {
-        for (size_t c = 0; c < nchunks; c++) fn(arg, c);
-        return;
-    }
-    pthread_t tid[MAX_THREADS];
-    worker w[MAX_THREADS];
-    bool started[MAX_THREADS] = {false};
-    for (unsigned t = 1; t < threads; t++) {
-        w[t] = (worker){fn, arg, t, threads, nchunks};
-        started[t] = pthread_create(&tid[t], NULL, worker_main, &w[t]) == 0;
-    }
-    w[0] = (worker){fn, arg, 0, threads, nchunks};
-    worker_main(&w[0]);
-    for (unsigned t = 1; t < threads; t++) {
-        if (started[t]) pthread_join(tid[t], NULL);
-        else worker_main(&w[t]);
-    }
+    chunk_job job = {fn, arg};
+    (void)st_parallel_for(threads, nchunks, run_chunk_range, &job);
 }
 
 static unsigned pick_threads(strata_ctx *ctx, unsigned requested, size_t n)
@@ -287,6 +271,78 @@ typedef struct fit_outcome {
     bool found; /* some start ended at a finite value */
 } fit_outcome;
 
+/* Solve the dim x dim system A x = b (A overwritten) by Gaussian elimination with partial
+ * pivoting; false when A is singular. */
+static bool solve_small(double a[MAX_DIM][MAX_DIM], double *b, int dim)
+{
+    for (int c = 0; c < dim; c++) {
+        int piv = c;
+        for (int r = c + 1; r < dim; r++)
+            if (fabs(a[r][c]) > fabs(a[piv][c])) piv = r;
+        if (!(fabs(a[piv][c]) > 1e-300)) return false;
+        for (int k = 0; k < dim; k++) {
+            double t = a[c][k];
+            a[c][k] = a[piv][k], a[piv][k] = t;
+        }
+        double t = b[c];
+        b[c] = b[piv], b[piv] = t;
+        for (int r = c + 1; r < dim; r++) {
+            double f = a[r][c] / a[c][c];
+            for (int k = c; k < dim; k++) a[r][k] -= f * a[c][k];
+            b[r] -= f * b[c];
+        }
+    }
+    for (int r = dim - 1; r >= 0; r--) {
+        for (int k = r + 1; k < dim; k++) b[r] -= a[r][k] * b[k];
+        b[r] /= a[r][r];
+    }
+    return true;
+}
+
+/* Newton steps with a Hessian from central differences of the analytic gradient. BFGS2's
+ * line search can stall a little short of the gradient test when the objective is a sum of
+ * large terms that cancel; near the optimum Newton converges in a step or two. Updates
+ * theta, *f and *gn; returns the gradient norm reached. */
+static void newton_polish(const objective *o, double *theta, double *f, double *gn, double gtol)
+{
+    const int dim = o->dim;
+    for (int it = 0; it < 20; it++) {
+        double g[MAX_DIM], h[MAX_DIM][MAX_DIM], step[MAX_DIM];
+        double f0 = o->fn(o->data, theta, g), norm = 0;
+        for (int i = 0; i < dim; i++) norm += g[i] * g[i];
+        norm = sqrt(norm);
+        *f = f0, *gn = norm;
+        if (!isfinite(f0) || norm <= gtol) return;
+        for (int j = 0; j < dim; j++) {
+            double tp[MAX_DIM], tm[MAX_DIM], gp[MAX_DIM], gm[MAX_DIM], e = 1e-5;
+            memcpy(tp, theta, sizeof tp);
+            memcpy(tm, theta, sizeof tm);
+            tp[j] += e, tm[j] -= e;
+            o->fn(o->data, tp, gp);
+            o->fn(o->data, tm, gm);
+            for (int i = 0; i < dim; i++) h[i][j] = (gp[i] - gm[i]) / (2 * e);
+        }
+        for (int i = 0; i < dim; i++)
+            for (int j = 0; j < i; j++) h[i][j] = h[j][i] = (h[i][j] + h[j][i]) / 2;
+        for (int i = 0; i < dim; i++) step[i] = -g[i];
+        if (!solve_small(h, step, dim)) return;
+        double slope = 0;
+        for (int i = 0; i < dim; i++) slope += g[i] * step[i];
+        if (!(slope < 0)) return; /* not a descent direction: the Hessian is not positive */
+        double t = 1, trial[MAX_DIM], f1 = INFINITY;
+        for (int k = 0; k < 30; k++, t /= 2) {
+            for (int i = 0; i < dim; i++) trial[i] = theta[i] + t * step[i];
+            bool inside = true;
+            for (int i = 0; i < dim; i++) inside = inside && fabs(trial[i]) <= LOG_PARAM_LIMIT;
+            if (!inside) continue;
+            f1 = o->fn(o->data, trial, NULL);
+            if (f1 <= f0 + 1e-4 * t * slope || (f1 <= f0 && t < 1e-3)) break;
+        }
+        if (!(f1 <= f0)) return;
+        memcpy(theta, trial, (size_t)dim * sizeof(double));
+    }
+}
+
 /* Minimise from every start and keep the lowest finite end point. Returns false when GSL
  * could not allocate its workspace. */
 static bool minimize_multistart(const objective *o, const double starts[][MAX_DIM],
@@ -328,16 +384,18 @@ static bool minimize_multistart(const objective *o, const double starts[][MAX_DI
                 gsl_multimin_fdfminimizer_restart(s);
             }
         }
-        double gn = gsl_blas_dnrm2(s->gradient);
+        double gn = gsl_blas_dnrm2(s->gradient), f = s->f, theta[MAX_DIM];
+        for (int i = 0; i < o->dim; i++) theta[i] = gsl_vector_get(s->x, (size_t)i);
+        if (!conv && isfinite(f) && gn < 1e-2) newton_polish(o, theta, &f, &gn, gtol);
         if (!conv && gn <= gtol) conv = true;
         if (conv) best->starts_converged++;
-        if (isfinite(s->f) && s->f < best->f) {
-            best->f = s->f;
+        if (isfinite(f) && f < best->f) {
+            best->f = f;
             best->found = true;
             best->converged = conv;
             best->grad_norm = gn;
             best->iterations = iter;
-            for (int i = 0; i < o->dim; i++) best->theta[i] = gsl_vector_get(s->x, (size_t)i);
+            memcpy(best->theta, theta, sizeof theta);
         }
     }
     gsl_multimin_fdfminimizer_free(s);
@@ -1271,4 +1329,188 @@ cJSON *st_clv_summary_json(const st_bgnbd *model, const st_gammagamma *spend,
         return NULL;
     }
     return root;
+}
+
+/* ======================================================================================
+ * 7. Files for `strata clv`
+ * ==================================================================================== */
+
+void st_clv_data_clear(st_clv_data *data)
+{
+    if (!data) return;
+    st_clv_cbs_clear(&data->cbs);
+    st_free(data->id_text);
+    st_free(data->id_off);
+    memset(data, 0, sizeof *data);
+}
+
+enum { CBS_ID, CBS_X, CBS_TX, CBS_T, CBS_M, CBS_XSTAR, CBS_NCOLS };
+
+strata_status st_clv_read_cbs(strata_ctx *ctx, const char *path, st_clv_data *out)
+{
+    memset(out, 0, sizeof *out);
+    static const st_table_col cols[CBS_NCOLS] = {
+        {"id|cust|customer_id|customer|user_id|ID", ST_TABLE_TEXT, false},
+        {"x|frequency", ST_TABLE_NUMBER, true},
+        {"t_x|t.x|recency", ST_TABLE_NUMBER, true},
+        {"T|T.cal|T_cal", ST_TABLE_NUMBER, true},
+        {"m|m.x|monetary_value|zbar", ST_TABLE_NUMBER, false},
+        {"x_star|x.star", ST_TABLE_NUMBER, false},
+    };
+    st_table t;
+    strata_status st = st_table_read(ctx, path, cols, CBS_NCOLS, &t);
+    if (st != STRATA_OK) return st;
+    if (st_clv_cbs_alloc(&out->cbs, t.rows, false) != STRATA_OK) {
+        st_table_clear(&t);
+        return st_error(ctx, STRATA_ENOMEM, "%s: out of memory", path);
+    }
+    for (size_t i = 0; i < t.rows; i++) {
+        const double *v = t.values + i * CBS_NCOLS;
+        out->cbs.x[i] = v[CBS_X];
+        out->cbs.t_x[i] = v[CBS_TX];
+        out->cbs.T[i] = v[CBS_T];
+        out->cbs.m[i] = t.present[CBS_M] ? v[CBS_M] : 0;
+        out->cbs.x_star[i] = t.present[CBS_XSTAR] ? v[CBS_XSTAR] : 0;
+    }
+    out->has_m = t.present[CBS_M];
+    out->has_x_star = t.present[CBS_XSTAR];
+    out->skipped = t.skipped;
+    out->first_skipped_line = t.first_skipped_line;
+    out->id_text = t.text, out->id_off = t.text_off;
+    t.text = NULL, t.text_off = NULL;
+    st_table_clear(&t);
+    st = st_clv_cbs_validate(ctx, &out->cbs);
+    if (st != STRATA_OK) {
+        char detail[sizeof ctx->errmsg];
+        snprintf(detail, sizeof detail, "%s", strata_errmsg(ctx));
+        st_clv_data_clear(out);
+        /* rows of the table are data rows, after the header line */
+        return st_error(ctx, st, "%s: %s", path, detail);
+    }
+    return STRATA_OK;
+}
+
+typedef struct elog_tx {
+    uint32_t person;
+    int32_t day;
+    double amount;
+} elog_tx;
+
+static int cmp_tx(const void *pa, const void *pb)
+{
+    const elog_tx *a = pa, *b = pb;
+    if (a->person != b->person) return a->person < b->person ? -1 : 1;
+    return (a->day > b->day) - (a->day < b->day);
+}
+
+enum { ELOG_ID, ELOG_DATE, ELOG_AMOUNT, ELOG_NCOLS };
+
+strata_status st_clv_read_elog(strata_ctx *ctx, const char *path, const st_clv_elog_opts *opts,
+                               st_clv_data *out)
+{
+    memset(out, 0, sizeof *out);
+    const st_table_col cols[ELOG_NCOLS] = {
+        {opts->id_column ? opts->id_column : "customer_id|cust|id|user_id|masterid|customer",
+         ST_TABLE_TEXT, true},
+        {opts->date_column ? opts->date_column : "date|order_date|order_ts", ST_TABLE_DAY, true},
+        {opts->amount_column ? opts->amount_column : "sales|amount|value|monetary",
+         ST_TABLE_NUMBER, opts->amount_column != NULL},
+    };
+    st_table t;
+    strata_status st = st_table_read(ctx, path, cols, ELOG_NCOLS, &t);
+    if (st != STRATA_OK) return st;
+    elog_tx *tx = st_malloc((t.rows ? t.rows : 1) * sizeof *tx);
+    st_intern ids;
+    st_intern_init(&ids);
+    uint32_t *person = NULL;
+    int32_t *day = NULL;
+    double *amount = NULL;
+    if (!tx) goto oom;
+    for (size_t i = 0; i < t.rows; i++) {
+        const char *id = t.text + t.text_off[i];
+        size_t len = strlen(id);
+        uint32_t pid = st_intern_put(&ids, id, len, st_hash64(id, len), NULL);
+        if (pid == ST_INTERN_NONE) goto oom;
+        double dv = t.values[i * ELOG_NCOLS + ELOG_DATE];
+        tx[i] = (elog_tx){pid, (int32_t)dv,
+                          t.present[ELOG_AMOUNT] ? t.values[i * ELOG_NCOLS + ELOG_AMOUNT] : 0};
+    }
+    qsort(tx, t.rows, sizeof *tx, cmp_tx);
+    person = st_malloc((t.rows ? t.rows : 1) * sizeof *person);
+    day = st_malloc((t.rows ? t.rows : 1) * sizeof *day);
+    amount = st_malloc((t.rows ? t.rows : 1) * sizeof *amount);
+    if (!person || !day || !amount) goto oom;
+    for (size_t i = 0; i < t.rows; i++) person[i] = tx[i].person, day[i] = tx[i].day, amount[i] = tx[i].amount;
+    st = st_clv_cbs_from_log(ctx, person, day, t.present[ELOG_AMOUNT] ? amount : NULL, t.rows,
+                             opts->cal_end_day, opts->holdout_end_day, opts->unit, &out->cbs);
+    if (st != STRATA_OK) goto done;
+    /* ids of the summary rows, in person (= first appearance) order */
+    st_buf text;
+    st_buf_init(&text, (size_t)1 << 32);
+    out->id_off = st_malloc((out->cbs.n ? out->cbs.n : 1) * sizeof(size_t));
+    if (!out->id_off) goto oom;
+    for (size_t i = 0; i < out->cbs.n && st == STRATA_OK; i++) {
+        st_sv id = st_intern_str(&ids, out->cbs.person[i]);
+        out->id_off[i] = text.len;
+        st = st_buf_append(&text, id.ptr, id.len);
+        if (st == STRATA_OK) st = st_buf_putc(&text, '\0');
+    }
+    out->id_text = st == STRATA_OK ? st_buf_take(&text) : NULL;
+    st_buf_clear(&text);
+    if (!out->id_text) goto oom;
+    out->has_m = t.present[ELOG_AMOUNT];
+    out->has_x_star = opts->holdout_end_day != STRATA_DAY_NONE;
+    out->skipped = t.skipped;
+    out->first_skipped_line = t.first_skipped_line;
+    out->transactions = t.rows;
+    goto done;
+oom:
+    st = st_error(ctx, STRATA_ENOMEM, "%s: out of memory", path);
+done:
+    if (st != STRATA_OK) st_clv_data_clear(out);
+    st_free(tx);
+    st_free(person);
+    st_free(day);
+    st_free(amount);
+    st_intern_clear(&ids);
+    st_table_clear(&t);
+    return st;
+}
+
+strata_status st_clv_write_predictions(strata_ctx *ctx, const char *path, const st_clv_data *data,
+                                       const st_clv_preds *preds)
+{
+    const st_clv_cbs *c = &data->cbs;
+    if (preds->n != c->n) return st_error(ctx, STRATA_EINVAL, "clv: predictions do not match");
+    FILE *f = fopen(path, "wb");
+    if (!f) return st_error(ctx, STRATA_EIO, "%s: cannot create: %s", path, strerror(errno));
+    st_buf b;
+    st_buf_init(&b, (size_t)4 << 20);
+    strata_status st = st_buf_puts(&b, preds->clv ? "id,x,t_x,T,p_alive,exp_purchases,exp_aov,clv\n"
+                                                  : "id,x,t_x,T,p_alive,exp_purchases\n");
+    bool ok = true;
+    for (size_t i = 0; st == STRATA_OK && ok && i < c->n; i++) {
+        if (data->id_off) {
+            const char *id = data->id_text + data->id_off[i];
+            st = st_buf_csv_field(&b, id, strlen(id));
+        } else {
+            st = st_buf_printf(&b, "%zu", i + 1);
+        }
+        if (st == STRATA_OK)
+            st = st_buf_printf(&b, ",%.15g,%.15g,%.15g,%.10g,%.10g", c->x[i], c->t_x[i], c->T[i],
+                               preds->p_alive[i], preds->exp_purchases[i]);
+        if (st == STRATA_OK && preds->clv)
+            st = st_buf_printf(&b, ",%.10g,%.10g", preds->exp_aov[i], preds->clv[i]);
+        if (st == STRATA_OK) st = st_buf_putc(&b, '\n');
+        if (b.len > ((size_t)1 << 20)) {
+            ok = fwrite(b.data, 1, b.len, f) == b.len;
+            st_buf_reset(&b);
+        }
+    }
+    if (st == STRATA_OK && ok && b.len) ok = fwrite(b.data, 1, b.len, f) == b.len;
+    st_buf_clear(&b);
+    ok = fclose(f) == 0 && ok;
+    if (st != STRATA_OK) return st_error(ctx, st, "%s: cannot format the output", path);
+    if (!ok) return st_error(ctx, STRATA_EIO, "%s: write failed", path);
+    return STRATA_OK;
 }

@@ -212,4 +212,43 @@ cJSON *st_clv_summary_json(const st_bgnbd *model, const st_gammagamma *spend,
                            const st_clv_predict_opts *opts, const st_clv_holdout *holdout,
                            st_clv_unit unit);
 
+/* ---------------------------------------------------------------------------------------
+ * Files, for `strata clv` (the batch job passes arrays instead).
+ * ------------------------------------------------------------------------------------- */
+typedef struct st_clv_data {
+    st_clv_cbs cbs;
+    char *id_text;     /* id of row i: id_text + id_off[i] (NUL-terminated) */
+    size_t *id_off;    /* NULL when the file has no id column (ids are row numbers) */
+    bool has_m, has_x_star;
+    size_t skipped;    /* input rows left out because a needed value was empty */
+    uint64_t first_skipped_line;
+    size_t transactions; /* elog: transactions read */
+} st_clv_data;
+
+/* Read a calibration summary CSV (gzip accepted) with columns x, t_x, T and optional m,
+ * x_star and an id; BTYD (x, t.x, T.cal, m.x, x.star, cust) and lifetimes (frequency,
+ * recency = t_x, T, monetary_value, customer_id) names are accepted too. Values are
+ * validated (st_clv_cbs_validate). Caller frees with st_clv_data_clear(). */
+strata_status st_clv_read_cbs(strata_ctx *ctx, const char *path, st_clv_data *out);
+
+typedef struct st_clv_elog_opts {
+    const char *id_column;     /* NULL = customer_id|cust|id|user_id|masterid|customer */
+    const char *date_column;   /* NULL = date|order_date|order_ts */
+    const char *amount_column; /* NULL = sales|amount|value|monetary (optional column) */
+    int32_t cal_end_day;       /* last day of calibration, inclusive (required) */
+    int32_t holdout_end_day;   /* last day of the holdout, inclusive; STRATA_DAY_NONE = none */
+    st_clv_unit unit;
+} st_clv_elog_opts;
+
+/* Read a transaction log CSV (id, date as YYYYMMDD or ISO, amount), in any order, and build
+ * the calibration summary (st_clv_cbs_from_log). Ids keep their order of first appearance.
+ * Caller frees with st_clv_data_clear(). */
+strata_status st_clv_read_elog(strata_ctx *ctx, const char *path, const st_clv_elog_opts *opts,
+                               st_clv_data *out);
+void st_clv_data_clear(st_clv_data *data);
+
+/* Write id,x,t_x,T,p_alive,exp_purchases[,exp_aov,clv] per row. STRATA_EIO names the path. */
+strata_status st_clv_write_predictions(strata_ctx *ctx, const char *path, const st_clv_data *data,
+                                       const st_clv_preds *preds);
+
 #endif /* ST_MODELS_CLV_H */

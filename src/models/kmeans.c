@@ -29,16 +29,16 @@
 #include "models/kmeans.h"
 
 #include "core/core.h"
+#include "core/timefmt.h"
+#include "ingest/reader.h"
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 
 #define CHUNK 8192
-#define MAX_THREADS 64
 #define MODEL_FORMAT "strata-kmeans"
 #define MODEL_VERSION 1
 #define NAME_THRESHOLD 0.5 /* |standardized centroid| beyond this is "high"/"low" */
@@ -102,44 +102,26 @@ static size_t uniform_index(uint64_t *state, size_t n)
     return (size_t)(uniform01(state) * (double)n) % n;
 }
 
-/* ---- deterministic parallel-for over fixed chunks (the same helper as clv.c; both should
- * move to core when the lead adds a shared one) ---- */
+/* ---- deterministic parallel work over fixed chunks (core's st_parallel_for) ---- */
 
 typedef void (*chunk_fn)(void *arg, size_t chunk);
-typedef struct worker {
+typedef struct chunk_job {
     chunk_fn fn;
     void *arg;
-    size_t first, stride, nchunks;
-} worker;
+} chunk_job;
 
-static void *worker_main(void *p)
+static strata_status run_chunk_range(void *p, size_t begin, size_t end, unsigned thread)
 {
-    worker *w = p;
-    for (size_t c = w->first; c < w->nchunks; c += w->stride) w->fn(w->arg, c);
-    return NULL;
+    (void)thread;
+    chunk_job *job = p;
+    for (size_t c = begin; c < end; c++) job->fn(job->arg, c);
+    return STRATA_OK;
 }
 
 static void parallel_chunks(unsigned threads, size_t nchunks, chunk_fn fn, void *arg)
 {
-    if (threads > MAX_THREADS) threads = MAX_THREADS;
-    if (threads > nchunks) threads = (unsigned)nchunks;
-    if (threads <= 1) {
-        for (size_t c = 0; c < nchunks; c++) fn(arg, c);
-        return;
-    }
-    pthread_t tid[MAX_THREADS];
-    worker w[MAX_THREADS];
-    bool started[MAX_THREADS] = {false};
-    for (unsigned t = 1; t < threads; t++) {
-        w[t] = (worker){fn, arg, t, threads, nchunks};
-        started[t] = pthread_create(&tid[t], NULL, worker_main, &w[t]) == 0;
-    }
-    w[0] = (worker){fn, arg, 0, threads, nchunks};
-    worker_main(&w[0]);
-    for (unsigned t = 1; t < threads; t++) {
-        if (started[t]) pthread_join(tid[t], NULL);
-        else worker_main(&w[t]);
-    }
+    chunk_job job = {fn, arg};
+    (void)st_parallel_for(threads, nchunks, run_chunk_range, &job);
 }
 
 /* ---- transform ---- */
@@ -1036,4 +1018,232 @@ cJSON *st_kmeans_summary_json(const st_kmeans *m)
         return NULL;
     }
     return root;
+}
+
+/* ---- tables for the model commands ---- */
+
+typedef struct table_reader {
+    strata_ctx *ctx;
+    const char *path;
+    const st_table_col *cols;
+    size_t ncols;
+    int pos[ST_TABLE_MAX_COLS]; /* header field of each requested column; -1 = absent */
+    uint32_t header_fields;
+    int text_col;
+    st_table *t;
+    size_t values_cap, off_cap;
+    st_buf text;
+    uint64_t next_block;
+} table_reader;
+
+static bool header_matches(st_sv field, const char *names)
+{
+    const char *p = names;
+    while (*p) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (st_sv_eq_nocase(field, st_sv_make(p, len))) return true;
+        p += len + (bar != NULL);
+    }
+    return false;
+}
+
+static strata_status table_header(void *ud, const st_record *h)
+{
+    table_reader *r = ud;
+    r->header_fields = h->nfields;
+    r->text_col = -1;
+    for (size_t c = 0; c < r->ncols; c++) {
+        r->pos[c] = -1;
+        for (uint32_t f = 0; f < h->nfields && r->pos[c] < 0; f++)
+            if (header_matches(st_sv_trim(h->fields[f]), r->cols[c].names)) r->pos[c] = (int)f;
+        r->t->present[c] = r->pos[c] >= 0;
+        if (r->pos[c] < 0 && r->cols[c].required)
+            return st_error(r->ctx, STRATA_EPARSE, "%s: no column named %s in the header",
+                            r->path, r->cols[c].names);
+        if (r->pos[c] >= 0 && r->cols[c].kind == ST_TABLE_TEXT) {
+            if (r->text_col >= 0)
+                return st_error(r->ctx, STRATA_EINVAL, "%s: more than one text column requested",
+                                r->path);
+            r->text_col = (int)c;
+        }
+    }
+    return STRATA_OK;
+}
+
+/* Parse one row's requested values into vals; *blank when a present value is empty. */
+static strata_status table_row(table_reader *r, const st_record *rec, double *vals, bool *blank,
+                               st_sv *text)
+{
+    *blank = false;
+    for (size_t c = 0; c < r->ncols; c++) {
+        vals[c] = NAN;
+        if (r->pos[c] < 0) continue;
+        st_sv v = st_sv_trim(rec->fields[r->pos[c]]);
+        if (v.len == 0) {
+            *blank = true;
+            return STRATA_OK;
+        }
+        bool ok = true;
+        switch (r->cols[c].kind) {
+        case ST_TABLE_TEXT:
+            *text = v;
+            break;
+        case ST_TABLE_NUMBER:
+            ok = st_sv_to_double(v, &vals[c]) && isfinite(vals[c]);
+            break;
+        case ST_TABLE_DAY: {
+            int64_t secs;
+            ok = st_ts_parse(v, ST_TS_AUTO, NULL, &secs);
+            if (ok) vals[c] = (double)st_local_day(secs);
+            break;
+        }
+        }
+        if (!ok)
+            return st_error(r->ctx, STRATA_EPARSE, "%s:%llu:%d: %s '%.*s' in column %s", r->path,
+                            (unsigned long long)rec->line, r->pos[c] + 1,
+                            r->cols[c].kind == ST_TABLE_DAY ? "not a date" : "not a number",
+                            (int)ST_MIN(v.len, 40), v.ptr, r->cols[c].names);
+    }
+    return STRATA_OK;
+}
+
+static strata_status table_append(table_reader *r, const double *vals, st_sv text)
+{
+    st_table *t = r->t;
+    if (t->rows >= ST_TABLE_MAX_ROWS)
+        return st_error(r->ctx, STRATA_ELIMIT, "%s: more than %u rows", r->path,
+                        ST_TABLE_MAX_ROWS);
+    if (!ST_GROW(t->values, r->values_cap, (t->rows + 1) * r->ncols)) goto oom;
+    memcpy(t->values + t->rows * r->ncols, vals, r->ncols * sizeof(double));
+    if (r->text_col >= 0) {
+        if (!ST_GROW(t->text_off, r->off_cap, t->rows + 1)) goto oom;
+        t->text_off[t->rows] = r->text.len;
+        strata_status st = st_buf_append(&r->text, text.ptr, text.len);
+        if (st == STRATA_OK) st = st_buf_putc(&r->text, '\0');
+        if (st == STRATA_ELIMIT)
+            return st_error(r->ctx, STRATA_ELIMIT, "%s: ids longer than %zu bytes in total",
+                            r->path, r->text.max);
+        if (st != STRATA_OK) goto oom;
+    }
+    t->rows++;
+    return STRATA_OK;
+oom:
+    return st_error(r->ctx, STRATA_ENOMEM, "%s: out of memory at row %zu", r->path, t->rows + 1);
+}
+
+static strata_status table_block(void *ud, unsigned worker_id, const st_block *block)
+{
+    (void)worker_id;
+    table_reader *r = ud;
+    /* one worker: blocks arrive in file order, which keeps rows in file order */
+    if (block->index != r->next_block++)
+        return st_error(r->ctx, STRATA_EINTERNAL, "%s: blocks out of order", r->path);
+    st_cursor cur;
+    st_cursor_init(&cur, block);
+    st_record rec;
+    strata_status st = STRATA_OK;
+    double vals[ST_TABLE_MAX_COLS];
+    while (st == STRATA_OK && st_cursor_next(&cur, &rec)) {
+        if (rec.error_field) {
+            st = st_error(r->ctx, STRATA_EPARSE, "%s:%llu:%u: %s", r->path,
+                          (unsigned long long)rec.line, rec.error_field,
+                          rec.error ? rec.error : "malformed record");
+            break;
+        }
+        if (rec.nfields != r->header_fields) {
+            st = st_error(r->ctx, STRATA_EPARSE, "%s:%llu: %u fields, the header has %u",
+                          r->path, (unsigned long long)rec.line, rec.nfields, r->header_fields);
+            break;
+        }
+        bool blank;
+        st_sv text = {"", 0};
+        st = table_row(r, &rec, vals, &blank, &text);
+        if (st != STRATA_OK) break;
+        if (blank) {
+            if (!r->t->skipped) r->t->first_skipped_line = rec.line;
+            r->t->skipped++;
+            continue;
+        }
+        st = table_append(r, vals, text);
+    }
+    st_cursor_clear(&cur);
+    return st;
+}
+
+strata_status st_table_read(strata_ctx *ctx, const char *path, const st_table_col *cols,
+                            size_t ncols, st_table *out)
+{
+    memset(out, 0, sizeof *out);
+    if (ncols == 0 || ncols > ST_TABLE_MAX_COLS)
+        return st_error(ctx, STRATA_EINVAL, "table: 1 to %d columns can be read",
+                        ST_TABLE_MAX_COLS);
+    if (st_format_of_path(path) != ST_FMT_CSV)
+        return st_error(ctx, STRATA_EINVAL, "%s: only CSV tables (optionally .gz) are read here",
+                        path);
+    table_reader r;
+    memset(&r, 0, sizeof r);
+    r.ctx = ctx, r.path = path, r.cols = cols, r.ncols = ncols, r.t = out, r.text_col = -1;
+    st_buf_init(&r.text, (size_t)1 << 32);
+    out->ncols = ncols;
+    st_reader_opts ro = {.format = ST_FMT_CSV, .delimiter = ',', .threads = 1};
+    strata_status st = st_reader_run(ctx, path, "reading table", &ro, table_header, table_block,
+                                     &r, NULL);
+    if (st == STRATA_OK && r.text_col >= 0) {
+        out->text = r.text.data ? st_buf_take(&r.text) : st_strdup("");
+        if (!out->text) st = st_error(ctx, STRATA_ENOMEM, "%s: out of memory", path);
+    }
+    st_buf_clear(&r.text);
+    if (st != STRATA_OK) st_table_clear(out);
+    return st;
+}
+
+void st_table_clear(st_table *t)
+{
+    if (!t) return;
+    st_free(t->values);
+    st_free(t->text);
+    st_free(t->text_off);
+    memset(t, 0, sizeof *t);
+}
+
+/* Flush the buffer to f when it holds more than `keep` bytes. */
+static bool flush_buf(st_buf *b, FILE *f, size_t keep)
+{
+    if (b->len <= keep) return true;
+    bool ok = fwrite(b->data, 1, b->len, f) == b->len;
+    st_buf_reset(b);
+    return ok;
+}
+
+strata_status st_kmeans_write_labels(strata_ctx *ctx, const char *path, const st_table *table,
+                                     const st_kmeans *model, const uint32_t *labels, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return st_error(ctx, STRATA_EIO, "%s: cannot create: %s", path, strerror(errno));
+    st_buf b;
+    st_buf_init(&b, (size_t)4 << 20);
+    strata_status st = st_buf_puts(&b, "id,cluster,cluster_en,cluster_zh\n");
+    bool ok = true;
+    for (size_t i = 0; st == STRATA_OK && ok && i < n; i++) {
+        const st_kmeans_cluster *cl = &model->clusters[labels[i]];
+        if (table && table->text_off) {
+            const char *id = table->text + table->text_off[i];
+            st = st_buf_csv_field(&b, id, strlen(id));
+        } else {
+            st = st_buf_printf(&b, "%zu", i + 1);
+        }
+        if (st == STRATA_OK) st = st_buf_printf(&b, ",%u,", labels[i]);
+        if (st == STRATA_OK) st = st_buf_csv_field(&b, cl->name_en, strlen(cl->name_en));
+        if (st == STRATA_OK) st = st_buf_putc(&b, ',');
+        if (st == STRATA_OK) st = st_buf_csv_field(&b, cl->name_zh, strlen(cl->name_zh));
+        if (st == STRATA_OK) st = st_buf_putc(&b, '\n');
+        ok = flush_buf(&b, f, (size_t)1 << 20);
+    }
+    if (st == STRATA_OK) ok = flush_buf(&b, f, 0) && ok;
+    st_buf_clear(&b);
+    ok = fclose(f) == 0 && ok;
+    if (st != STRATA_OK) return st_error(ctx, st, "%s: cannot format the output", path);
+    if (!ok) return st_error(ctx, STRATA_EIO, "%s: write failed", path);
+    return STRATA_OK;
 }

@@ -113,4 +113,46 @@ strata_status st_kmeans_load_buffer(strata_ctx *ctx, const char *name, const cha
  * Caller frees with cJSON_Delete(). */
 cJSON *st_kmeans_summary_json(const st_kmeans *model);
 
+/* ---------------------------------------------------------------------------------------
+ * Tables for the model commands: selected columns of a CSV file with a header (gzip
+ * accepted), read through the ingest reader. Used by `strata cluster` and `strata clv`.
+ * ------------------------------------------------------------------------------------- */
+#define ST_TABLE_MAX_COLS 40
+#define ST_TABLE_MAX_ROWS 500000000u /* more rows are refused with STRATA_ELIMIT */
+
+typedef enum st_table_kind {
+    ST_TABLE_NUMBER, /* a finite decimal number */
+    ST_TABLE_DAY,    /* a date: YYYYMMDD, ISO 8601 date or date-time; stored as the day number */
+    ST_TABLE_TEXT    /* kept as text (an id); at most one per table */
+} st_table_kind;
+
+typedef struct st_table_col {
+    const char *names; /* accepted header names, '|'-separated, case-insensitive: "t_x|t.x" */
+    st_table_kind kind;
+    bool required;     /* absent from the header = STRATA_EPARSE naming the column */
+} st_table_col;
+
+typedef struct st_table {
+    size_t rows, ncols;
+    double *values;   /* rows x ncols, row-major; NaN for TEXT and absent columns */
+    bool present[ST_TABLE_MAX_COLS];
+    char *text;       /* the TEXT column: row i's value is text + text_off[i], NUL-terminated */
+    size_t *text_off; /* NULL when there is no TEXT column in the header */
+    size_t skipped;   /* rows left out because a requested value was empty */
+    uint64_t first_skipped_line; /* physical line of the first of those (0 = none) */
+} st_table;
+
+/* Read the requested columns of every row. A row with an empty value in any present
+ * requested column is skipped and counted; anything else that does not parse fails with
+ * STRATA_EPARSE naming file, line and column. Caller frees with st_table_clear().
+ * Cost: one sequential pass over the file. */
+strata_status st_table_read(strata_ctx *ctx, const char *path, const st_table_col *cols,
+                            size_t ncols, st_table *out);
+void st_table_clear(st_table *t);
+
+/* Write one line per row: id (the table's TEXT column, else the 1-based row number),
+ * cluster, cluster_en, cluster_zh. Fails with STRATA_EIO naming the path. */
+strata_status st_kmeans_write_labels(strata_ctx *ctx, const char *path, const st_table *table,
+                                     const st_kmeans *model, const uint32_t *labels, size_t n);
+
 #endif /* ST_MODELS_KMEANS_H */
