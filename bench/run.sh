@@ -46,8 +46,11 @@ say() { printf '== %s\n' "$*" >&2; }
 "$py" -c 'import pandas' 2>/dev/null || { echo "run.sh: $py lacks pandas (make bench-deps)" >&2; exit 69; }
 [ -x /usr/bin/time ] || { echo "run.sh: /usr/bin/time missing (apt-get install time)" >&2; exit 69; }
 if [ ! -d "$here/node_modules/@duckdb/node-api" ]; then
-  say "npm ci (bench/package-lock.json)"
-  (cd "$here" && npm ci --no-audit --no-fund >&2)
+  # `npm install`, not `npm ci`: the registry here lacks the other platforms' optional
+  # @duckdb/node-bindings-* 1.5.6-r.1 packages, so the lock file cannot list them and `npm ci`
+  # refuses it; `npm install` installs the locked versions and leaves the lock file alone.
+  say "npm install (bench/package-lock.json)"
+  (cd "$here" && npm install --no-audit --no-fund >&2)
 fi
 mkdir -p "$work/bin" "$res"
 rm -f "$res"/*
