@@ -4,14 +4,17 @@
  * st_label). It owns only presentation: every number shown comes from the summary.
  *
  * Sections: SECTIONS below is the table of contents. A section renders only when its key is
- * in the summary; adding one (churn, clv, clusters, cohorts, funnel, migration, ...) is one
- * render function plus one row. Names come from the label table (data keys, zh/en) or from
- * UI (section titles and phrases); profile values stay English keys in the data.
+ * in the summary; adding one (cohorts, funnel, migration, ...) is one render function plus one
+ * row. A model section (clv, churn, clusters) may be {"skipped": reason}: it then shows only
+ * the reason, and each of its charts is left out when its part of the data is absent. Names
+ * come from the label table (data keys, zh/en) or from UI (section titles and phrases);
+ * profile values stay English keys in the data.
  *
- * Self-check: after rendering, <body> gets data-charts, data-charts-ok, data-charts-empty and
- * data-report-ready, from each chart's getOption() series data and its drawn SVG, so the
- * headless browser test can tell a drawn chart from an empty box. Errors go to the recorder
- * the template installs first (data-script-errors on <html>).
+ * Self-check: after rendering, <body> gets data-charts, data-charts-ok, data-charts-empty,
+ * data-section-charts and data-report-ready, from each chart's getOption() series data and
+ * its drawn SVG, so the headless browser test can tell a drawn chart from an empty box and
+ * which section lost one. Errors go to the recorder the template installs first
+ * (data-script-errors on <html>).
  */
 (function () {
   'use strict';
@@ -55,6 +58,66 @@
       file_events: 'Events',
       file_users: 'Users',
       file_identities: 'Identities',
+      model_skipped: 'Not computed:',
+      yes: 'yes',
+      no: 'no',
+      clv_title: 'Customer lifetime value (BG/NBD + Gamma-Gamma)',
+      clv_note: 'Purchases follow BG/NBD, order values Gamma-Gamma; CLV is the discounted value of the purchases expected in the months shown under the parameters.',
+      parameters: 'Model parameters',
+      model: 'Model',
+      parameter: 'Parameter',
+      estimate: 'Estimate',
+      bgnbd: 'BG/NBD (purchases)',
+      gamma_gamma: 'Gamma-Gamma (order value)',
+      clv_options: 'Prediction',
+      gg_skipped: 'Gamma-Gamma not fitted, so there is no CLV:',
+      p_alive_hist: 'P(alive) distribution',
+      clv_hist: 'CLV distribution',
+      clv_hist_note: 'The last bar also holds the persons above the 99th percentile.',
+      p_alive_heat: 'Mean P(alive) by time since the last purchase and repeat purchases',
+      since_last: 'Time since the last purchase',
+      repeat_purchases: 'Repeat purchases',
+      holdout_title: 'Holdout check: predicted vs actual purchases',
+      holdout_note: 'Mean purchases per person in a holdout of {d}, by repeat purchases in the calibration period (as Fader, Hardie & Lee 2005, fig. 4). In total: actual {a}, predicted {p}.',
+      mean_purchases: 'Purchases per person',
+      unit_weeks: 'weeks',
+      unit_days: 'days',
+      churn_title: 'Churn prediction',
+      churn_note: 'Features from the history before the cutoff; churned = no valid order in the horizon after it. Model measures are on the held-out test split.',
+      train_rows: 'Persons trained on',
+      split: 'Train / validation / test',
+      model_comparison: 'Model comparison (test split)',
+      chosen: 'chosen',
+      confusion: 'Confusion matrix',
+      confusion_note: '{m} at threshold {t}, test split.',
+      actual_churned: 'Churned',
+      actual_stayed: 'Stayed',
+      pred_churned: 'Predicted churn',
+      pred_stayed: 'Predicted stay',
+      actual: 'Actual',
+      calibration: 'Calibration: predicted vs observed churn rate per decile',
+      mean_predicted: 'Mean predicted probability',
+      observed_rate: 'Observed churn rate',
+      perfect: 'Perfect calibration',
+      top_features: 'Top features',
+      importance_share: 'Share of importance',
+      risk_by_tier: 'Churn risk now, by tier',
+      risk_note: 'Every buyer scored with the chosen model as of the report date; each bar is one tier split into risk bands.',
+      risk_low: 'Low risk',
+      risk_medium: 'Medium risk',
+      risk_high: 'High risk',
+      all_persons: 'All',
+      worth_saving: 'Persons most worth saving',
+      worth_saving_note_clv: 'High churn risk, ranked by CLV.',
+      worth_saving_note_monetary: 'High churn risk, ranked by monetary value.',
+      no_high_risk: 'No person is at high risk.',
+      clusters_title: 'Customer clusters (k-means)',
+      clusters_note: 'k-means on standardized log features; k chosen by the silhouette score unless configured.',
+      cluster_profiles: 'Cluster profiles',
+      cluster: 'Cluster',
+      mean_of: 'Mean {f}',
+      silhouette_by_k: 'Silhouette by number of clusters (higher = better separated)',
+      chosen_k: 'chosen k',
       footer: 'Made by strata {v} with Apache ECharts {e}. Self-contained: opens offline.'
     },
     zh: {
@@ -95,6 +158,66 @@
       file_events: '行为事件',
       file_users: '用户',
       file_identities: '身份关联',
+      model_skipped: '未计算：',
+      yes: '是',
+      no: '否',
+      clv_title: '客户终身价值(BG/NBD + Gamma-Gamma)',
+      clv_note: '购买次数用 BG/NBD 模型，客单价用 Gamma-Gamma 模型；CLV 为参数表中预测月数内预期购买的折现价值。',
+      parameters: '模型参数',
+      model: '模型',
+      parameter: '参数',
+      estimate: '估计值',
+      bgnbd: 'BG/NBD(购买次数)',
+      gamma_gamma: 'Gamma-Gamma(客单价)',
+      clv_options: '预测设置',
+      gg_skipped: '未拟合 Gamma-Gamma 模型，因此没有 CLV：',
+      p_alive_hist: '存活概率 P(alive) 分布',
+      clv_hist: 'CLV 分布',
+      clv_hist_note: '最后一个柱子也包含高于99分位的用户。',
+      p_alive_heat: '按距上次购买时间与重复购买次数的平均存活概率',
+      since_last: '距上次购买时间',
+      repeat_purchases: '重复购买次数',
+      holdout_title: '验证期检验：预测与实际购买次数',
+      holdout_note: '{d}验证期内的人均购买次数，按校准期重复购买次数分组(同 Fader、Hardie 与 Lee 2005 图4)。合计：实际 {a}，预测 {p}。',
+      mean_purchases: '人均购买次数',
+      unit_weeks: '周',
+      unit_days: '天',
+      churn_title: '流失预测',
+      churn_note: '特征只取观察截止日之前的数据；流失 = 截止日后的预测窗口内没有有效订单。模型指标均在留出的测试集上计算。',
+      train_rows: '训练人数',
+      split: '训练 / 验证 / 测试',
+      model_comparison: '模型对比(测试集)',
+      chosen: '选用',
+      confusion: '混淆矩阵',
+      confusion_note: '{m}，阈值 {t}，测试集。',
+      actual_churned: '实际流失',
+      actual_stayed: '实际留存',
+      pred_churned: '预测流失',
+      pred_stayed: '预测留存',
+      actual: '实际',
+      calibration: '校准：各十分位的预测概率与实际流失率',
+      mean_predicted: '平均预测概率',
+      observed_rate: '实际流失率',
+      perfect: '完全校准',
+      top_features: '重要特征',
+      importance_share: '重要性占比',
+      risk_by_tier: '当前流失风险(按层级)',
+      risk_note: '用选用的模型给截至报告日的每位购买用户打分；每个柱子是一个层级按风险等级的构成。',
+      risk_low: '低风险',
+      risk_medium: '中风险',
+      risk_high: '高风险',
+      all_persons: '全部',
+      worth_saving: '最值得挽回的用户',
+      worth_saving_note_clv: '高流失风险，按 CLV 排序。',
+      worth_saving_note_monetary: '高流失风险，按消费金额排序。',
+      no_high_risk: '没有高风险用户。',
+      clusters_title: '用户聚类(K-means)',
+      clusters_note: '对标准化的对数特征做 K-means；未配置 k 时按轮廓系数选择。',
+      cluster_profiles: '聚类画像',
+      cluster: '聚类',
+      mean_of: '平均{f}',
+      silhouette_by_k: '不同聚类数的轮廓系数(越高分得越开)',
+      chosen_k: '选用的 k',
       footer: '由 strata {v} 与 Apache ECharts {e} 生成。单文件报告，可离线打开。'
     }
   };
@@ -450,6 +573,437 @@
     body.appendChild(cols);
   }
 
+  /* ---- model sections (clv, churn, clusters) ---- */
+
+  /* A model the job could not fit is {"skipped": reason}: say why and draw nothing. */
+  function skipped(data, body) {
+    if (typeof data.skipped !== 'string') return false;
+    body.appendChild(el('p', { 'class': 'note skipped' }, [L('model_skipped') + ' ' + data.skipped]));
+    return true;
+  }
+
+  /* items: [[display name, formatted value]] */
+  function kpis(items) {
+    return el('div', { 'class': 'kpis' }, items.filter(function (it) { return it[1] !== '–'; })
+      .map(function (it) {
+        return el('div', { 'class': 'kpi' }, [el('div', { 'class': 'v' }, [it[1]]),
+          el('div', { 'class': 'k' }, [it[0]])]);
+      }));
+  }
+
+  function fmtProb(v) { return num(v) ? v.toFixed(3) : '–'; }
+  function fmtTemplate(key, values) {
+    return L(key).replace(/\{(\w)\}/g, function (m, k) { return values[k] === undefined ? m : values[k]; });
+  }
+  function unitWord(unit) { return L(unit === 'days' ? 'unit_days' : 'unit_weeks'); }
+  /* Feature columns that hold money (as kmeans.c decides which one is revenue). */
+  function isMoney(feature) { return /monetary|revenue|spend|amount|sales|aov|clv|value/.test(feature); }
+
+  /* Bars of a histogram whose bins are [edges[i], edges[i+1]); lastOpen: the last bin also
+   * holds everything above its upper edge. */
+  function histogram(parent, hist, axisName, fmtEdge, lastOpen) {
+    var edges = hist.edges || [], counts = hist.counts || [];
+    var bins = counts.map(function (c, i) {
+      var lo = fmtEdge(edges[i]);
+      return lastOpen && i === counts.length - 1 ? '≥ ' + lo : lo + '–' + fmtEdge(edges[i + 1]);
+    });
+    chart(parent, {
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: fmtInt },
+      grid: { left: 60, right: 20, top: 34, bottom: 70 },
+      xAxis: { type: 'category', data: bins, name: axisName, nameLocation: 'middle', nameGap: 55,
+        axisLabel: { rotate: 40, fontSize: 10 } },
+      yAxis: { type: 'value', name: L('persons') },
+      series: [{ type: 'bar', name: L('persons'), barCategoryGap: '6%', data: counts }]
+    }, 'small');
+  }
+
+  /* Bin edges of money: whole units, thousands as k; the currency is in the axis name. */
+  function fmtEdgeMoney(v) {
+    if (!num(v)) return '';
+    return Math.abs(v) >= 1e4 ? Math.round(v / 1e3) + 'k' : String(Math.round(v));
+  }
+
+  var PARAM_SYMBOL = { alpha: 'α', gamma: 'γ' };
+
+  function clvParamRows(clv) {
+    var rows = [];
+    function add(model, obj, keys) {
+      keys.forEach(function (k) {
+        if (obj[k] === undefined) return;
+        var v = obj[k], text;
+        if (k === 'converged') text = L(v ? 'yes' : 'no');
+        else if (k === 'persons' || k === 'persons_excluded' || k === 'iterations') text = fmtInt(v);
+        else if (k === 'log_likelihood') text = fmtNum(v, 1);
+        else if (k === 'population_mean_aov') text = fmtMoney(v);
+        else text = fmtNum(v, 4);
+        rows.push({ model: rows.length && rows[rows.length - 1].group === model ? '' : model, group: model,
+          name: PARAM_SYMBOL[k] || (k.length <= 2 ? k : L(k)), value: text });
+      });
+    }
+    if (clv.bgnbd) add(L('bgnbd'), clv.bgnbd, ['r', 'alpha', 'a', 'b', 'log_likelihood', 'persons', 'converged']);
+    if (clv.gamma_gamma) add(L('gamma_gamma'), clv.gamma_gamma, ['p', 'q', 'gamma', 'log_likelihood', 'persons',
+      'persons_excluded', 'population_mean_aov', 'converged']);
+    var o = clv.options || {}, unit = unitWord(clv.unit);
+    var opts = [];
+    if (num(o.horizon)) opts.push([L('horizon'), fmtNum(o.horizon, 1) + ' ' + unit]);
+    if (num(o.months)) opts.push([L('months'), fmtInt(o.months)]);
+    if (num(o.discount)) opts.push([L('discount'), fmtPct(o.discount, 1)]);
+    opts.forEach(function (kv, i) {
+      rows.push({ model: i ? '' : L('clv_options'), name: kv[0], value: kv[1] });
+    });
+    return rows;
+  }
+
+  function pAliveHeatmap(heat, unit, body) {
+    var edges = heat.recency_edges || [], cols = heat.frequency_labels || [], mean = heat.mean || [];
+    var persons = heat.persons || [];
+    var rows = mean.map(function (r, i) { return fmtNum(edges[i], 0) + '–' + fmtNum(edges[i + 1], 0); });
+    var data = [];
+    mean.forEach(function (row, i) {
+      (row || []).forEach(function (v, j) {
+        var n = persons[i] ? persons[i][j] : undefined;
+        data.push({ value: [j, i, num(v) ? v : '-'], persons: n });
+      });
+    });
+    chart(body, {
+      tooltip: { formatter: function (p) {
+        return L('since_last') + ' ' + rows[p.data.value[1]] + ' ' + unitWord(unit) + ', ' + L('repeat_purchases') +
+          ' ' + cols[p.data.value[0]] + '<br>' + L('p_alive_mean') + ': ' + fmtPct(p.data.value[2]) +
+          '<br>' + L('persons') + ': ' + fmtInt(p.data.persons);
+      } },
+      grid: { left: 90, right: 30, top: 10, bottom: 90 },
+      xAxis: { type: 'category', data: cols, name: L('repeat_purchases'), nameLocation: 'middle', nameGap: 28, splitArea: { show: true } },
+      yAxis: { type: 'category', data: rows, name: L('since_last') + ' (' + unitWord(unit) + ')', nameLocation: 'middle',
+        nameGap: 70, splitArea: { show: true } },
+      visualMap: { min: 0, max: 1, calculable: false, orient: 'horizontal', left: 'center', bottom: 0,
+        itemHeight: 160, text: ['P(alive) 100%', '0%'], inRange: { color: ['#c8453c', '#f3d27a', '#3a9d5d'] } },
+      series: [{ type: 'heatmap', name: L('p_alive_mean'),
+        label: { show: true, fontSize: 10, formatter: function (p) { return fmtPct(p.data.value[2], 0); } },
+        data: data }]
+    });
+  }
+
+  function holdoutChart(h, unit, body) {
+    var groups = (h.groups || []).filter(function (g) { return g.persons > 0; });
+    if (!groups.length) return;
+    body.appendChild(el('h3', null, [L('holdout_title')]));
+    body.appendChild(el('p', { 'class': 'note' }, [fmtTemplate('holdout_note', {
+      d: fmtNum(h.duration, 1) + ' ' + unitWord(unit), a: fmtNum(h.actual_total, 0), p: fmtNum(h.predicted_total, 0) })]));
+    function values(key) { return groups.map(function (g) { return num(g[key]) ? g[key] : '-'; }); }
+    chart(body, {
+      tooltip: { trigger: 'axis', formatter: function (ps) {
+        var g = groups[ps[0].dataIndex];
+        return L('repeat_purchases') + ' ' + g.x + ' (' + L('persons') + ' ' + fmtInt(g.persons) + ')<br>' +
+          ps.map(function (p) { return p.marker + p.seriesName + ': ' + fmtNum(p.value, 2); }).join('<br>');
+      } },
+      legend: { top: 0 },
+      grid: { left: 70, right: 20, top: 36, bottom: 50 },
+      xAxis: { type: 'category', data: groups.map(function (g) { return g.x; }), name: L('repeat_purchases'),
+        nameLocation: 'middle', nameGap: 30 },
+      yAxis: { type: 'value', name: L('mean_purchases'), nameLocation: 'middle', nameGap: 40 },
+      series: [
+        { type: 'bar', name: L('actual'), itemStyle: { color: '#8db6df' }, data: values('actual') },
+        { type: 'line', name: L('predicted') + ' (BG/NBD)', symbolSize: 8, itemStyle: { color: '#e07b39' },
+          data: values('predicted') }
+      ]
+    });
+  }
+
+  function renderClv(clv, body) {
+    if (skipped(clv, body)) return;
+    var t = clv.totals || {};
+    body.appendChild(kpis([
+      [L('persons'), fmtInt(t.persons)],
+      [L('p_alive_mean'), fmtPct(t.p_alive_mean)],
+      [L('exp_purchases_sum'), fmtNum(t.exp_purchases_sum, 0)],
+      [L('clv_sum'), fmtMoney(t.clv_sum)],
+      [L('clv_mean'), fmtMoney(t.clv_mean)]
+    ]));
+    body.appendChild(el('h3', null, [L('parameters')]));
+    body.appendChild(table(clvParamRows(clv), [
+      { title: L('model'), get: function (r) { return r.model; }, cls: 'text' },
+      { title: L('parameter'), get: function (r) { return r.name; }, cls: 'text' },
+      { title: L('estimate'), get: function (r) { return r.value; } }
+    ]));
+    if (typeof clv.gamma_gamma_skipped === 'string')
+      body.appendChild(el('p', { 'class': 'note skipped' }, [L('gg_skipped') + ' ' + clv.gamma_gamma_skipped]));
+    var grid = el('div', { 'class': 'grid2' });
+    body.appendChild(grid);
+    var ph = clv.p_alive_histogram;
+    if (ph && nonEmpty(ph.counts)) {
+      var cell = el('div', null, [el('h3', null, [L('p_alive_hist')])]);
+      grid.appendChild(cell);
+      histogram(cell, ph, 'P(alive)', function (v) { return fmtPct(v, 0); }, false);
+    }
+    var ch = clv.clv_histogram;
+    if (ch && nonEmpty(ch.counts)) {
+      var cell2 = el('div', null, [el('h3', null, [L('clv_hist')])]);
+      grid.appendChild(cell2);
+      histogram(cell2, ch, L('clv'), fmtEdgeMoney, true);
+      var q = ch.quantiles || {};
+      cell2.appendChild(facts(q, ['p50', 'p90', 'p99', 'max'], function (k, v) { return fmtMoney(v); }));
+      cell2.appendChild(el('p', { 'class': 'note' }, [L('clv_hist_note')]));
+    }
+    var heat = clv.p_alive_heatmap;
+    if (heat && nonEmpty(heat.mean)) {
+      body.appendChild(el('h3', null, [L('p_alive_heat')]));
+      pAliveHeatmap(heat, clv.unit, body);
+    }
+    if (nonEmpty(clv.holdout)) holdoutChart(clv.holdout, clv.unit, body);
+  }
+
+  function churnMetricsTable(models, chosen) {
+    function conf(key) { return function (m) { return fmtProb((m.confusion || {})[key]); }; }
+    return table(models, [
+      { title: L('model'), cls: 'text', get: function (m) {
+        return L(m.model) + (m.model === chosen ? ' ✓ ' + L('chosen') : '');
+      } },
+      { title: L('auc'), get: function (m) { return fmtProb(m.auc); } },
+      { title: L('pr_auc'), get: function (m) { return fmtProb(m.pr_auc); } },
+      { title: L('log_loss'), get: function (m) { return fmtProb(m.log_loss); } },
+      { title: L('brier'), get: function (m) { return fmtProb(m.brier); } },
+      { title: L('threshold'), get: function (m) { return fmtProb(m.threshold); } },
+      { title: L('precision'), get: conf('precision') },
+      { title: L('recall'), get: conf('recall') },
+      { title: L('f1'), get: conf('f1') },
+      { title: L('accuracy'), get: conf('accuracy') }
+    ]);
+  }
+
+  function confusionTable(m) {
+    var c = m.confusion || {};
+    var total = (c.tp || 0) + (c.fp || 0) + (c.tn || 0) + (c.fn || 0);
+    function cell(v) { return fmtInt(v) + (total ? ' (' + fmtPct(v / total) + ')' : ''); }
+    var rows = [
+      { label: L('actual_churned'), a: c.tp, b: c.fn },
+      { label: L('actual_stayed'), a: c.fp, b: c.tn }
+    ];
+    var t = table(rows, [
+      { title: L('actual'), get: function (r) { return r.label; }, cls: 'text' },
+      { title: L('pred_churned'), get: function (r) { return cell(r.a); } },
+      { title: L('pred_stayed'), get: function (r) { return cell(r.b); } }
+    ]);
+    t.className += ' compact';
+    return t;
+  }
+
+  function calibrationChart(models, chosen, body) {
+    var series = models.filter(function (m) { return nonEmpty(m.calibration); }).map(function (m) {
+      return { type: 'line', name: L(m.model), symbolSize: 7,
+        lineStyle: { width: m.model === chosen ? 2.5 : 1.5, type: m.model === chosen ? 'solid' : 'dashed' },
+        data: m.calibration.map(function (b) { return [b.mean_predicted, b.observed, b.n]; }) };
+    });
+    if (!series.length) return;
+    series.push({ type: 'line', name: L('perfect'), showSymbol: false, silent: true,
+      lineStyle: { type: 'dotted', width: 1, color: '#9aa5b1' }, itemStyle: { color: '#9aa5b1' },
+      data: [[0, 0], [1, 1]] });
+    body.appendChild(el('h3', null, [L('calibration')]));
+    chart(body, {
+      tooltip: { trigger: 'item', formatter: function (p) {
+        return p.seriesName + '<br>' + L('mean_predicted') + ': ' + fmtPct(p.data[0]) + '<br>' + L('observed_rate') +
+          ': ' + fmtPct(p.data[1]) + (num(p.data[2]) ? '<br>' + L('persons') + ': ' + fmtInt(p.data[2]) : '');
+      } },
+      legend: { top: 0 },
+      grid: { left: 70, right: 30, top: 36, bottom: 50 },
+      xAxis: { type: 'value', min: 0, max: 1, name: L('mean_predicted'), nameLocation: 'middle', nameGap: 30,
+        axisLabel: { formatter: function (v) { return fmtPct(v, 0); } } },
+      yAxis: { type: 'value', min: 0, max: 1, name: L('observed_rate'), nameLocation: 'middle', nameGap: 45,
+        axisLabel: { formatter: function (v) { return fmtPct(v, 0); } } },
+      series: series
+    });
+  }
+
+  function featureChart(m, chosen, parent) {
+    var feats = (m.top_features || []).slice(0, 12);
+    if (!feats.length) return;
+    var cell = el('div', null, [el('h3', null, [L('top_features') + ' · ' + L(m.model) +
+      (m.model === chosen ? ' ✓' : '')])]);
+    parent.appendChild(cell);
+    chart(cell, {
+      tooltip: { trigger: 'item', formatter: function (p) {
+        var f = feats[p.dataIndex];
+        var extra = num(f.coefficient) ? L('coefficient') + ': ' + fmtNum(f.coefficient, 3)
+          : num(f.gain) ? L('gain') + ': ' + fmtNum(f.gain, 2) : '';
+        return L(f.feature) + '<br>' + L('importance_share') + ': ' + fmtPct(f.share) + (extra ? '<br>' + extra : '');
+      } },
+      grid: { left: 170, right: 50, top: 10, bottom: 30 },
+      xAxis: { type: 'value', axisLabel: { formatter: function (v) { return fmtPct(v, 0); } } },
+      yAxis: { type: 'category', inverse: true, data: feats.map(function (f) { return L(f.feature); }) },
+      series: [{ type: 'bar', name: L('importance_share'),
+        itemStyle: { color: m.model === chosen ? '#2f6fb3' : '#8db6df' },
+        label: { show: true, position: 'right', formatter: function (p) { return fmtPct(p.value, 0); } },
+        data: feats.map(function (f) { return num(f.share) ? f.share : 0; }) }]
+    });
+  }
+
+  var RISK_COLOR = { low: '#3a9d5d', medium: '#e0a339', high: '#c8453c' };
+
+  function riskByTierChart(present, body) {
+    var rows = nonEmpty(present.by_tier) ? present.by_tier.slice().sort(function (a, b) {
+      return String(a.tier) < String(b.tier) ? -1 : 1;
+    }) : [];
+    if (!rows.length && present.counts) {
+      var c = present.counts;
+      rows = [{ tier: 'all_persons', n: (c.low || 0) + (c.medium || 0) + (c.high || 0), low: c.low, medium: c.medium, high: c.high }];
+    }
+    rows = rows.filter(function (r) { return r.n > 0; });
+    if (!rows.length) return;
+    chart(body, {
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: function (ps) {
+        var r = rows[ps[0].dataIndex];
+        return L(r.tier) + ' (' + L('persons') + ' ' + fmtInt(r.n) + ')<br>' + ps.map(function (p) {
+          var band = ['low', 'medium', 'high'][p.seriesIndex];
+          return p.marker + p.seriesName + ': ' + fmtInt(r[band]) + ' (' + fmtPct(p.value) + ')';
+        }).join('<br>');
+      } },
+      legend: { top: 0 },
+      grid: { left: 130, right: 30, top: 36, bottom: 30 },
+      xAxis: { type: 'value', max: 1, axisLabel: { formatter: function (v) { return fmtPct(v, 0); } } },
+      yAxis: { type: 'category', inverse: true, data: rows.map(function (r) { return L(r.tier); }) },
+      series: ['low', 'medium', 'high'].map(function (band) {
+        return { type: 'bar', stack: 'risk', name: L('risk_' + band), itemStyle: { color: RISK_COLOR[band] },
+          label: { show: true, color: '#fff', formatter: function (p) { return p.value >= 0.06 ? fmtPct(p.value, 0) : ''; } },
+          data: rows.map(function (r) { return (r[band] || 0) / r.n; }) };
+      })
+    }, rows.length > 3 ? null : 'small');
+  }
+
+  function worthSavingTable(list, valueKind, body) {
+    body.appendChild(el('h3', null, [L('worth_saving')]));
+    body.appendChild(el('p', { 'class': 'note' }, [L(valueKind === 'clv' ? 'worth_saving_note_clv' : 'worth_saving_note_monetary')]));
+    if (!list.length) return body.appendChild(el('p', { 'class': 'empty' }, [L('no_high_risk')]));
+    body.appendChild(table(list, [
+      { title: '#', get: function (r) { return String(list.indexOf(r) + 1); } },
+      { title: L('user_id'), get: function (r) { return r.user_id; }, cls: 'text' },
+      { title: L('churn_prob'), get: function (r) { return fmtPct(r.churn_prob); } },
+      { title: L(valueKind === 'clv' ? 'clv' : 'monetary'), get: function (r) { return fmtMoney(r.value); } },
+      { title: L('tier'), get: function (r) { return L(r.tier); }, cls: 'text' },
+      { title: L('rfm_segment'), get: function (r) { return L(r.rfm_segment); }, cls: 'text' }
+    ]));
+  }
+
+  function renderChurn(c, body) {
+    if (skipped(c, body)) return;
+    var models = c.models || [];
+    var chosen = c.chosen;
+    var best = models.filter(function (m) { return m.model === chosen; })[0] || models[0] || {};
+    var present = c.present || {};
+    var counts = present.counts || {};
+    body.appendChild(kpis([
+      [L('train_rows'), fmtInt(c.rows)],
+      [L('positive_rate'), fmtPct(c.positive_rate)],
+      [L('auc') + ' · ' + L(best.model || ''), fmtProb(best.auc)],
+      [L('risk_high'), fmtInt(counts.high)]
+    ]));
+    var split = c.split || {};
+    var info = { cutoff: c.cutoff, horizon_days: c.horizon_days, features: c.features, positives: c.positives,
+      split: num(split.train) ? [split.train, split.valid, split.test].map(fmtInt).join(' / ') : undefined,
+      threshold: c.threshold };
+    body.appendChild(facts(info, ['cutoff', 'horizon_days', 'positives', 'features', 'split', 'threshold'],
+      function (k, v) {
+        if (k === 'threshold') return fmtProb(v);
+        if (k === 'cutoff' || k === 'split') return String(v);
+        return fmtInt(v);
+      }));
+    if (models.length) {
+      body.appendChild(el('h3', null, [L('model_comparison')]));
+      body.appendChild(churnMetricsTable(models, chosen));
+    }
+    if (best.confusion) {
+      body.appendChild(el('h3', null, [L('confusion')]));
+      body.appendChild(el('p', { 'class': 'note' }, [fmtTemplate('confusion_note', { m: L(best.model), t: fmtProb(best.threshold) })]));
+      body.appendChild(confusionTable(best));
+    }
+    calibrationChart(models, chosen, body);
+    var grid = el('div', { 'class': 'grid2' });
+    body.appendChild(grid);
+    models.forEach(function (m) { featureChart(m, chosen, grid); });
+    if (nonEmpty(present)) {
+      body.appendChild(el('h3', null, [L('risk_by_tier')]));
+      body.appendChild(el('p', { 'class': 'note' }, [L('risk_note')]));
+      riskByTierChart(present, body);
+    }
+    if (Array.isArray(c.worth_saving)) worthSavingTable(c.worth_saving, c.worth_saving_value, body);
+  }
+
+  function renderClusters(k, body) {
+    if (skipped(k, body)) return;
+    var clusters = k.clusters || [];
+    var features = Array.isArray(k.features) ? k.features : [];
+    if (!features.length && clusters.length) features = Object.keys(clusters[0].mean || {});
+    function name(c) {
+      var n = lang === 'zh' ? c.name_zh || c.name_en : c.name_en || c.name_zh;
+      return n || L('cluster') + ' ' + c.id;
+    }
+    body.appendChild(kpis([
+      [L('k'), fmtInt(k.k)],
+      [L('persons'), fmtInt(k.persons)],
+      [L('silhouette'), fmtProb(silhouetteOf(k, k.k))]
+    ]));
+    if (clusters.length) {
+      clusterShareChart(clusters, name, body);
+      body.appendChild(el('h3', null, [L('cluster_profiles')]));
+      var cols = [
+        { title: '#', get: function (c) { return String(c.id); } },
+        { title: L('cluster'), get: name, cls: 'text' },
+        { title: L('persons'), get: function (c) { return fmtInt(c.size); } },
+        { title: L('person_share'), get: function (c) { return fmtPct(c.share); } },
+        { title: L('revenue_share'), get: function (c) { return fmtPct(c.revenue_share); } }
+      ];
+      features.forEach(function (f) {
+        var fname = lang === 'en' ? L(f).charAt(0).toLowerCase() + L(f).slice(1) : L(f);
+        cols.push({ title: fmtTemplate('mean_of', { f: fname }), get: function (c) {
+          var v = (c.mean || {})[f];
+          return isMoney(f) ? fmtMoney(v) : fmtNum(v, 1);
+        } });
+      });
+      body.appendChild(table(clusters, cols));
+    }
+    var sil = (k.silhouette || []).filter(function (s) { return num(s.k); });
+    if (sil.some(function (s) { return num(s.score); })) {
+      body.appendChild(el('h3', null, [L('silhouette_by_k')]));
+      chart(body, {
+        tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: function (v) { return fmtProb(v); } },
+        grid: { left: 60, right: 20, top: 40, bottom: 40 },
+        xAxis: { type: 'category', name: 'k', nameLocation: 'middle', nameGap: 26,
+          data: sil.map(function (s) { return String(s.k); }) },
+        yAxis: { type: 'value', name: L('silhouette') },
+        series: [{ type: 'bar', name: L('silhouette'), barMaxWidth: 48,
+          label: { show: true, position: 'top', formatter: function (p) {
+            return fmtProb(p.value) + (sil[p.dataIndex].k === k.k ? ' · ' + L('chosen_k') : '');
+          } },
+          itemStyle: { color: function (p) { return sil[p.dataIndex].k === k.k ? '#2f6fb3' : '#b9d1ea'; } },
+          data: sil.map(function (s) { return num(s.score) ? s.score : '-'; }) }]
+      }, 'small');
+    }
+  }
+
+  /* Share of persons and of revenue per cluster; names are data (not label keys) and long,
+   * so the axis wraps them instead of cutting them off. */
+  function clusterShareChart(clusters, name, body) {
+    var series = [{ type: 'bar', name: L('person_share'), data: clusters.map(function (c) { return num(c.share) ? c.share : 0; }) }];
+    if (clusters.some(function (c) { return num(c.revenue_share); }))
+      series.push({ type: 'bar', name: L('revenue_share'),
+        data: clusters.map(function (c) { return num(c.revenue_share) ? c.revenue_share : 0; }) });
+    series.forEach(function (sr) {
+      sr.label = { show: true, position: 'right', formatter: function (p) { return fmtPct(p.value, 0); } };
+    });
+    chart(body, {
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: function (v) { return fmtPct(v); } },
+      legend: { top: 0 },
+      grid: { left: 10, right: 50, top: 30, bottom: 20, containLabel: true },
+      xAxis: { type: 'value', axisLabel: { formatter: function (v) { return fmtPct(v, 0); } } },
+      yAxis: { type: 'category', inverse: true, axisLabel: { width: 190, overflow: 'break', lineHeight: 15 },
+        data: clusters.map(name) },
+      series: series
+    }, clusters.length > 4 ? null : 'small');
+  }
+
+  function silhouetteOf(k, which) {
+    var hit = (k.silhouette || []).filter(function (s) { return s.k === which; })[0];
+    return hit ? hit.score : undefined;
+  }
+
   /* The table of contents. key: the summary key that must be present; render(data, body). */
   var SECTIONS = [
     { key: 'counts', title: 'overview', render: renderOverview },
@@ -459,6 +1013,9 @@
     { key: 'segments', title: 'segments', render: renderSegments },
     { key: 'class8', title: 'class8', render: renderClass8 },
     { key: 'distributions', title: 'distributions', render: renderDistributions },
+    { key: 'clv', title: 'clv_title', note: 'clv_note', render: renderClv },
+    { key: 'churn', title: 'churn_title', note: 'churn_note', render: renderChurn },
+    { key: 'clusters', title: 'clusters_title', note: 'clusters_note', render: renderClusters },
     { key: 'quality', title: 'quality', render: renderQuality }
   ];
 
@@ -474,9 +1031,11 @@
     document.title = 'strata · ' + L('title') + (summary.as_of ? ' · ' + summary.as_of : '');
   }
 
-  /* Count charts whose every series has data and whose SVG was drawn. */
+  /* Count charts whose every series has data and whose SVG was drawn, in all and per section
+   * (data-section-charts="key:drawn ..."), so a test can tell which section lost a chart. */
   function selfCheck(sectionsShown) {
-    var ok = 0, empty = 0;
+    var ok = 0, empty = 0, perSection = {};
+    sectionsShown.forEach(function (key) { perSection[key] = 0; });
     charts.forEach(function (c) {
       var series = (c.chart.getOption() || {}).series || [];
       var hasData = series.length > 0 && series.every(function (s) {
@@ -485,6 +1044,9 @@
       var svg = c.box.querySelector('svg');
       var drawn = !!svg && svg.querySelectorAll('path, rect, text').length > 3;
       if (hasData && drawn) ok++; else empty++;
+      var section = c.box.closest('section');
+      var key = section && section.id ? section.id.replace(/^sec-/, '') : '';
+      if (hasData && drawn && perSection.hasOwnProperty(key)) perSection[key]++;
       c.box.setAttribute('data-chart-ok', hasData && drawn ? '1' : '0');
     });
     var body = document.body;
@@ -492,6 +1054,9 @@
     body.setAttribute('data-charts-ok', String(ok));
     body.setAttribute('data-charts-empty', String(empty));
     body.setAttribute('data-sections', sectionsShown.join(' '));
+    body.setAttribute('data-section-charts', sectionsShown.map(function (key) {
+      return key + ':' + perSection[key];
+    }).join(' '));
     body.setAttribute('data-report-ready', '1');
   }
 

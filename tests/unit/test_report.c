@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "report/labels.h"
 #include "report/report.h"
 #include "report_assets.h"
 
@@ -124,8 +125,14 @@ static void fixture_en_holds_echarts_data_and_labels(void **state)
     assert_non_null(strstr(meta, "\"prospect\":\"Prospects (no order)\""));
     assert_non_null(strstr(meta, "\"T1\":\"T1 top 5%\""));
     assert_non_null(strstr(meta, "\"missing_user_id\":\"Missing user id\""));
-    /* Paths and hashes are data, not labels. */
+    /* Model sections: model kinds, churn features and metric keys are labelled. */
+    assert_non_null(strstr(meta, "\"xgboost\":\"Gradient-boosted trees (XGBoost)\""));
+    assert_non_null(strstr(meta, "\"days_since_active\":\"Days since last active\""));
+    assert_non_null(strstr(meta, "\"p_alive_mean\":\"Mean P(alive)\""));
+    assert_non_null(strstr(meta, "\"silhouette\":\"Silhouette score\""));
+    /* Paths, hashes and cluster names are data, not labels. */
     assert_null(strstr(meta, "Online Retail"));
+    assert_null(strstr(meta, "recent frequent big spenders"));
     /* Exactly the page's own five script elements end; no network reference anywhere. */
     assert_int_equal(count(html, len, "</script"), 5);
     assert_int_equal(count(html, len, "src=\"http"), 0);
@@ -156,11 +163,80 @@ static void fixture_zh_has_chinese_labels(void **state)
     assert_non_null(strstr(meta, "\"important_value\":\"重要价值\""));
     assert_non_null(strstr(meta, "\"churned\":\"流失期\""));
     assert_non_null(strstr(meta, "\"missing_user_id\":\"缺少用户ID\""));
+    assert_non_null(strstr(meta, "\"xgboost\":\"梯度提升树(XGBoost)\""));
+    assert_non_null(strstr(meta, "\"logistic\":\"逻辑回归\""));
+    assert_non_null(strstr(meta, "\"clv\":\"客户终身价值(CLV)\""));
+    assert_non_null(strstr(meta, "\"positive_rate\":\"流失率\""));
+    assert_non_null(strstr(meta, "\"monetary_90\":\"近90天消费金额\""));
     /* A page word the summary never names, from the report's fixed key list. */
     assert_non_null(strstr(meta, "\"data_quality\":\"数据质量\""));
     /* Each key once, although "persons" occurs in every tier, segment and cell. */
     assert_int_equal(count(meta, strlen(meta), "\"persons\":"), 1);
     free(meta);
+    free(html);
+}
+
+/* Every feature of the batch job's churn model (CHURN_FEATURES in src/job/models.c) and every
+ * model word the report shows has an English and a Chinese name, so no raw key reaches a zh
+ * page. The Chinese name must hold non-ASCII text; exact names are checked for a few, which
+ * also catches an earlier duplicate row for the key (st_label takes the first). */
+static void model_words_have_en_and_zh_labels(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {
+        /* CHURN_FEATURES */
+        "recency_days", "frequency", "monetary", "aov", "tenure_days", "purchase_interval_days",
+        "refund_rate", "coupon_rate", "category_count", "purchase_days", "orders_90",
+        "monetary_90", "views", "searches", "carts", "favorites", "likes", "comments", "shares",
+        "active_days_30", "active_days_90", "days_since_active",
+        /* model kinds, sections, measures */
+        "xgboost", "logistic", "clv", "churn", "clusters", "auc", "pr_auc", "log_loss", "brier",
+        "precision", "recall", "f1", "accuracy", "positive_rate", "cutoff", "horizon_days",
+        "churn_prob", "user_id", "rfm_segment", "p_alive_mean", "clv_sum", "clv_mean",
+        "log_likelihood", "population_mean_aov", "p50", "p90", "p99", "k", "silhouette",
+        "low", "medium", "high",
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *en = st_label(keys[i], "en"), *zh = st_label(keys[i], "zh");
+        if (!strcmp(en, keys[i]) || !strcmp(zh, keys[i]))
+            fail_msg("label '%s' missing: en '%s', zh '%s'", keys[i], en, zh);
+        bool non_ascii = false;
+        for (const char *p = zh; *p; p++) non_ascii |= (unsigned char)*p >= 0x80;
+        if (!non_ascii) fail_msg("label '%s': zh '%s' has no Chinese", keys[i], zh);
+    }
+    assert_string_equal(st_label("days_since_active", "zh"), "距上次活跃天数");
+    assert_string_equal(st_label("logistic", "en"), "Logistic regression");
+    assert_string_equal(st_label("high", "zh"), "高");
+    assert_string_equal(st_label("silhouette", "zh"), "轮廓系数");
+}
+
+/* A model the job could not fit is {"skipped": reason}; the page still gets its section
+ * words, and the reason stays data. */
+static void skipped_model_sections(void **state)
+{
+    (void)state;
+    size_t before = strata_memory_used();
+    strata_ctx *ctx;
+    assert_int_equal(strata_ctx_create(&ctx), STRATA_OK);
+    const char *out = path_in_tmp("skipped.html");
+    const char summary[] = "{\"clv\":{\"skipped\":\"too few\"},\"churn\":{\"skipped\":\"too few\"},"
+                           "\"clusters\":{\"skipped\":\"n < k\"}}";
+    assert_int_equal(st_report_write(ctx, summary, strlen(summary), "zh", out), STRATA_OK);
+    strata_ctx_free(ctx);
+    assert_int_equal(strata_memory_used(), before);
+    char *html = slurp(out, NULL);
+    assert_non_null(html);
+    char *meta = json_block(html, "strata-meta");
+    char *data = json_block(html, "strata-summary");
+    assert_non_null(meta);
+    assert_non_null(data);
+    assert_non_null(strstr(meta, "\"clv\":\"客户终身价值(CLV)\""));
+    assert_non_null(strstr(meta, "\"churn\":\"流失\""));
+    assert_non_null(strstr(meta, "\"clusters\":\"聚类\""));
+    assert_null(strstr(meta, "too few"));
+    assert_non_null(strstr(data, "\"skipped\":\"n \\u003c k\""));
+    free(meta);
+    free(data);
     free(html);
 }
 
@@ -333,6 +409,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fixture_en_holds_echarts_data_and_labels),
         cmocka_unit_test(fixture_zh_has_chinese_labels),
+        cmocka_unit_test(model_words_have_en_and_zh_labels),
+        cmocka_unit_test(skipped_model_sections),
         cmocka_unit_test(language_defaults),
         cmocka_unit_test(data_strings_cannot_close_the_script),
         cmocka_unit_test(bad_output_path_is_eio_naming_it),
