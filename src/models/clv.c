@@ -225,9 +225,16 @@ typedef struct objective {
     objective_fn fn;
     void *data;
     int dim;
+    int evaluations;
 } objective;
 
-static double obj_eval(const objective *o, const gsl_vector *v, double *grad)
+static double obj_call(objective *o, const double *theta, double *grad)
+{
+    o->evaluations++;
+    return o->fn(o->data, theta, grad);
+}
+
+static double obj_eval(objective *o, const gsl_vector *v, double *grad)
 {
     double theta[MAX_DIM];
     for (int i = 0; i < o->dim; i++) {
@@ -238,7 +245,7 @@ static double obj_eval(const objective *o, const gsl_vector *v, double *grad)
             return GSL_POSINF;
         }
     }
-    double f = o->fn(o->data, theta, grad);
+    double f = obj_call(o, theta, grad);
     return isfinite(f) ? f : GSL_POSINF;
 }
 
@@ -249,7 +256,7 @@ static double gsl_f(const gsl_vector *v, void *p)
 
 static void gsl_fdf(const gsl_vector *v, void *p, double *f, gsl_vector *g)
 {
-    const objective *o = p;
+    objective *o = p;
     double grad[MAX_DIM];
     *f = obj_eval(o, v, grad);
     for (int i = 0; i < o->dim; i++) gsl_vector_set(g, (size_t)i, grad[i]);
@@ -303,12 +310,12 @@ static bool solve_small(double a[MAX_DIM][MAX_DIM], double *b, int dim)
  * line search can stall a little short of the gradient test when the objective is a sum of
  * large terms that cancel; near the optimum Newton converges in a step or two. Updates
  * theta, *f and *gn; returns the gradient norm reached. */
-static void newton_polish(const objective *o, double *theta, double *f, double *gn, double gtol)
+static void newton_polish(objective *o, double *theta, double *f, double *gn, double gtol)
 {
     const int dim = o->dim;
     for (int it = 0; it < 20; it++) {
         double g[MAX_DIM], h[MAX_DIM][MAX_DIM], step[MAX_DIM];
-        double f0 = o->fn(o->data, theta, g), norm = 0;
+        double f0 = obj_call(o, theta, g), norm = 0;
         for (int i = 0; i < dim; i++) norm += g[i] * g[i];
         norm = sqrt(norm);
         *f = f0, *gn = norm;
@@ -318,8 +325,8 @@ static void newton_polish(const objective *o, double *theta, double *f, double *
             memcpy(tp, theta, sizeof tp);
             memcpy(tm, theta, sizeof tm);
             tp[j] += e, tm[j] -= e;
-            o->fn(o->data, tp, gp);
-            o->fn(o->data, tm, gm);
+            obj_call(o, tp, gp);
+            obj_call(o, tm, gm);
             for (int i = 0; i < dim; i++) h[i][j] = (gp[i] - gm[i]) / (2 * e);
         }
         for (int i = 0; i < dim; i++)
@@ -335,7 +342,7 @@ static void newton_polish(const objective *o, double *theta, double *f, double *
             bool inside = true;
             for (int i = 0; i < dim; i++) inside = inside && fabs(trial[i]) <= LOG_PARAM_LIMIT;
             if (!inside) continue;
-            f1 = o->fn(o->data, trial, NULL);
+            f1 = obj_call(o, trial, NULL);
             if (f1 <= f0 + 1e-4 * t * slope || (f1 <= f0 && t < 1e-3)) break;
         }
         if (!(f1 <= f0)) return;
@@ -345,7 +352,7 @@ static void newton_polish(const objective *o, double *theta, double *f, double *
 
 /* Minimise from every start and keep the lowest finite end point. Returns false when GSL
  * could not allocate its workspace. */
-static bool minimize_multistart(const objective *o, const double starts[][MAX_DIM],
+static bool minimize_multistart(objective *o, const double starts[][MAX_DIM],
                                 int nstarts, int max_iter, double gtol, fit_outcome *best)
 {
     /* GSL's default error handler aborts the process, which library code must never do;
@@ -506,7 +513,7 @@ static void bg_chunk(void *arg, size_t chunk)
             double l4 = log_a - d->log_bx1[gi] - rx * log_atx;
             double hi_l = l3 > l4 ? l3 : l4, lo_l = l3 > l4 ? l4 : l3;
             double e = exp(lo_l - hi_l);
-            ll += hi_l + log1p(e);
+            ll += hi_l + log(1 + e); /* e in (0, 1]: log1p buys nothing here */
             if (d->want_grad) {
                 /* weights of the two terms of the log-sum-exp */
                 double w_hi = 1 / (1 + e), w_lo = e / (1 + e);
@@ -633,6 +640,51 @@ static strata_status check_columns(strata_ctx *ctx, const double *x, const doubl
     return st_clv_cbs_validate(ctx, &view);
 }
 
+#define FIT_SUBSAMPLE 50000 /* persons in the multi-start search of a large fit */
+
+/* Multi-start search on a random subsample of about FIT_SUBSAMPLE rows (rows kept by a hash
+ * of their index, so the sample is the same on every run). *found false when the sample has
+ * no repeat purchase. */
+static strata_status bg_search_subsample(strata_ctx *ctx, const double *x, const double *t_x,
+                                         const double *T, size_t n, unsigned threads,
+                                         int max_iter, double gtol,
+                                         const double starts[3][MAX_DIM], fit_outcome *out,
+                                         int *evaluations)
+{
+    memset(out, 0, sizeof *out);
+    double *sx = st_malloc(2 * FIT_SUBSAMPLE * sizeof(double));
+    double *stx = st_malloc(2 * FIT_SUBSAMPLE * sizeof(double));
+    double *sT = st_malloc(2 * FIT_SUBSAMPLE * sizeof(double));
+    strata_status st = STRATA_ENOMEM;
+    if (!sx || !stx || !sT) goto done;
+    const uint64_t keep_below = (uint64_t)((double)FIT_SUBSAMPLE / (double)n * 0x1p64);
+    size_t m = 0;
+    double sum_x = 0;
+    for (size_t i = 0; i < n && m < 2 * FIT_SUBSAMPLE; i++) {
+        if (st_hash_mix(0x636c76ULL, (uint64_t)i) >= keep_below) continue;
+        sx[m] = x[i], stx[m] = t_x[i], sT[m] = T[i];
+        sum_x += x[i];
+        m++;
+    }
+    st = STRATA_OK;
+    if (m < 2 || sum_x <= 0) goto done; /* not found: the caller searches on everyone */
+    bg_data d;
+    if (bg_data_init(&d, sx, stx, sT, m, pick_threads(ctx, threads, m)) != STRATA_OK) {
+        st = STRATA_ENOMEM;
+        goto done;
+    }
+    objective o = {bg_objective, &d, 4, 0};
+    if (!minimize_multistart(&o, starts, 3, max_iter, gtol, out)) st = STRATA_ENOMEM;
+    *evaluations += o.evaluations;
+    bg_data_clear(&d);
+done:
+    st_free(sx);
+    st_free(stx);
+    st_free(sT);
+    if (st == STRATA_ENOMEM) return st_error(ctx, st, "clv: out of memory fitting BG/NBD");
+    return st;
+}
+
 strata_status st_bgnbd_fit(strata_ctx *ctx, const double *x, const double *t_x, const double *T,
                            size_t n, const st_clv_fit_opts *opts, st_bgnbd *out)
 {
@@ -649,20 +701,48 @@ strata_status st_bgnbd_fit(strata_ctx *ctx, const double *x, const double *t_x, 
     double gtol;
     unsigned threads;
     fit_opts_resolve(opts, &max_iter, &gtol, &threads);
-    bg_data d;
-    if (bg_data_init(&d, x, t_x, T, n, pick_threads(ctx, threads, n)) != STRATA_OK)
-        return st_error(ctx, STRATA_ENOMEM, "clv: out of memory fitting BG/NBD");
     /* Starts: the neutral point of lifetimes (all parameters 1) and two points whose mean
      * purchase rate r/alpha matches the data's repeat rate, with more and less dropout. */
     double rate = sum_x / sum_T;
-    const double starts[3][MAX_DIM] = {
+    double starts[3][MAX_DIM] = {
         {0, 0, 0, 0},
         {0, log(1 / rate), 0, 0},
         {log(0.5), log(0.5 / rate), log(0.5), log(3.0)},
     };
-    objective o = {bg_objective, &d, 4};
+    int nstarts = 3, evaluations = 0;
+    fit_outcome search = {.starts = 0};
+    /* On many persons the search from every start runs on a random subsample, and only its
+     * best end point is refined on everyone: the subsample's optimum is within sampling
+     * error of the full one, so the full-data run needs a few iterations instead of
+     * hundreds of likelihood evaluations. */
+    if (n > FIT_SUBSAMPLE) {
+        st = bg_search_subsample(ctx, x, t_x, T, n, threads, max_iter, gtol, starts, &search,
+                                 &evaluations);
+        if (st != STRATA_OK) return st;
+        if (search.found) {
+            memcpy(starts[0], search.theta, sizeof starts[0]);
+            nstarts = 1;
+        }
+    }
+    bg_data d;
+    if (bg_data_init(&d, x, t_x, T, n, pick_threads(ctx, threads, n)) != STRATA_OK)
+        return st_error(ctx, STRATA_ENOMEM, "clv: out of memory fitting BG/NBD");
+    objective o = {bg_objective, &d, 4, 0};
     fit_outcome best;
-    bool ok = minimize_multistart(&o, starts, 3, max_iter, gtol, &best);
+    bool ok = minimize_multistart(&o, (const double(*)[MAX_DIM])starts, nstarts, max_iter, gtol,
+                                  &best);
+    if (ok && nstarts == 1 && !best.converged) {
+        /* the refinement failed: fall back to every start on every person */
+        const double all[3][MAX_DIM] = {
+            {0, 0, 0, 0},
+            {0, log(1 / rate), 0, 0},
+            {log(0.5), log(0.5 / rate), log(0.5), log(3.0)},
+        };
+        fit_outcome again;
+        ok = minimize_multistart(&o, all, 3, max_iter, gtol, &again);
+        if (ok && again.found && (!best.found || again.f < best.f)) best = again;
+        search.starts = 0;
+    }
     if (!ok) {
         bg_data_clear(&d);
         return st_error(ctx, STRATA_ENOMEM, "clv: out of memory in the optimiser");
@@ -671,6 +751,10 @@ strata_status st_bgnbd_fit(strata_ctx *ctx, const double *x, const double *t_x, 
         bg_data_clear(&d);
         return st_error(ctx, STRATA_EMODEL,
                         "clv: BG/NBD fit failed: no starting point reached a finite likelihood");
+    }
+    if (search.starts) { /* report the starts of the search, not the one refinement */
+        best.starts = search.starts;
+        best.starts_converged = search.starts_converged;
     }
     out->r = exp(best.theta[0]);
     out->alpha = exp(best.theta[1]);
@@ -683,6 +767,7 @@ strata_status st_bgnbd_fit(strata_ctx *ctx, const double *x, const double *t_x, 
     out->starts_converged = best.starts_converged;
     out->grad_norm = best.grad_norm;
     out->converged = best.converged;
+    out->evaluations = o.evaluations + evaluations;
     bg_data_clear(&d);
     if (!best.converged) {
         st_bgnbd failed = *out;
@@ -848,7 +933,7 @@ strata_status st_gammagamma_fit(strata_ctx *ctx, const double *x, const double *
         if (keep[i]) mean_m += m[i];
     mean_m /= (double)d.used;
     const double starts[2][MAX_DIM] = {{0, 0, 0, 0}, {log(2.0), log(3.0), log(mean_m), 0}};
-    objective o = {gg_objective, &d, 3};
+    objective o = {gg_objective, &d, 3, 0};
     fit_outcome best;
     bool ok = minimize_multistart(&o, starts, 2, max_iter, gtol, &best);
     xgroups_clear(&d.groups);
@@ -873,6 +958,7 @@ strata_status st_gammagamma_fit(strata_ctx *ctx, const double *x, const double *
     out->starts_converged = best.starts_converged;
     out->grad_norm = best.grad_norm;
     out->converged = true;
+    out->evaluations = o.evaluations;
     return STRATA_OK;
 }
 
@@ -1178,6 +1264,7 @@ static void add_bgnbd(jb *b, cJSON *root, const st_bgnbd *md)
     jb_num(b, o, "starts", md->starts);
     jb_num(b, o, "starts_converged", md->starts_converged);
     jb_num(b, o, "gradient_norm", md->grad_norm);
+    jb_num(b, o, "evaluations", md->evaluations);
 }
 
 static void add_gammagamma(jb *b, cJSON *root, const st_gammagamma *g)

@@ -91,6 +91,7 @@ typedef struct st_bgnbd {
     int starts_converged;  /* of those, how many met the gradient test */
     double grad_norm;      /* |gradient of the mean LL in log parameters| at the estimate */
     bool converged;
+    int evaluations;       /* likelihood evaluations over all starts */
 } st_bgnbd;
 
 typedef struct st_gammagamma {
@@ -102,10 +103,14 @@ typedef struct st_gammagamma {
     int starts, starts_converged;
     double grad_norm;
     bool converged;
+    int evaluations;
 } st_gammagamma;
 
 /* Fit BG/NBD by maximum likelihood: GSL's BFGS2 quasi-Newton on (log r, log alpha, log a,
- * log b) from several starting points, keeping the best. The likelihood is computed in log
+ * log b) from several starting points, keeping the best (a few Newton steps finish a run
+ * that stalls just short of the gradient test). Above 50,000 persons the starts are run on
+ * a fixed random subsample of about 50,000 and the best end point is refined on everyone
+ * (falling back to every start on everyone if that refinement fails). The likelihood is computed in log
  * space (lgamma, log-sum-exp), so any x (300, 10000, ...) gives finite values; x-dependent
  * gamma terms are computed once per distinct x. Deterministic for any thread count.
  * Fails with STRATA_EINVAL for bad input (see st_clv_cbs_validate), STRATA_EDATA with fewer
