@@ -18,7 +18,8 @@
 
 static const cli_option options[] = {
     {"--table", "FILE", "CSV with a header, optionally .gz (required)", false},
-    {"--features", "A,B,C", "numeric feature columns (default recency_days,frequency,monetary)", false},
+    {"--features", "A,B,C", "numeric feature columns (default recency_days,frequency,monetary)",
+     false},
     {"--id", "COLUMN", "id column copied to --out (default: row numbers)", false},
     {"--k", "K", "number of clusters, 2-64 (default: chosen by silhouette)", false},
     {"--k-max", "K", "largest k tried when choosing (default 8)", false},
@@ -47,7 +48,9 @@ static const cli_command command = {
     "      --model clusters.json\n"
     "  strata cluster --table new_profiles.csv --id user_id --apply clusters.json --out new.csv\n"
     "  strata cluster --table customers.csv --features visits,spend --k 4 --seed 7 --json\n",
-    options, sizeof options / sizeof options[0], 0};
+    options,
+    sizeof options / sizeof options[0],
+    0};
 
 #define MAX_FEATURES ST_KMEANS_MAX_D
 
@@ -61,9 +64,11 @@ static int split_features(const char *list, char *buf, size_t cap, const char **
     while (*p) {
         char *comma = strchr(p, ',');
         if (comma) *comma = '\0';
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         char *end = p + strlen(p);
-        while (end > p && end[-1] == ' ') *--end = '\0';
+        while (end > p && end[-1] == ' ')
+            *--end = '\0';
         if (!*p || n >= MAX_FEATURES) return -1;
         names[n++] = p;
         if (!comma) break;
@@ -89,7 +94,8 @@ static void print_text(const st_kmeans *m, size_t rows, bool applied, const uint
 {
     if (applied) {
         size_t count[ST_KMEANS_MAX_K] = {0};
-        for (size_t i = 0; i < rows; i++) count[labels[i]]++;
+        for (size_t i = 0; i < rows; i++)
+            count[labels[i]]++;
         printf("%zu rows assigned to %d clusters\n", rows, m->k);
         for (int c = 0; c < m->k; c++)
             printf("  %2d  %-40s %9zu  %5.1f%%\n", c, m->clusters[c].name_en, count[c],
@@ -105,14 +111,18 @@ static void print_text(const st_kmeans *m, size_t rows, bool applied, const uint
         printf("\n");
     }
     printf("  %-3s %-36s %8s %7s %8s", "id", "name", "size", "share", "revenue");
-    for (int j = 0; j < m->d; j++) printf(" %14.14s", m->features[j]);
+    for (int j = 0; j < m->d; j++)
+        printf(" %14.14s", m->features[j]);
     printf("\n");
     for (int c = 0; c < m->k; c++) {
         const st_kmeans_cluster *cl = &m->clusters[c];
         printf("  %-3d %-36.36s %8zu %6.1f%% ", c, cl->name_en, cl->size, 100 * cl->share);
-        if (isfinite(cl->revenue_share)) printf("%7.1f%%", 100 * cl->revenue_share);
-        else printf("%8s", "-");
-        for (int j = 0; j < m->d; j++) printf(" %14.4g", cl->mean[j]);
+        if (isfinite(cl->revenue_share))
+            printf("%7.1f%%", 100 * cl->revenue_share);
+        else
+            printf("%8s", "-");
+        for (int j = 0; j < m->d; j++)
+            printf(" %14.4g", cl->mean[j]);
         printf("   %s\n", cl->name_zh);
     }
 }
@@ -127,7 +137,8 @@ static int write_summary(const cli_parsed *p, const st_kmeans *m, size_t skipped
         if (applied) {
             cJSON *counts = cJSON_AddArrayToObject(j, "assigned");
             size_t count[ST_KMEANS_MAX_K] = {0};
-            for (size_t i = 0; i < rows; i++) count[labels[i]]++;
+            for (size_t i = 0; i < rows; i++)
+                count[labels[i]]++;
             for (int c = 0; counts && c < m->k; c++)
                 cJSON_AddItemToArray(counts, cJSON_CreateNumber((double)count[c]));
         }
@@ -147,8 +158,10 @@ static int write_summary(const cli_parsed *p, const st_kmeans *m, size_t skipped
             code = 74;
         }
     }
-    if (cli_has(p, "--json")) printf("%s\n", text);
-    else print_text(m, rows, applied, labels);
+    if (cli_has(p, "--json"))
+        printf("%s\n", text);
+    else
+        print_text(m, rows, applied, labels);
     cJSON_free(text);
     return code;
 }
@@ -193,7 +206,8 @@ int cmd_cluster(int argc, char **argv)
     if (apply) {
         if ((st = st_kmeans_load(ctx, apply, &model)) != STRATA_OK) goto fail;
         d = model->d;
-        for (int j = 0; j < d; j++) names[j] = model->features[j];
+        for (int j = 0; j < d; j++)
+            names[j] = model->features[j];
     } else {
         d = split_features(cli_get(&p, "--features") ? cli_get(&p, "--features")
                                                      : "recency_days,frequency,monetary",
@@ -216,7 +230,8 @@ int cmd_cluster(int argc, char **argv)
         }
     }
     st_table_col cols[MAX_FEATURES + 1];
-    for (int j = 0; j < d; j++) cols[j] = (st_table_col){names[j], ST_TABLE_NUMBER, true};
+    for (int j = 0; j < d; j++)
+        cols[j] = (st_table_col){names[j], ST_TABLE_NUMBER, true};
     const char *id = cli_get(&p, "--id");
     if (id) cols[d] = (st_table_col){id, ST_TABLE_TEXT, true};
     size_t ncols = (size_t)d + (id ? 1 : 0);
@@ -234,11 +249,14 @@ int cmd_cluster(int argc, char **argv)
     }
     for (size_t i = 0; i < table.rows; i++)
         memcpy(rows + i * (size_t)d, table.values + i * ncols, (size_t)d * sizeof *rows);
-    if (apply) st = st_kmeans_assign(ctx, model, rows, table.rows, labels, NULL);
-    else st = st_kmeans_fit(ctx, rows, table.rows, d, names, &o, &model, labels);
+    if (apply)
+        st = st_kmeans_assign(ctx, model, rows, table.rows, labels, NULL);
+    else
+        st = st_kmeans_fit(ctx, rows, table.rows, d, names, &o, &model, labels);
     if (st != STRATA_OK) goto fail;
     const char *out = cli_get(&p, "--out");
-    if (out && (st = st_kmeans_write_labels(ctx, out, &table, model, labels, table.rows)) != STRATA_OK)
+    if (out &&
+        (st = st_kmeans_write_labels(ctx, out, &table, model, labels, table.rows)) != STRATA_OK)
         goto fail;
     const char *model_path = cli_get(&p, "--model");
     if (model_path && (st = st_kmeans_save(ctx, model, model_path)) != STRATA_OK) goto fail;

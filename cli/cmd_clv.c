@@ -16,24 +16,20 @@
 #include <math.h>
 #include <string.h>
 
-#define INPUT_OPTIONS                                                                          \
-    {"--cbs", "FILE", "calibration summary CSV: x,t_x,T[,m][,x_star] (or BTYD / lifetimes names)",  \
-     false},                                                                                   \
-        {"--elog", "FILE", "instead of --cbs: transaction log CSV (customer id, date, sales)",  \
-         false},                                                                               \
-        {"--calibration-end", "YYYY-MM-DD", "with --elog: last day of calibration (inclusive)", \
-         false},                                                                               \
-        {"--holdout-end", "YYYY-MM-DD", "with --elog: last day of the holdout (inclusive)",    \
-         false},                                                                               \
-        {"--id-column", "NAME", "with --elog: customer id column (default: customer_id, cust, id, " \
-                                "user_id, masterid)", false},                                  \
-        {"--date-column", "NAME", "with --elog: date column, YYYYMMDD or ISO (default: date)",  \
-         false},                                                                               \
-        {"--amount-column", "NAME", "with --elog: amount column (default: sales, amount)", false}, \
-        {"--unit", "weeks|days", "time unit of t_x, T and every horizon (default: days)", false}, \
-        {"--holdout-length", "N", "with --cbs: holdout length in units for the x_star check",   \
-         false},                                                                               \
-        {"--summary", "FILE", "also write the summary JSON here", false}
+/* The options both subcommands share (spliced into their tables). */
+// clang-format off
+#define INPUT_OPTIONS                                                                            \
+    {"--cbs", "FILE", "calibration summary CSV: x,t_x,T[,m][,x_star] (or BTYD / lifetimes names)", false}, \
+    {"--elog", "FILE", "instead of --cbs: transaction log CSV (customer id, date, sales)", false}, \
+    {"--calibration-end", "YYYY-MM-DD", "with --elog: last day of calibration (inclusive)", false}, \
+    {"--holdout-end", "YYYY-MM-DD", "with --elog: last day of the holdout (inclusive)", false},   \
+    {"--id-column", "NAME", "with --elog: customer id column (default: customer_id, cust, id, user_id, masterid)", false}, \
+    {"--date-column", "NAME", "with --elog: date column, YYYYMMDD or ISO (default: date)", false}, \
+    {"--amount-column", "NAME", "with --elog: amount column (default: sales, amount)", false},   \
+    {"--unit", "weeks|days", "time unit of t_x, T and every horizon (default: days)", false},    \
+    {"--holdout-length", "N", "with --cbs: holdout length in units for the x_star check", false}, \
+    {"--summary", "FILE", "also write the summary JSON here", false}
+// clang-format on
 
 static const cli_option fit_options[] = {
     INPUT_OPTIONS,
@@ -54,7 +50,9 @@ static const cli_command fit_command = {
     "      --holdout-length 39\n"
     "  strata clv fit --elog tests/data/cdnow/cdnow_sample_elog.csv.gz --id-column sampleid \\\n"
     "      --calibration-end 1997-09-30 --holdout-end 1998-06-30 --unit weeks --json\n",
-    fit_options, sizeof fit_options / sizeof fit_options[0], 0};
+    fit_options,
+    sizeof fit_options / sizeof fit_options[0],
+    0};
 
 static const cli_option predict_options[] = {
     INPUT_OPTIONS,
@@ -78,16 +76,19 @@ static const cli_command predict_command = {
     "      --horizon 39 --out preds.csv\n"
     "  strata clv predict --elog orders.csv --id-column user_id --date-column order_ts \\\n"
     "      --amount-column amount --calibration-end 2024-12-31 --out clv.csv --summary clv.json\n",
-    predict_options, sizeof predict_options / sizeof predict_options[0], 0};
+    predict_options,
+    sizeof predict_options / sizeof predict_options[0],
+    0};
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: strata clv <fit|predict> [options]\n\n"
-               "Customer lifetime value: BG/NBD purchases and P(alive), Gamma-Gamma order value.\n\n"
-               "  fit       fit the models and print parameters, log-likelihood, holdout check\n"
-               "  predict   also write p_alive, exp_purchases, exp_aov and clv per person\n\n"
-               "Run `strata clv <subcommand> --help` for its options.\n"
-               "Example: strata clv fit --cbs tests/data/cdnow/cdnow_sample_cbs.csv.gz --unit weeks\n");
+    fprintf(
+        f, "Usage: strata clv <fit|predict> [options]\n\n"
+           "Customer lifetime value: BG/NBD purchases and P(alive), Gamma-Gamma order value.\n\n"
+           "  fit       fit the models and print parameters, log-likelihood, holdout check\n"
+           "  predict   also write p_alive, exp_purchases, exp_aov and clv per person\n\n"
+           "Run `strata clv <subcommand> --help` for its options.\n"
+           "Example: strata clv fit --cbs tests/data/cdnow/cdnow_sample_cbs.csv.gz --unit weeks\n");
 }
 
 static bool parse_unit(const char *name, const cli_parsed *p, st_clv_unit *unit)
@@ -139,8 +140,11 @@ static int read_input(const char *name, strata_ctx *ctx, const cli_parsed *p, st
             return 65;
         }
     } else {
-        st_clv_elog_opts o = {cli_get(p, "--id-column"), cli_get(p, "--date-column"),
-                              cli_get(p, "--amount-column"), STRATA_DAY_NONE, STRATA_DAY_NONE,
+        st_clv_elog_opts o = {cli_get(p, "--id-column"),
+                              cli_get(p, "--date-column"),
+                              cli_get(p, "--amount-column"),
+                              STRATA_DAY_NONE,
+                              STRATA_DAY_NONE,
                               unit};
         if (!parse_day(name, p, "--calibration-end", &o.cal_end_day) ||
             !parse_day(name, p, "--holdout-end", &o.holdout_end_day))
@@ -158,9 +162,10 @@ static int read_input(const char *name, strata_ctx *ctx, const cli_parsed *p, st
         fprintf(stderr, "strata %s: %zu rows with empty values skipped (first at line %llu)\n",
                 name, data->skipped, (unsigned long long)data->first_skipped_line);
     if (data->cbs.n_late)
-        fprintf(stderr,
-                "strata %s: %zu persons whose first purchase is after the calibration end left out\n",
-                name, data->cbs.n_late);
+        fprintf(
+            stderr,
+            "strata %s: %zu persons whose first purchase is after the calibration end left out\n",
+            name, data->cbs.n_late);
     return 0;
 }
 
@@ -181,7 +186,8 @@ static int fit_models(const char *name, strata_ctx *ctx, const st_clv_data *data
     if (st != STRATA_OK) return cli_fail(name, ctx, st);
     if (data->has_m) {
         st = st_gammagamma_fit(ctx, c->x, c->m, c->n, NULL, &f->gg);
-        if (st == STRATA_OK) f->has_gg = true;
+        if (st == STRATA_OK)
+            f->has_gg = true;
         else /* a purchase model without a spend model is still useful: warn, go on */
             fprintf(stderr, "strata %s: no spend model, so no exp_aov or clv: %s\n", name,
                     strata_errmsg(ctx));
@@ -231,8 +237,8 @@ static void print_text(const st_clv_data *data, const fitted *f, st_clv_unit uni
             e += preds->exp_purchases[i];
             if (preds->clv) clv += preds->clv[i];
         }
-        printf("Predictions: %zu persons, mean P(alive) %.3f, expected purchases %.1f",
-               preds->n, preds->n ? alive / (double)preds->n : 0, e);
+        printf("Predictions: %zu persons, mean P(alive) %.3f, expected purchases %.1f", preds->n,
+               preds->n ? alive / (double)preds->n : 0, e);
         if (preds->clv) printf(", total CLV %.2f", clv);
         printf("\n");
     }
@@ -269,8 +275,10 @@ static int finish(const char *name, const cli_parsed *p, const st_clv_data *data
             code = 74;
         }
     }
-    if (cli_has(p, "--json")) printf("%s\n", text);
-    else print_text(data, f, unit, preds);
+    if (cli_has(p, "--json"))
+        printf("%s\n", text);
+    else
+        print_text(data, f, unit, preds);
     cJSON_free(text);
     return code;
 }
@@ -294,8 +302,8 @@ static int run(const cli_command *cmd, bool predict, int argc, char **argv)
             return 64;
         }
         uint64_t months;
-        if ((v = cli_get(&p, "--horizon")) && (!cli_double("--horizon", v, &po.horizon) ||
-                                               !(po.horizon >= 0)))
+        if ((v = cli_get(&p, "--horizon")) &&
+            (!cli_double("--horizon", v, &po.horizon) || !(po.horizon >= 0)))
             return 64;
         if ((v = cli_get(&p, "--months"))) {
             if (!cli_u64("--months", v, &months) || months > 1200) {
@@ -326,8 +334,8 @@ static int run(const cli_command *cmd, bool predict, int argc, char **argv)
     if ((code = read_input(name, ctx, &p, unit, &data, &duration)) != 0) goto done;
     if ((code = fit_models(name, ctx, &data, duration, &f)) != 0) goto done;
     if (predict) {
-        strata_status st = st_clv_predict(ctx, &f.bg, f.has_gg ? &f.gg : NULL, &data.cbs, &po,
-                                          &preds);
+        strata_status st =
+            st_clv_predict(ctx, &f.bg, f.has_gg ? &f.gg : NULL, &data.cbs, &po, &preds);
         if (st == STRATA_OK) st = st_clv_write_predictions(ctx, out, &data, &preds);
         if (st != STRATA_OK) {
             code = cli_fail(name, ctx, st);

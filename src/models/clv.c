@@ -103,8 +103,8 @@ strata_status st_clv_cbs_from_log(strata_ctx *ctx, const uint32_t *person, const
                                 "clv: transaction log not sorted by person at row %zu", i + 1);
             persons++;
         } else if (day[i] < day[i - 1]) {
-            return st_error(ctx, STRATA_EINVAL,
-                            "clv: transaction log not sorted by day at row %zu", i + 1);
+            return st_error(ctx, STRATA_EINVAL, "clv: transaction log not sorted by day at row %zu",
+                            i + 1);
         }
     }
     st_clv_cbs cbs;
@@ -114,7 +114,8 @@ strata_status st_clv_cbs_from_log(strata_ctx *ctx, const uint32_t *person, const
     size_t row = 0, late = 0;
     for (size_t i = 0; i < n_tx;) {
         size_t end = i;
-        while (end < n_tx && person[end] == person[i]) end++;
+        while (end < n_tx && person[end] == person[i])
+            end++;
         int32_t first = day[i];
         if (first > cal_end_day) {
             late++;
@@ -160,12 +161,18 @@ strata_status st_clv_cbs_validate(strata_ctx *ctx, const st_clv_cbs *cbs)
     for (size_t i = 0; i < cbs->n; i++) {
         double x = cbs->x[i], t_x = cbs->t_x[i], T = cbs->T[i];
         const char *why = NULL;
-        if (!isfinite(x) || !isfinite(t_x) || !isfinite(T)) why = "x, t_x and T must be numbers";
-        else if (x < 0 || x != floor(x) || x > 1e9) why = "x must be a whole number >= 0";
-        else if (T <= 0) why = "T must be > 0";
-        else if (t_x < 0 || t_x > T * (1 + 1e-12)) why = "t_x must be between 0 and T";
-        else if (x == 0 && t_x != 0) why = "t_x must be 0 when x is 0";
-        else if (cbs->m && (!isfinite(cbs->m[i]) || cbs->m[i] < 0)) why = "m must be >= 0";
+        if (!isfinite(x) || !isfinite(t_x) || !isfinite(T))
+            why = "x, t_x and T must be numbers";
+        else if (x < 0 || x != floor(x) || x > 1e9)
+            why = "x must be a whole number >= 0";
+        else if (T <= 0)
+            why = "T must be > 0";
+        else if (t_x < 0 || t_x > T * (1 + 1e-12))
+            why = "t_x must be between 0 and T";
+        else if (x == 0 && t_x != 0)
+            why = "t_x must be 0 when x is 0";
+        else if (cbs->m && (!isfinite(cbs->m[i]) || cbs->m[i] < 0))
+            why = "m must be >= 0";
         else if (cbs->x_star && (!isfinite(cbs->x_star[i]) || cbs->x_star[i] < 0))
             why = "x_star must be >= 0";
         if (why)
@@ -191,7 +198,8 @@ static strata_status run_chunk_range(void *p, size_t begin, size_t end, unsigned
 {
     (void)thread;
     chunk_job *job = p;
-    for (size_t c = begin; c < end; c++) job->fn(job->arg, c);
+    for (size_t c = begin; c < end; c++)
+        job->fn(job->arg, c);
     return STRATA_OK;
 }
 
@@ -241,7 +249,8 @@ static double obj_eval(objective *o, const gsl_vector *v, double *grad)
         theta[i] = gsl_vector_get(v, (size_t)i);
         if (!(fabs(theta[i]) <= LOG_PARAM_LIMIT)) {
             if (grad)
-                for (int j = 0; j < o->dim; j++) grad[j] = 0;
+                for (int j = 0; j < o->dim; j++)
+                    grad[j] = 0;
             return GSL_POSINF;
         }
     }
@@ -259,7 +268,8 @@ static void gsl_fdf(const gsl_vector *v, void *p, double *f, gsl_vector *g)
     objective *o = p;
     double grad[MAX_DIM];
     *f = obj_eval(o, v, grad);
-    for (int i = 0; i < o->dim; i++) gsl_vector_set(g, (size_t)i, grad[i]);
+    for (int i = 0; i < o->dim; i++)
+        gsl_vector_set(g, (size_t)i, grad[i]);
 }
 
 static void gsl_df(const gsl_vector *v, void *p, gsl_vector *g)
@@ -295,12 +305,14 @@ static bool solve_small(double a[MAX_DIM][MAX_DIM], double *b, int dim)
         b[c] = b[piv], b[piv] = t;
         for (int r = c + 1; r < dim; r++) {
             double f = a[r][c] / a[c][c];
-            for (int k = c; k < dim; k++) a[r][k] -= f * a[c][k];
+            for (int k = c; k < dim; k++)
+                a[r][k] -= f * a[c][k];
             b[r] -= f * b[c];
         }
     }
     for (int r = dim - 1; r >= 0; r--) {
-        for (int k = r + 1; k < dim; k++) b[r] -= a[r][k] * b[k];
+        for (int k = r + 1; k < dim; k++)
+            b[r] -= a[r][k] * b[k];
         b[r] /= a[r][r];
     }
     return true;
@@ -316,7 +328,8 @@ static void newton_polish(objective *o, double *theta, double *f, double *gn, do
     for (int it = 0; it < 20; it++) {
         double g[MAX_DIM], h[MAX_DIM][MAX_DIM], step[MAX_DIM];
         double f0 = obj_call(o, theta, g), norm = 0;
-        for (int i = 0; i < dim; i++) norm += g[i] * g[i];
+        for (int i = 0; i < dim; i++)
+            norm += g[i] * g[i];
         norm = sqrt(norm);
         *f = f0, *gn = norm;
         if (!isfinite(f0) || norm <= gtol) return;
@@ -327,20 +340,26 @@ static void newton_polish(objective *o, double *theta, double *f, double *gn, do
             tp[j] += e, tm[j] -= e;
             obj_call(o, tp, gp);
             obj_call(o, tm, gm);
-            for (int i = 0; i < dim; i++) h[i][j] = (gp[i] - gm[i]) / (2 * e);
+            for (int i = 0; i < dim; i++)
+                h[i][j] = (gp[i] - gm[i]) / (2 * e);
         }
         for (int i = 0; i < dim; i++)
-            for (int j = 0; j < i; j++) h[i][j] = h[j][i] = (h[i][j] + h[j][i]) / 2;
-        for (int i = 0; i < dim; i++) step[i] = -g[i];
+            for (int j = 0; j < i; j++)
+                h[i][j] = h[j][i] = (h[i][j] + h[j][i]) / 2;
+        for (int i = 0; i < dim; i++)
+            step[i] = -g[i];
         if (!solve_small(h, step, dim)) return;
         double slope = 0;
-        for (int i = 0; i < dim; i++) slope += g[i] * step[i];
+        for (int i = 0; i < dim; i++)
+            slope += g[i] * step[i];
         if (!(slope < 0)) return; /* not a descent direction: the Hessian is not positive */
         double t = 1, trial[MAX_DIM], f1 = INFINITY;
         for (int k = 0; k < 30; k++, t /= 2) {
-            for (int i = 0; i < dim; i++) trial[i] = theta[i] + t * step[i];
+            for (int i = 0; i < dim; i++)
+                trial[i] = theta[i] + t * step[i];
             bool inside = true;
-            for (int i = 0; i < dim; i++) inside = inside && fabs(trial[i]) <= LOG_PARAM_LIMIT;
+            for (int i = 0; i < dim; i++)
+                inside = inside && fabs(trial[i]) <= LOG_PARAM_LIMIT;
             if (!inside) continue;
             f1 = obj_call(o, trial, NULL);
             if (f1 <= f0 + 1e-4 * t * slope || (f1 <= f0 && t < 1e-3)) break;
@@ -352,8 +371,8 @@ static void newton_polish(objective *o, double *theta, double *f, double *gn, do
 
 /* Minimise from every start and keep the lowest finite end point. Returns false when GSL
  * could not allocate its workspace. */
-static bool minimize_multistart(objective *o, const double starts[][MAX_DIM],
-                                int nstarts, int max_iter, double gtol, fit_outcome *best)
+static bool minimize_multistart(objective *o, const double starts[][MAX_DIM], int nstarts,
+                                int max_iter, double gtol, fit_outcome *best)
 {
     /* GSL's default error handler aborts the process, which library code must never do;
      * every GSL status is checked here instead. (This is GSL's process-wide setting.) */
@@ -370,7 +389,8 @@ static bool minimize_multistart(objective *o, const double starts[][MAX_DIM],
         return false;
     }
     for (int k = 0; k < nstarts; k++) {
-        for (int i = 0; i < o->dim; i++) gsl_vector_set(x0, (size_t)i, starts[k][i]);
+        for (int i = 0; i < o->dim; i++)
+            gsl_vector_set(x0, (size_t)i, starts[k][i]);
         best->starts++;
         if (gsl_multimin_fdfminimizer_set(s, &fdf, x0, 0.1, 0.1) != GSL_SUCCESS) continue;
         if (!isfinite(s->f)) continue;
@@ -392,7 +412,8 @@ static bool minimize_multistart(objective *o, const double starts[][MAX_DIM],
             }
         }
         double gn = gsl_blas_dnrm2(s->gradient), f = s->f, theta[MAX_DIM];
-        for (int i = 0; i < o->dim; i++) theta[i] = gsl_vector_get(s->x, (size_t)i);
+        for (int i = 0; i < o->dim; i++)
+            theta[i] = gsl_vector_get(s->x, (size_t)i);
         if (!conv && isfinite(f) && gn < 1e-2) newton_polish(o, theta, &f, &gn, gtol);
         if (!conv && gn <= gtol) conv = true;
         if (conv) best->starts_converged++;
@@ -441,7 +462,8 @@ static strata_status xgroups_build(const double *x, const bool *keep, size_t n, 
 {
     memset(g, 0, sizeof *g);
     size_t used = 0;
-    for (size_t i = 0; i < n; i++) used += !keep || keep[i];
+    for (size_t i = 0; i < n; i++)
+        used += !keep || keep[i];
     double *sorted = st_malloc((used ? used : 1) * sizeof(double));
     g->row_group = st_calloc(n ? n : 1, sizeof(uint32_t));
     if (!sorted || !g->row_group) goto oom;
@@ -462,8 +484,10 @@ static strata_status xgroups_build(const double *x, const bool *keep, size_t n, 
         size_t lo = 0, hi = distinct; /* binary search: value[lo] == x[i] */
         while (hi - lo > 1) {
             size_t mid = (lo + hi) / 2;
-            if (g->value[mid] <= x[i]) lo = mid;
-            else hi = mid;
+            if (g->value[mid] <= x[i])
+                lo = mid;
+            else
+                hi = mid;
         }
         g->row_group[i] = (uint32_t)lo;
         g->count[lo] += 1;
@@ -556,10 +580,11 @@ static double bg_loglik(bg_data *d, const double p[4], double *grad)
     parallel_chunks(d->threads, d->nchunks, bg_chunk, d);
     double s[BG_NSUM] = {0};
     for (size_t c = 0; c < d->nchunks; c++)
-        for (int j = 0; j < BG_NSUM; j++) s[j] += d->partial[c * BG_NSUM + j];
+        for (int j = 0; j < BG_NSUM; j++)
+            s[j] += d->partial[c * BG_NSUM + j];
     /* x-only terms, per distinct x */
-    const double lg_r = gsl_sf_lngamma(r), lg_b = gsl_sf_lngamma(b),
-                 lg_ab = gsl_sf_lngamma(a + b), log_alpha = log(alpha);
+    const double lg_r = gsl_sf_lngamma(r), lg_b = gsl_sf_lngamma(b), lg_ab = gsl_sf_lngamma(a + b),
+                 log_alpha = log(alpha);
     const double psi_r = grad ? gsl_sf_psi(r) : 0, psi_b = grad ? gsl_sf_psi(b) : 0,
                  psi_ab = grad ? gsl_sf_psi(a + b) : 0;
     double ll = s[BG_LL], n = (double)d->n;
@@ -591,11 +616,13 @@ static double bg_objective(void *data, const double *theta, double *grad)
 {
     bg_data *d = data;
     double p[4], g[4];
-    for (int i = 0; i < 4; i++) p[i] = exp(theta[i]);
+    for (int i = 0; i < 4; i++)
+        p[i] = exp(theta[i]);
     double ll = bg_loglik(d, p, grad ? g : NULL);
     double n = (double)d->n;
     if (grad)
-        for (int i = 0; i < 4; i++) grad[i] = -p[i] * g[i] / n; /* chain rule: d/dlog p */
+        for (int i = 0; i < 4; i++)
+            grad[i] = -p[i] * g[i] / n; /* chain rule: d/dlog p */
     return -ll / n;
 }
 
@@ -607,8 +634,8 @@ static void bg_data_clear(bg_data *d)
     st_free(d->partial);
 }
 
-static strata_status bg_data_init(bg_data *d, const double *x, const double *t_x,
-                                  const double *T, size_t n, unsigned threads)
+static strata_status bg_data_init(bg_data *d, const double *x, const double *t_x, const double *T,
+                                  size_t n, unsigned threads)
 {
     memset(d, 0, sizeof *d);
     d->x = x, d->t_x = t_x, d->T = T, d->n = n, d->threads = threads;
@@ -646,10 +673,9 @@ static strata_status check_columns(strata_ctx *ctx, const double *x, const doubl
  * of their index, so the sample is the same on every run). *found false when the sample has
  * no repeat purchase. */
 static strata_status bg_search_subsample(strata_ctx *ctx, const double *x, const double *t_x,
-                                         const double *T, size_t n, unsigned threads,
-                                         int max_iter, double gtol,
-                                         const double starts[3][MAX_DIM], fit_outcome *out,
-                                         int *evaluations)
+                                         const double *T, size_t n, unsigned threads, int max_iter,
+                                         double gtol, const double starts[3][MAX_DIM],
+                                         fit_outcome *out, int *evaluations)
 {
     memset(out, 0, sizeof *out);
     double *sx = st_malloc(2 * FIT_SUBSAMPLE * sizeof(double));
@@ -692,11 +718,13 @@ strata_status st_bgnbd_fit(strata_ctx *ctx, const double *x, const double *t_x, 
     strata_status st = check_columns(ctx, x, t_x, T, n);
     if (st != STRATA_OK) return st;
     double sum_x = 0, sum_T = 0;
-    for (size_t i = 0; i < n; i++) sum_x += x[i], sum_T += T[i];
+    for (size_t i = 0; i < n; i++)
+        sum_x += x[i], sum_T += T[i];
     if (n < 2 || sum_x <= 0)
         return st_error(ctx, STRATA_EDATA,
                         "clv: BG/NBD needs at least 2 persons and some repeat purchases "
-                        "(%zu persons, %.0f repeat purchases)", n, sum_x);
+                        "(%zu persons, %.0f repeat purchases)",
+                        n, sum_x);
     int max_iter;
     double gtol;
     unsigned threads;
@@ -729,8 +757,8 @@ strata_status st_bgnbd_fit(strata_ctx *ctx, const double *x, const double *t_x, 
         return st_error(ctx, STRATA_ENOMEM, "clv: out of memory fitting BG/NBD");
     objective o = {bg_objective, &d, 4, 0};
     fit_outcome best;
-    bool ok = minimize_multistart(&o, (const double(*)[MAX_DIM])starts, nstarts, max_iter, gtol,
-                                  &best);
+    bool ok =
+        minimize_multistart(&o, (const double(*)[MAX_DIM])starts, nstarts, max_iter, gtol, &best);
     if (ok && nstarts == 1 && !best.converged) {
         /* the refinement failed: fall back to every start on every person */
         const double all[3][MAX_DIM] = {
@@ -781,8 +809,8 @@ strata_status st_bgnbd_fit(strata_ctx *ctx, const double *x, const double *t_x, 
     return STRATA_OK;
 }
 
-double st_bgnbd_loglik(const st_bgnbd *model, const double *x, const double *t_x,
-                       const double *T, size_t n)
+double st_bgnbd_loglik(const st_bgnbd *model, const double *x, const double *t_x, const double *T,
+                       size_t n)
 {
     bg_data d;
     if (check_columns(NULL, x, t_x, T, n) != STRATA_OK) return NAN;
@@ -839,7 +867,8 @@ static double gg_loglik(gg_data *d, double p, double q, double gam, double grad[
     parallel_chunks(d->threads, d->nchunks, gg_chunk, d);
     double s[GG_NSUM] = {0};
     for (size_t c = 0; c < d->nchunks; c++)
-        for (int j = 0; j < GG_NSUM; j++) s[j] += d->partial[c * GG_NSUM + j];
+        for (int j = 0; j < GG_NSUM; j++)
+            s[j] += d->partial[c * GG_NSUM + j];
     double used = (double)d->used;
     /* sum of -(px+q) log(g+mx) = -p*sum(x log) - q*sum(log) */
     double ll = -p * s[GG_XLOG] - q * s[GG_LOG];
@@ -892,8 +921,7 @@ strata_status st_gammagamma_fit(strata_ctx *ctx, const double *x, const double *
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(x[i]) || !isfinite(m[i]) || x[i] < 0) {
             st_free(keep);
-            return st_error(ctx, STRATA_EINVAL, "clv: row %zu: bad x or m for Gamma-Gamma",
-                            i + 1);
+            return st_error(ctx, STRATA_EINVAL, "clv: row %zu: bad x or m for Gamma-Gamma", i + 1);
         }
         if (x[i] <= 0) continue;
         if (m[i] <= 0) {
@@ -911,7 +939,8 @@ strata_status st_gammagamma_fit(strata_ctx *ctx, const double *x, const double *
         st_free(keep);
         return st_error(ctx, STRATA_EDATA,
                         "clv: Gamma-Gamma needs at least 2 persons with repeat purchases and "
-                        "positive spend (have %zu)", d.used);
+                        "positive spend (have %zu)",
+                        d.used);
     }
     int max_iter;
     double gtol;
@@ -943,12 +972,14 @@ strata_status st_gammagamma_fit(strata_ctx *ctx, const double *x, const double *
     if (!best.found || !best.converged)
         return st_error(ctx, STRATA_EMODEL,
                         "clv: Gamma-Gamma fit did not converge (|gradient| %.3g after %d "
-                        "iterations)", best.grad_norm, best.iterations);
+                        "iterations)",
+                        best.grad_norm, best.iterations);
     double p = exp(best.theta[0]), q = exp(best.theta[1]), gam = exp(best.theta[2]);
     if (q <= 1)
         return st_error(ctx, STRATA_EMODEL,
                         "clv: Gamma-Gamma estimate q=%g <= 1 means unbounded mean spend; the "
-                        "spend data do not fit the model", q);
+                        "spend data do not fit the model",
+                        q);
     out->p = p, out->q = q, out->gamma = gam;
     out->ll = -best.f * (double)d.used;
     out->n = d.used;
@@ -1092,9 +1123,9 @@ static void predict_chunk(void *arg, size_t chunk)
     }
 }
 
-strata_status st_clv_predict(strata_ctx *ctx, const st_bgnbd *model,
-                             const st_gammagamma *spend, const st_clv_cbs *cbs,
-                             const st_clv_predict_opts *opts, st_clv_preds *out)
+strata_status st_clv_predict(strata_ctx *ctx, const st_bgnbd *model, const st_gammagamma *spend,
+                             const st_clv_cbs *cbs, const st_clv_predict_opts *opts,
+                             st_clv_preds *out)
 {
     memset(out, 0, sizeof *out);
     if (!(opts->horizon >= 0) || !isfinite(opts->horizon) || opts->months < 0 ||
@@ -1102,12 +1133,13 @@ strata_status st_clv_predict(strata_ctx *ctx, const st_bgnbd *model,
         !(opts->discount > -1) || !isfinite(opts->discount))
         return st_error(ctx, STRATA_EINVAL,
                         "clv: bad prediction options (horizon %g, months %d, month length %g, "
-                        "discount %g)", opts->horizon, opts->months, opts->month_length,
-                        opts->discount);
+                        "discount %g)",
+                        opts->horizon, opts->months, opts->month_length, opts->discount);
     if (!(model->r > 0 && model->alpha > 0 && model->a > 0 && model->b > 0))
         return st_error(ctx, STRATA_EMODEL, "clv: the BG/NBD model has no fitted parameters");
     if (spend && !(spend->p > 0 && spend->q > 1 && spend->gamma > 0))
-        return st_error(ctx, STRATA_EMODEL, "clv: the Gamma-Gamma model needs p > 0, q > 1, gamma > 0");
+        return st_error(ctx, STRATA_EMODEL,
+                        "clv: the Gamma-Gamma model needs p > 0, q > 1, gamma > 0");
     strata_status st = st_clv_cbs_validate(ctx, cbs);
     if (st != STRATA_OK) return st;
     size_t n = cbs->n ? cbs->n : 1;
@@ -1170,7 +1202,8 @@ typedef struct jb {
 static cJSON *jb_obj(jb *b, cJSON *parent, const char *name)
 {
     cJSON *o = cJSON_CreateObject();
-    if (!o) b->failed = true;
+    if (!o)
+        b->failed = true;
     else if (parent && !cJSON_AddItemToObject(parent, name, o)) {
         cJSON_Delete(o);
         b->failed = true;
@@ -1182,7 +1215,8 @@ static cJSON *jb_obj(jb *b, cJSON *parent, const char *name)
 static cJSON *jb_arr(jb *b, cJSON *parent, const char *name)
 {
     cJSON *a = cJSON_CreateArray();
-    if (!a) b->failed = true;
+    if (!a)
+        b->failed = true;
     else if (parent && !cJSON_AddItemToObject(parent, name, a)) {
         cJSON_Delete(a);
         b->failed = true;
@@ -1236,8 +1270,10 @@ static void add_histogram(jb *b, cJSON *parent, const char *name, const double *
         int bin = k < 0 ? 0 : k >= bins ? bins - 1 : (int)k;
         cnt[bin]++;
     }
-    for (int k = 0; k <= bins; k++) jb_push_num(b, edges, lo + k * width);
-    for (int k = 0; k < bins; k++) jb_push_num(b, counts, (double)cnt[k]);
+    for (int k = 0; k <= bins; k++)
+        jb_push_num(b, edges, lo + k * width);
+    for (int k = 0; k < bins; k++)
+        jb_push_num(b, counts, (double)cnt[k]);
 }
 
 /* Quantile of sorted values (linear interpolation between order statistics). */
@@ -1309,7 +1345,8 @@ static void add_heatmap(jb *b, cJSON *root, const st_clv_cbs *cbs, const double 
 {
     enum { RBINS = 10 };
     double max_rec = 0;
-    for (size_t i = 0; i < cbs->n; i++) max_rec = ST_MAX(max_rec, cbs->T[i] - cbs->t_x[i]);
+    for (size_t i = 0; i < cbs->n; i++)
+        max_rec = ST_MAX(max_rec, cbs->T[i] - cbs->t_x[i]);
     double width = max_rec > 0 ? max_rec / RBINS : 1;
     double sum[RBINS][ST_CLV_GROUPS] = {{0}};
     size_t cnt[RBINS][ST_CLV_GROUPS] = {{0}};
@@ -1326,7 +1363,8 @@ static void add_heatmap(jb *b, cJSON *root, const st_clv_cbs *cbs, const double 
     cJSON *flabels = jb_arr(b, o, "frequency_labels");
     cJSON *mean = jb_arr(b, o, "mean"), *persons = jb_arr(b, o, "persons");
     if (!o || !edges || !flabels || !mean || !persons) return;
-    for (int k = 0; k <= RBINS; k++) jb_push_num(b, edges, k * width);
+    for (int k = 0; k <= RBINS; k++)
+        jb_push_num(b, edges, k * width);
     for (int g = 0; g < ST_CLV_GROUPS; g++) {
         cJSON *s = cJSON_CreateString(labels[g]);
         if (!s || !cJSON_AddItemToArray(flabels, s)) {
@@ -1354,10 +1392,9 @@ static void add_heatmap(jb *b, cJSON *root, const st_clv_cbs *cbs, const double 
     }
 }
 
-cJSON *st_clv_summary_json(const st_bgnbd *model, const st_gammagamma *spend,
-                           const st_clv_cbs *cbs, const st_clv_preds *preds,
-                           const st_clv_predict_opts *opts, const st_clv_holdout *holdout,
-                           st_clv_unit unit)
+cJSON *st_clv_summary_json(const st_bgnbd *model, const st_gammagamma *spend, const st_clv_cbs *cbs,
+                           const st_clv_preds *preds, const st_clv_predict_opts *opts,
+                           const st_clv_holdout *holdout, st_clv_unit unit)
 {
     jb b = {false};
     cJSON *root = jb_obj(&b, NULL, NULL);
@@ -1500,8 +1537,8 @@ strata_status st_clv_read_elog(strata_ctx *ctx, const char *path, const st_clv_e
         {opts->id_column ? opts->id_column : "customer_id|cust|id|user_id|masterid|customer",
          ST_TABLE_TEXT, true},
         {opts->date_column ? opts->date_column : "date|order_date|order_ts", ST_TABLE_DAY, true},
-        {opts->amount_column ? opts->amount_column : "sales|amount|value|monetary",
-         ST_TABLE_NUMBER, opts->amount_column != NULL},
+        {opts->amount_column ? opts->amount_column : "sales|amount|value|monetary", ST_TABLE_NUMBER,
+         opts->amount_column != NULL},
     };
     st_table t;
     strata_status st = st_table_read(ctx, path, cols, ELOG_NCOLS, &t);
@@ -1527,7 +1564,8 @@ strata_status st_clv_read_elog(strata_ctx *ctx, const char *path, const st_clv_e
     day = st_malloc((t.rows ? t.rows : 1) * sizeof *day);
     amount = st_malloc((t.rows ? t.rows : 1) * sizeof *amount);
     if (!person || !day || !amount) goto oom;
-    for (size_t i = 0; i < t.rows; i++) person[i] = tx[i].person, day[i] = tx[i].day, amount[i] = tx[i].amount;
+    for (size_t i = 0; i < t.rows; i++)
+        person[i] = tx[i].person, day[i] = tx[i].day, amount[i] = tx[i].amount;
     st = st_clv_cbs_from_log(ctx, person, day, t.present[ELOG_AMOUNT] ? amount : NULL, t.rows,
                              opts->cal_end_day, opts->holdout_end_day, opts->unit, &out->cbs);
     if (st != STRATA_OK) goto done;

@@ -91,7 +91,7 @@ typedef struct st_bgnbd {
     int starts_converged;  /* of those, how many met the gradient test */
     double grad_norm;      /* |gradient of the mean LL in log parameters| at the estimate */
     bool converged;
-    int evaluations;       /* likelihood evaluations over all starts */
+    int evaluations; /* likelihood evaluations over all starts */
 } st_bgnbd;
 
 typedef struct st_gammagamma {
@@ -110,8 +110,8 @@ typedef struct st_gammagamma {
  * log b) from several starting points, keeping the best (a few Newton steps finish a run
  * that stalls just short of the gradient test). Above 50,000 persons the starts are run on
  * a fixed random subsample of about 50,000 and the best end point is refined on everyone
- * (falling back to every start on everyone if that refinement fails). The likelihood is computed in log
- * space (lgamma, log-sum-exp), so any x (300, 10000, ...) gives finite values; x-dependent
+ * (falling back to every start on everyone if that refinement fails). The likelihood is computed in
+ * log space (lgamma, log-sum-exp), so any x (300, 10000, ...) gives finite values; x-dependent
  * gamma terms are computed once per distinct x. Deterministic for any thread count.
  * Fails with STRATA_EINVAL for bad input (see st_clv_cbs_validate), STRATA_EDATA with fewer
  * than 2 persons or no repeat purchase at all (the parameters are not identified), and
@@ -121,8 +121,8 @@ strata_status st_bgnbd_fit(strata_ctx *ctx, const double *x, const double *t_x, 
                            size_t n, const st_clv_fit_opts *opts, st_bgnbd *out);
 
 /* Total BG/NBD log-likelihood of the rows at the given parameters (NaN on bad input). */
-double st_bgnbd_loglik(const st_bgnbd *model, const double *x, const double *t_x,
-                       const double *T, size_t n);
+double st_bgnbd_loglik(const st_bgnbd *model, const double *x, const double *t_x, const double *T,
+                       size_t n);
 
 /* Fit Gamma-Gamma on the persons with x > 0 and m > 0 (3 parameters, log space, BFGS2).
  * STRATA_EDATA with fewer than 2 usable persons; STRATA_EMODEL when the fit fails or ends
@@ -177,9 +177,9 @@ typedef struct st_clv_preds {
  * formula of lifetimes' customer_lifetime_value).
  * Fails with STRATA_EINVAL for bad options. Caller frees with st_clv_preds_clear().
  * Cost: O(n * M * series length); uses threads. */
-strata_status st_clv_predict(strata_ctx *ctx, const st_bgnbd *model,
-                             const st_gammagamma *spend, const st_clv_cbs *cbs,
-                             const st_clv_predict_opts *opts, st_clv_preds *out);
+strata_status st_clv_predict(strata_ctx *ctx, const st_bgnbd *model, const st_gammagamma *spend,
+                             const st_clv_cbs *cbs, const st_clv_predict_opts *opts,
+                             st_clv_preds *out);
 void st_clv_preds_clear(st_clv_preds *preds);
 
 /* ---------------------------------------------------------------------------------------
@@ -212,20 +212,19 @@ strata_status st_clv_holdout_table(strata_ctx *ctx, const st_bgnbd *model, const
  * purchase) and its columns the frequency groups 0..7+. spend, preds->exp_aov/clv and
  * holdout may be NULL/absent. Returns NULL on allocation failure.
  * Caller frees with cJSON_Delete(). */
-cJSON *st_clv_summary_json(const st_bgnbd *model, const st_gammagamma *spend,
-                           const st_clv_cbs *cbs, const st_clv_preds *preds,
-                           const st_clv_predict_opts *opts, const st_clv_holdout *holdout,
-                           st_clv_unit unit);
+cJSON *st_clv_summary_json(const st_bgnbd *model, const st_gammagamma *spend, const st_clv_cbs *cbs,
+                           const st_clv_preds *preds, const st_clv_predict_opts *opts,
+                           const st_clv_holdout *holdout, st_clv_unit unit);
 
 /* ---------------------------------------------------------------------------------------
  * Files, for `strata clv` (the batch job passes arrays instead).
  * ------------------------------------------------------------------------------------- */
 typedef struct st_clv_data {
     st_clv_cbs cbs;
-    char *id_text;     /* id of row i: id_text + id_off[i] (NUL-terminated) */
-    size_t *id_off;    /* NULL when the file has no id column (ids are row numbers) */
+    char *id_text;  /* id of row i: id_text + id_off[i] (NUL-terminated) */
+    size_t *id_off; /* NULL when the file has no id column (ids are row numbers) */
     bool has_m, has_x_star;
-    size_t skipped;    /* input rows left out because a needed value was empty */
+    size_t skipped; /* input rows left out because a needed value was empty */
     uint64_t first_skipped_line;
     size_t transactions; /* elog: transactions read */
 } st_clv_data;

@@ -4,7 +4,8 @@
  * Layout: transform (signed log1p + standardization) → k-means++ seeding (greedy, with
  * 2 + ln k candidates per centre, as scikit-learn) → Lloyd iterations with scikit-learn's
  * stopping rule → n_init restarts → k by silhouette on a sample → description, names and
- * order → model file (JSON) and summary.
+ * order → model file (JSON) and summary → tables for the model commands (st_table: selected
+ * columns of a CSV through the ingest reader, used by `strata cluster` and `strata clv`).
  *
  * Determinism: each restart draws from its own splitmix64 stream derived from the seed; the
  * assignment step sums per fixed chunk of rows and adds chunk sums in order, so the result
@@ -77,7 +78,8 @@ static st_kmeans *model_alloc(int k, int d)
         st_kmeans_free(m);
         return NULL;
     }
-    for (int j = 0; j <= ST_KMEANS_MAX_K; j++) m->silhouette[j] = NAN;
+    for (int j = 0; j <= ST_KMEANS_MAX_K; j++)
+        m->silhouette[j] = NAN;
     m->revenue_feature = -1;
     return m;
 }
@@ -114,7 +116,8 @@ static strata_status run_chunk_range(void *p, size_t begin, size_t end, unsigned
 {
     (void)thread;
     chunk_job *job = p;
-    for (size_t c = begin; c < end; c++) job->fn(job->arg, c);
+    for (size_t c = begin; c < end; c++)
+        job->fn(job->arg, c);
     return STRATA_OK;
 }
 
@@ -203,7 +206,8 @@ static void assign_chunk(void *arg, size_t chunk)
         L->d2[i] = best_d;
         inertia += best_d;
         counts[best] += 1;
-        for (int j = 0; j < d; j++) sums[(size_t)best * (size_t)d + (size_t)j] += p[j];
+        for (int j = 0; j < d; j++)
+            sums[(size_t)best * (size_t)d + (size_t)j] += p[j];
     }
     counts[k] = inertia;
     counts[k + 1] = changed;
@@ -216,7 +220,8 @@ static void assign_all(lloyd *L, double *acc)
     parallel_chunks(L->threads, L->nchunks, assign_chunk, L);
     memset(acc, 0, stride * sizeof(double));
     for (size_t c = 0; c < L->nchunks; c++)
-        for (size_t j = 0; j < stride; j++) acc[j] += L->partial[c * stride + j];
+        for (size_t j = 0; j < stride; j++)
+            acc[j] += L->partial[c * stride + j];
 }
 
 /* Greedy k-means++: each new centre is the best of 2 + ln k candidates drawn with
@@ -228,7 +233,8 @@ static void seed_plus_plus(const double *pts, size_t n, int d, int k, uint64_t *
     size_t first = uniform_index(rng, n);
     memcpy(centers, pts + first * (size_t)d, (size_t)d * sizeof(double));
     double pot = 0;
-    for (size_t i = 0; i < n; i++) pot += closest[i] = dist2(pts + i * (size_t)d, centers, d);
+    for (size_t i = 0; i < n; i++)
+        pot += closest[i] = dist2(pts + i * (size_t)d, centers, d);
     for (int c = 1; c < k; c++) {
         size_t best_idx = 0;
         double best_pot = INFINITY;
@@ -294,7 +300,8 @@ static strata_status kmeans_core(const double *pts, size_t n, int d, int k, int 
         uint64_t rng = seed ^ st_hash_mix(0x6b6d65616e73ULL, (uint64_t)r + 1);
         seed_plus_plus(pts, n, d, k, &rng, centers, closest);
         L.centers = centers;
-        for (size_t i = 0; i < n; i++) L.labels[i] = UINT32_MAX;
+        for (size_t i = 0; i < n; i++)
+            L.labels[i] = UINT32_MAX;
         int iter = 0;
         for (;;) {
             assign_all(&L, acc);
@@ -307,7 +314,8 @@ static strata_status kmeans_core(const double *pts, size_t n, int d, int k, int 
             for (int c = 0; c < k; c++) {
                 double *dst = next + (size_t)c * (size_t)d;
                 if (counts[c] > 0) {
-                    for (int j = 0; j < d; j++) dst[j] = acc[(size_t)c * (size_t)d + (size_t)j] / counts[c];
+                    for (int j = 0; j < d; j++)
+                        dst[j] = acc[(size_t)c * (size_t)d + (size_t)j] / counts[c];
                     continue;
                 }
                 size_t far = 0;
@@ -492,7 +500,8 @@ static void describe(st_kmeans *m, const double *rows, size_t n, uint32_t *label
     for (size_t i = 0; i < n; i++) {
         st_kmeans_cluster *c = &m->clusters[labels[i]];
         c->size++;
-        for (int j = 0; j < d; j++) c->mean[j] += rows[i * (size_t)d + (size_t)j];
+        for (int j = 0; j < d; j++)
+            c->mean[j] += rows[i * (size_t)d + (size_t)j];
         if (rf >= 0) {
             c->revenue_share += rows[i * (size_t)d + (size_t)rf];
             revenue_total += rows[i * (size_t)d + (size_t)rf];
@@ -500,14 +509,15 @@ static void describe(st_kmeans *m, const double *rows, size_t n, uint32_t *label
     }
     for (int c = 0; c < k; c++) {
         st_kmeans_cluster *cl = &m->clusters[c];
-        for (int j = 0; j < d; j++) cl->mean[j] = cl->size ? cl->mean[j] / (double)cl->size : NAN;
+        for (int j = 0; j < d; j++)
+            cl->mean[j] = cl->size ? cl->mean[j] / (double)cl->size : NAN;
         cl->share = n ? (double)cl->size / (double)n : NAN;
         cl->revenue_share = rf >= 0 && revenue_total > 0 ? cl->revenue_share / revenue_total : NAN;
     }
     order_key order[ST_KMEANS_MAX_K];
     for (int c = 0; c < k; c++)
         order[c] = (order_key){c, rf >= 0 && revenue_total > 0 ? m->clusters[c].revenue_share
-                                                                : (double)m->clusters[c].size};
+                                                               : (double)m->clusters[c].size};
     qsort(order, (size_t)k, sizeof order[0], cmp_order);
     st_kmeans_cluster old_cl[ST_KMEANS_MAX_K];
     double old_ct[ST_KMEANS_MAX_K * ST_KMEANS_MAX_D];
@@ -521,14 +531,18 @@ static void describe(st_kmeans *m, const double *rows, size_t n, uint32_t *label
         memcpy(m->centroids + (size_t)c * (size_t)d, old_ct + (size_t)from * (size_t)d,
                (size_t)d * sizeof(double));
     }
-    for (size_t i = 0; i < n; i++) labels[i] = new_id[labels[i]];
-    for (int c = 0; c < k; c++) name_cluster(m, c, m->clusters[c].name_en, m->clusters[c].name_zh);
+    for (size_t i = 0; i < n; i++)
+        labels[i] = new_id[labels[i]];
+    for (int c = 0; c < k; c++)
+        name_cluster(m, c, m->clusters[c].name_en, m->clusters[c].name_zh);
     /* Later clusters that share an earlier cluster's name get " (2)", " (3)", ... */
     char base[ST_KMEANS_MAX_K][ST_KMEANS_LABEL_SIZE];
-    for (int c = 0; c < k; c++) memcpy(base[c], m->clusters[c].name_en, ST_KMEANS_LABEL_SIZE);
+    for (int c = 0; c < k; c++)
+        memcpy(base[c], m->clusters[c].name_en, ST_KMEANS_LABEL_SIZE);
     for (int c = 1; c < k; c++) {
         int dup = 1;
-        for (int e = 0; e < c; e++) dup += !strcmp(base[e], base[c]);
+        for (int e = 0; e < c; e++)
+            dup += !strcmp(base[e], base[c]);
         if (dup == 1) continue;
         char tag[16];
         snprintf(tag, sizeof tag, " (%d)", dup);
@@ -551,8 +565,8 @@ static strata_status check_opts(strata_ctx *ctx, const st_kmeans_opts *o, int d,
     if (o->k == 0 && (o->k_max < 2 || o->k_max > ST_KMEANS_MAX_K))
         return st_error(ctx, STRATA_EINVAL, "kmeans: k_max must be 2 to %d, not %d",
                         ST_KMEANS_MAX_K, o->k_max);
-    if (o->n_init < 1 || o->n_init > 1000 || o->max_iter < 1 || !(o->tol >= 0) ||
-        o->sample < 10 || o->select_rows < 10)
+    if (o->n_init < 1 || o->n_init > 1000 || o->max_iter < 1 || !(o->tol >= 0) || o->sample < 10 ||
+        o->select_rows < 10)
         return st_error(ctx, STRATA_EINVAL,
                         "kmeans: bad options (n_init %d, max_iter %d, tol %g, sample %zu)",
                         o->n_init, o->max_iter, o->tol, o->sample);
@@ -579,7 +593,8 @@ static strata_status choose_k(strata_ctx *ctx, st_kmeans *m, const double *z, si
     strata_status st = STRATA_ENOMEM;
     if (!idx || !sub || !labels || !centers) goto done;
     uint64_t rng = o->seed ^ 0x73696c686f756574ULL;
-    for (size_t i = 0; i < n; i++) idx[i] = i;
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
     for (size_t i = 0; i < s; i++) { /* partial Fisher-Yates */
         size_t j = i + uniform_index(&rng, n - i);
         size_t t = idx[i];
@@ -594,8 +609,8 @@ static strata_status choose_k(strata_ctx *ctx, st_kmeans *m, const double *z, si
     m->k_min_tried = 2, m->k_max_tried = k_hi;
     for (int k = 2; k <= k_hi; k++) {
         core_result r;
-        st = kmeans_core(sub, s, d, k, o->n_init, o->max_iter, tol_abs, o->seed, threads,
-                         centers, labels, &r);
+        st = kmeans_core(sub, s, d, k, o->n_init, o->max_iter, tol_abs, o->seed, threads, centers,
+                         labels, &r);
         if (st != STRATA_OK) goto done;
         double score = st_kmeans_silhouette(sub, sample, d, labels, k);
         m->silhouette[k] = score;
@@ -618,8 +633,10 @@ strata_status st_kmeans_fit(strata_ctx *ctx, const double *rows, size_t n, int d
 {
     *out = NULL;
     st_kmeans_opts o;
-    if (opts) o = *opts;
-    else st_kmeans_opts_default(&o);
+    if (opts)
+        o = *opts;
+    else
+        st_kmeans_opts_default(&o);
     strata_status st = check_opts(ctx, &o, d, feature_names);
     if (st != STRATA_OK) return st;
     if ((st = check_finite(ctx, rows, n, d)) != STRATA_OK) return st;
@@ -636,7 +653,8 @@ strata_status st_kmeans_fit(strata_ctx *ctx, const double *rows, size_t n, int d
         goto fail;
     }
     m->log1p = o.log1p;
-    for (int j = 0; j < d; j++) snprintf(m->features[j], ST_KMEANS_MAX_NAME, "%s", feature_names[j]);
+    for (int j = 0; j < d; j++)
+        snprintf(m->features[j], ST_KMEANS_MAX_NAME, "%s", feature_names[j]);
     /* standardization of the transformed features (population sd, as StandardScaler) */
     for (int j = 0; j < d; j++) {
         double sum = 0, sq = 0;
@@ -660,7 +678,8 @@ strata_status st_kmeans_fit(strata_ctx *ctx, const double *rows, size_t n, int d
     double var_sum = 0;
     for (int j = 0; j < d; j++) {
         double sq = 0;
-        for (size_t i = 0; i < n; i++) sq += z[i * (size_t)d + (size_t)j] * z[i * (size_t)d + (size_t)j];
+        for (size_t i = 0; i < n; i++)
+            sq += z[i * (size_t)d + (size_t)j] * z[i * (size_t)d + (size_t)j];
         var_sum += sq / (double)n;
     }
     double tol_abs = o.tol * var_sum / d;
@@ -672,8 +691,8 @@ strata_status st_kmeans_fit(strata_ctx *ctx, const double *rows, size_t n, int d
     }
     m->k = k;
     core_result r;
-    st = kmeans_core(z, n, d, k, o.n_init, o.max_iter, tol_abs, o.seed, threads, m->centroids,
-                     lab, &r);
+    st = kmeans_core(z, n, d, k, o.n_init, o.max_iter, tol_abs, o.seed, threads, m->centroids, lab,
+                     &r);
     if (st != STRATA_OK) {
         st = st_error(ctx, st, "kmeans: out of memory in the fit");
         goto fail;
@@ -757,14 +776,16 @@ static cJSON *model_json(const st_kmeans *m)
     if (!root) return NULL;
     bool ok = add(root, "format", cJSON_CreateString(MODEL_FORMAT)) &&
               add(root, "version", cJSON_CreateNumber(MODEL_VERSION)) &&
-              add(root, "k", cJSON_CreateNumber(m->k)) && add(root, "d", cJSON_CreateNumber(m->d)) &&
+              add(root, "k", cJSON_CreateNumber(m->k)) &&
+              add(root, "d", cJSON_CreateNumber(m->d)) &&
               add(root, "transform", cJSON_CreateString(m->log1p ? "log1p" : "none")) &&
               add(root, "revenue_feature", cJSON_CreateNumber(m->revenue_feature)) &&
               add(root, "mean", number_array(m->mean, m->d)) &&
               add(root, "sd", number_array(m->sd, m->d));
     cJSON *features = ok ? cJSON_CreateArray() : NULL;
     ok = ok && add(root, "features", features);
-    for (int j = 0; ok && j < m->d; j++) ok = push(features, cJSON_CreateString(m->features[j]));
+    for (int j = 0; ok && j < m->d; j++)
+        ok = push(features, cJSON_CreateString(m->features[j]));
     cJSON *centroids = ok ? cJSON_CreateArray() : NULL;
     ok = ok && add(root, "centroids", centroids);
     for (int c = 0; ok && c < m->k; c++)
@@ -778,9 +799,9 @@ static cJSON *model_json(const st_kmeans *m)
              add(o, "name_zh", cJSON_CreateString(cl->name_zh)) &&
              add(o, "size", cJSON_CreateNumber((double)cl->size)) &&
              add(o, "share", cJSON_CreateNumber(cl->share)) &&
-             add(o, "revenue_share", isfinite(cl->revenue_share)
-                                         ? cJSON_CreateNumber(cl->revenue_share)
-                                         : cJSON_CreateNull()) &&
+             add(o, "revenue_share",
+                 isfinite(cl->revenue_share) ? cJSON_CreateNumber(cl->revenue_share)
+                                             : cJSON_CreateNull()) &&
              add(o, "mean", number_array(cl->mean, m->d));
     }
     if (!ok) {
@@ -818,9 +839,12 @@ static bool read_numbers(const cJSON *arr, double *out, int n, bool allow_null)
     const cJSON *it;
     cJSON_ArrayForEach(it, arr)
     {
-        if (allow_null && cJSON_IsNull(it)) out[i++] = NAN;
-        else if (cJSON_IsNumber(it) && isfinite(it->valuedouble)) out[i++] = it->valuedouble;
-        else return false;
+        if (allow_null && cJSON_IsNull(it))
+            out[i++] = NAN;
+        else if (cJSON_IsNumber(it) && isfinite(it->valuedouble))
+            out[i++] = it->valuedouble;
+        else
+            return false;
     }
     return true;
 }
@@ -857,7 +881,8 @@ static st_kmeans *model_from_json(const cJSON *root, const char **why)
     *why = "unsupported version";
     if (!read_int(root, "version", 0, 1000000, &version) || version != MODEL_VERSION) return NULL;
     *why = "bad k or d";
-    if (!read_int(root, "k", 1, ST_KMEANS_MAX_K, &k) || !read_int(root, "d", 1, ST_KMEANS_MAX_D, &d))
+    if (!read_int(root, "k", 1, ST_KMEANS_MAX_K, &k) ||
+        !read_int(root, "d", 1, ST_KMEANS_MAX_D, &d))
         return NULL;
     st_kmeans *m = model_alloc(k, d);
     if (!m) {
@@ -866,8 +891,10 @@ static st_kmeans *model_from_json(const cJSON *root, const char **why)
     }
     *why = "bad transform";
     if (!read_text(root, "transform", text, sizeof text, true)) goto bad;
-    if (!strcmp(text, "log1p")) m->log1p = true;
-    else if (strcmp(text, "none")) goto bad;
+    if (!strcmp(text, "log1p"))
+        m->log1p = true;
+    else if (strcmp(text, "none"))
+        goto bad;
     *why = "bad revenue_feature";
     if (!read_int(root, "revenue_feature", -1, d - 1, &rf)) goto bad;
     m->revenue_feature = rf;
@@ -884,7 +911,8 @@ static st_kmeans *model_from_json(const cJSON *root, const char **why)
     const cJSON *it;
     cJSON_ArrayForEach(it, features)
     {
-        if (!cJSON_IsString(it) || !*it->valuestring || strlen(it->valuestring) >= ST_KMEANS_MAX_NAME)
+        if (!cJSON_IsString(it) || !*it->valuestring ||
+            strlen(it->valuestring) >= ST_KMEANS_MAX_NAME)
             goto bad;
         memcpy(m->features[j++], it->valuestring, strlen(it->valuestring) + 1);
     }
@@ -906,7 +934,8 @@ static st_kmeans *model_from_json(const cJSON *root, const char **why)
         st_kmeans_cluster *cl = &m->clusters[c++];
         double share, rshare, size;
         const cJSON *v;
-        if (!cJSON_IsObject(it) || !read_text(it, "name_en", cl->name_en, ST_KMEANS_LABEL_SIZE, true) ||
+        if (!cJSON_IsObject(it) ||
+            !read_text(it, "name_en", cl->name_en, ST_KMEANS_LABEL_SIZE, true) ||
             !read_text(it, "name_zh", cl->name_zh, ST_KMEANS_LABEL_SIZE, true))
             goto bad;
         v = cJSON_GetObjectItemCaseSensitive(it, "size");
@@ -918,10 +947,14 @@ static st_kmeans *model_from_json(const cJSON *root, const char **why)
         if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1)) goto bad;
         share = v->valuedouble;
         v = cJSON_GetObjectItemCaseSensitive(it, "revenue_share");
-        if (cJSON_IsNull(v)) rshare = NAN;
-        else if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) rshare = v->valuedouble;
-        else goto bad;
-        if (!read_numbers(cJSON_GetObjectItemCaseSensitive(it, "mean"), cl->mean, d, true)) goto bad;
+        if (cJSON_IsNull(v))
+            rshare = NAN;
+        else if (cJSON_IsNumber(v) && isfinite(v->valuedouble))
+            rshare = v->valuedouble;
+        else
+            goto bad;
+        if (!read_numbers(cJSON_GetObjectItemCaseSensitive(it, "mean"), cl->mean, d, true))
+            goto bad;
         cl->size = (size_t)size, cl->share = share, cl->revenue_share = rshare;
     }
     *why = NULL;
@@ -931,8 +964,8 @@ bad:
     return NULL;
 }
 
-strata_status st_kmeans_load_buffer(strata_ctx *ctx, const char *name, const char *data,
-                                    size_t len, st_kmeans **out)
+strata_status st_kmeans_load_buffer(strata_ctx *ctx, const char *name, const char *data, size_t len,
+                                    st_kmeans **out)
 {
     *out = NULL;
     if (len > ST_KMEANS_FILE_MAX)
@@ -948,8 +981,8 @@ strata_status st_kmeans_load_buffer(strata_ctx *ctx, const char *name, const cha
     st_kmeans *m = model_from_json(root, &why);
     cJSON_Delete(root);
     if (!m)
-        return st_error(ctx, strcmp(why, "out of memory") ? STRATA_EMODEL : STRATA_ENOMEM,
-                        "%s: %s", name, why);
+        return st_error(ctx, strcmp(why, "out of memory") ? STRATA_EMODEL : STRATA_ENOMEM, "%s: %s",
+                        name, why);
     *out = m;
     return STRATA_OK;
 }
@@ -986,7 +1019,8 @@ cJSON *st_kmeans_summary_json(const st_kmeans *m)
               add(root, "transform", cJSON_CreateString(m->log1p ? "log1p" : "none"));
     cJSON *features = ok ? cJSON_CreateArray() : NULL;
     ok = ok && add(root, "features", features);
-    for (int j = 0; ok && j < m->d; j++) ok = push(features, cJSON_CreateString(m->features[j]));
+    for (int j = 0; ok && j < m->d; j++)
+        ok = push(features, cJSON_CreateString(m->features[j]));
     cJSON *sil = ok ? cJSON_CreateArray() : NULL;
     ok = ok && add(root, "silhouette", sil);
     for (int k = 2; ok && k <= ST_KMEANS_MAX_K; k++) {
@@ -1005,13 +1039,13 @@ cJSON *st_kmeans_summary_json(const st_kmeans *m)
              add(o, "name_zh", cJSON_CreateString(cl->name_zh)) &&
              add(o, "size", cJSON_CreateNumber((double)cl->size)) &&
              add(o, "share", cJSON_CreateNumber(cl->share)) &&
-             add(o, "revenue_share", isfinite(cl->revenue_share)
-                                         ? cJSON_CreateNumber(cl->revenue_share)
-                                         : cJSON_CreateNull()) &&
+             add(o, "revenue_share",
+                 isfinite(cl->revenue_share) ? cJSON_CreateNumber(cl->revenue_share)
+                                             : cJSON_CreateNull()) &&
              add(o, "mean", mean = cJSON_CreateObject());
         for (int j = 0; ok && j < m->d; j++)
-            ok = add(mean, m->features[j], isfinite(cl->mean[j]) ? cJSON_CreateNumber(cl->mean[j])
-                                                                 : cJSON_CreateNull());
+            ok = add(mean, m->features[j],
+                     isfinite(cl->mean[j]) ? cJSON_CreateNumber(cl->mean[j]) : cJSON_CreateNull());
     }
     if (!ok) {
         cJSON_Delete(root);
@@ -1059,8 +1093,8 @@ static strata_status table_header(void *ud, const st_record *h)
             if (header_matches(st_sv_trim(h->fields[f]), r->cols[c].names)) r->pos[c] = (int)f;
         r->t->present[c] = r->pos[c] >= 0;
         if (r->pos[c] < 0 && r->cols[c].required)
-            return st_error(r->ctx, STRATA_EPARSE, "%s: no column named %s in the header",
-                            r->path, r->cols[c].names);
+            return st_error(r->ctx, STRATA_EPARSE, "%s: no column named %s in the header", r->path,
+                            r->cols[c].names);
         if (r->pos[c] >= 0 && r->cols[c].kind == ST_TABLE_TEXT) {
             if (r->text_col >= 0)
                 return st_error(r->ctx, STRATA_EINVAL, "%s: more than one text column requested",
@@ -1112,8 +1146,7 @@ static strata_status table_append(table_reader *r, const double *vals, st_sv tex
 {
     st_table *t = r->t;
     if (t->rows >= ST_TABLE_MAX_ROWS)
-        return st_error(r->ctx, STRATA_ELIMIT, "%s: more than %u rows", r->path,
-                        ST_TABLE_MAX_ROWS);
+        return st_error(r->ctx, STRATA_ELIMIT, "%s: more than %u rows", r->path, ST_TABLE_MAX_ROWS);
     if (!ST_GROW(t->values, r->values_cap, (t->rows + 1) * r->ncols)) goto oom;
     memcpy(t->values + t->rows * r->ncols, vals, r->ncols * sizeof(double));
     if (r->text_col >= 0) {
@@ -1152,8 +1185,8 @@ static strata_status table_block(void *ud, unsigned worker_id, const st_block *b
             break;
         }
         if (rec.nfields != r->header_fields) {
-            st = st_error(r->ctx, STRATA_EPARSE, "%s:%llu: %u fields, the header has %u",
-                          r->path, (unsigned long long)rec.line, rec.nfields, r->header_fields);
+            st = st_error(r->ctx, STRATA_EPARSE, "%s:%llu: %u fields, the header has %u", r->path,
+                          (unsigned long long)rec.line, rec.nfields, r->header_fields);
             break;
         }
         bool blank;
@@ -1187,8 +1220,8 @@ strata_status st_table_read(strata_ctx *ctx, const char *path, const st_table_co
     st_buf_init(&r.text, (size_t)1 << 32);
     out->ncols = ncols;
     st_reader_opts ro = {.format = ST_FMT_CSV, .delimiter = ',', .threads = 1};
-    strata_status st = st_reader_run(ctx, path, "reading table", &ro, table_header, table_block,
-                                     &r, NULL);
+    strata_status st =
+        st_reader_run(ctx, path, "reading table", &ro, table_header, table_block, &r, NULL);
     if (st == STRATA_OK && r.text_col >= 0) {
         out->text = r.text.data ? st_buf_take(&r.text) : st_strdup("");
         if (!out->text) st = st_error(ctx, STRATA_ENOMEM, "%s: out of memory", path);

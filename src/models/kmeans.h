@@ -22,10 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ST_KMEANS_MAX_K 64       /* clusters */
-#define ST_KMEANS_MAX_D 32       /* features */
-#define ST_KMEANS_MAX_NAME 64    /* bytes of a feature name */
-#define ST_KMEANS_LABEL_SIZE 128 /* bytes of a cluster name, NUL included */
+#define ST_KMEANS_MAX_K 64            /* clusters */
+#define ST_KMEANS_MAX_D 32            /* features */
+#define ST_KMEANS_MAX_NAME 64         /* bytes of a feature name */
+#define ST_KMEANS_LABEL_SIZE 128      /* bytes of a cluster name, NUL included */
 #define ST_KMEANS_FILE_MAX (1u << 20) /* a model file larger than this is refused */
 
 typedef struct st_kmeans_opts {
@@ -48,9 +48,9 @@ typedef struct st_kmeans_opts {
 void st_kmeans_opts_default(st_kmeans_opts *opts);
 
 typedef struct st_kmeans_cluster {
-    size_t size;          /* rows of the fit in the cluster */
-    double share;         /* size / n */
-    double revenue_share; /* share of the revenue feature's total; NaN without one */
+    size_t size;                  /* rows of the fit in the cluster */
+    double share;                 /* size / n */
+    double revenue_share;         /* share of the revenue feature's total; NaN without one */
     double mean[ST_KMEANS_MAX_D]; /* mean of each raw feature */
     char name_en[ST_KMEANS_LABEL_SIZE];
     char name_zh[ST_KMEANS_LABEL_SIZE];
@@ -61,13 +61,13 @@ typedef struct st_kmeans {
     char features[ST_KMEANS_MAX_D][ST_KMEANS_MAX_NAME];
     bool log1p;
     double mean[ST_KMEANS_MAX_D], sd[ST_KMEANS_MAX_D]; /* of the transformed features */
-    double *centroids;   /* k x d, in standardized transformed space */
+    double *centroids;           /* k x d, in standardized transformed space */
     st_kmeans_cluster *clusters; /* k */
-    int revenue_feature; /* -1 when none */
+    int revenue_feature;         /* -1 when none */
     /* fit statistics (0 for a loaded model) */
     size_t n;
-    double inertia;      /* sum of squared distances to the centre, standardized space */
-    int iterations;      /* Lloyd iterations of the best restart */
+    double inertia; /* sum of squared distances to the centre, standardized space */
+    int iterations; /* Lloyd iterations of the best restart */
     int k_min_tried, k_max_tried;
     double silhouette[ST_KMEANS_MAX_K + 1]; /* by k; NaN where not tried */
 } st_kmeans;
@@ -104,8 +104,8 @@ double st_kmeans_silhouette(const double *points, size_t n, int d, const uint32_
 strata_status st_kmeans_save(strata_ctx *ctx, const st_kmeans *model, const char *path);
 strata_status st_kmeans_load(strata_ctx *ctx, const char *path, st_kmeans **out);
 /* The same from bytes in memory (name is used in messages); for tests and the fuzzer. */
-strata_status st_kmeans_load_buffer(strata_ctx *ctx, const char *name, const char *data,
-                                    size_t len, st_kmeans **out);
+strata_status st_kmeans_load_buffer(strata_ctx *ctx, const char *name, const char *data, size_t len,
+                                    st_kmeans **out);
 
 /* The "clusters" section of summary.json: {k, persons, inertia, iterations, features,
  * transform, silhouette:[{k, score}], clusters:[{id, name_en, name_zh, size, share,
@@ -129,12 +129,12 @@ typedef enum st_table_kind {
 typedef struct st_table_col {
     const char *names; /* accepted header names, '|'-separated, case-insensitive: "t_x|t.x" */
     st_table_kind kind;
-    bool required;     /* absent from the header = STRATA_EPARSE naming the column */
+    bool required; /* absent from the header = STRATA_EPARSE naming the column */
 } st_table_col;
 
 typedef struct st_table {
     size_t rows, ncols;
-    double *values;   /* rows x ncols, row-major; NaN for TEXT and absent columns */
+    double *values; /* rows x ncols, row-major; NaN for TEXT and absent columns */
     bool present[ST_TABLE_MAX_COLS];
     char *text;       /* the TEXT column: row i's value is text + text_off[i], NUL-terminated */
     size_t *text_off; /* NULL when there is no TEXT column in the header */

@@ -44,7 +44,7 @@ static void near_at(double got, double want, double eps, const char *file, int l
 }
 #define assert_near(got, want, eps) near_at((got), (want), (eps), __FILE__, __LINE__)
 /* relative tolerance */
-#define assert_rel(got, want, rel) assert_near((got), (want), (rel) * fabs(want) + 1e-300)
+#define assert_rel(got, want, rel) assert_near((got), (want), (rel)*fabs(want) + 1e-300)
 
 /* ---- fixtures: the gzip CSV copies of the CDNOW sample ---- */
 
@@ -62,12 +62,14 @@ static table read_gz_csv(const char *path, int ncols)
     assert_non_null(f);
     char line[512];
     size_t cap = 8192;
-    for (int c = 0; c < ncols; c++) t.col[c] = malloc(cap * sizeof(double));
+    for (int c = 0; c < ncols; c++)
+        t.col[c] = malloc(cap * sizeof(double));
     assert_non_null(gzgets(f, line, sizeof line)); /* header */
     while (gzgets(f, line, sizeof line)) {
         if (t.rows == cap) {
             cap *= 2;
-            for (int c = 0; c < ncols; c++) t.col[c] = realloc(t.col[c], cap * sizeof(double));
+            for (int c = 0; c < ncols; c++)
+                t.col[c] = realloc(t.col[c], cap * sizeof(double));
         }
         char *p = line;
         for (int c = 0; c < ncols; c++) {
@@ -84,7 +86,8 @@ static table read_gz_csv(const char *path, int ncols)
 
 static void table_free(table *t)
 {
-    for (int c = 0; c < MAX_COLS; c++) free(t->col[c]);
+    for (int c = 0; c < MAX_COLS; c++)
+        free(t->col[c]);
 }
 
 /* cbs columns: cust,x,t.x,T.cal,x.star,m.x */
@@ -97,14 +100,17 @@ static table cdnow_cbs(void)
 
 static st_clv_cbs cbs_view(const table *t)
 {
-    st_clv_cbs c = {.n = t->rows, .x = t->col[1], .t_x = t->col[2], .T = t->col[3],
-                    .x_star = t->col[4], .m = t->col[5]};
+    st_clv_cbs c = {.n = t->rows,
+                    .x = t->col[1],
+                    .t_x = t->col[2],
+                    .T = t->col[3],
+                    .x_star = t->col[4],
+                    .m = t->col[5]};
     return c;
 }
 
 /* The parameters reference_clv.py uses. */
-static const st_bgnbd REF_BG = {.r = 0.2425943, .alpha = 4.4135977, .a = 0.7929244,
-                                .b = 2.4259157};
+static const st_bgnbd REF_BG = {.r = 0.2425943, .alpha = 4.4135977, .a = 0.7929244, .b = 2.4259157};
 static const st_gammagamma REF_GG = {.p = 6.249558, .q = 3.744228, .gamma = 15.443574};
 
 /* ---- published results ---- */
@@ -116,8 +122,7 @@ static void test_bgnbd_cdnow_published(void **state)
     strata_ctx *ctx;
     assert_int_equal(strata_ctx_create(&ctx), STRATA_OK);
     st_bgnbd md;
-    assert_int_equal(st_bgnbd_fit(ctx, t.col[1], t.col[2], t.col[3], t.rows, NULL, &md),
-                     STRATA_OK);
+    assert_int_equal(st_bgnbd_fit(ctx, t.col[1], t.col[2], t.col[3], t.rows, NULL, &md), STRATA_OK);
     assert_true(md.converged);
     assert_int_equal(md.n, 2357);
     /* published to 3 decimals: the estimate must round to them */
@@ -129,8 +134,7 @@ static void test_bgnbd_cdnow_published(void **state)
     /* and the LL reported is the LL of the returned parameters */
     assert_near(st_bgnbd_loglik(&md, t.col[1], t.col[2], t.col[3], t.rows), md.ll, 1e-6);
     /* customer 1 (x=2, t_x=30.43, T=38.86): 1.226 expected purchases in the next 39 weeks */
-    assert_near(st_bgnbd_expected(&md, 39, t.col[1][0], t.col[2][0], t.col[3][0]), 1.226,
-                0.0005);
+    assert_near(st_bgnbd_expected(&md, 39, t.col[1][0], t.col[2][0], t.col[3][0]), 1.226, 0.0005);
     strata_ctx_free(ctx);
     table_free(&t);
 }
@@ -195,8 +199,7 @@ static void test_expected_vs_mpmath(void **state)
     }
     /* a new customer: eq. 7 equals eq. 10 at x = t_x = T = 0; E[X(0)] = 0 */
     assert_near(st_bgnbd_expected_new(&REF_BG, 0), 0, 0);
-    assert_rel(st_bgnbd_expected_new(&REF_BG, 39), st_bgnbd_expected(&REF_BG, 39, 0, 0, 0),
-               1e-15);
+    assert_rel(st_bgnbd_expected_new(&REF_BG, 39), st_bgnbd_expected(&REF_BG, 39, 0, 0, 0), 1e-15);
 }
 
 static void test_predict_and_clv_vs_mpmath(void **state)
@@ -264,9 +267,8 @@ static void test_holdout_table(void **state)
         cnt[g]++;
     }
     static const size_t persons[8] = {1411, 439, 214, 100, 62, 38, 29, 64};
-    static const double predicted[8] = {0.22508715506393,   0.5231312238441458,
-                                        1.0441337065406875, 1.5202785454624683,
-                                        2.163864229438708,  2.6538437813958584,
+    static const double predicted[8] = {0.22508715506393,   0.5231312238441458, 1.0441337065406875,
+                                        1.5202785454624683, 2.163864229438708,  2.6538437813958584,
                                         3.504039192081734,  6.157185216221853};
     double total = 0;
     for (int g = 0; g < 8; g++) {
@@ -279,7 +281,8 @@ static void test_holdout_table(void **state)
     assert_near(h.actual_total, 1882, 0); /* published: 1,882 holdout repeat purchases */
     assert_near(h.actual_total, total, 0);
     double pred_total = 0;
-    for (int g = 0; g < 8; g++) pred_total += predicted[g] * (double)persons[g];
+    for (int g = 0; g < 8; g++)
+        pred_total += predicted[g] * (double)persons[g];
     assert_rel(h.predicted_total, pred_total, 1e-9);
     st_clv_cbs no_holdout = cbs;
     no_holdout.x_star = NULL;
@@ -459,8 +462,8 @@ static void test_bad_input(void **state)
 
 /* Simulate the BG/NBD story: lambda ~ Gamma(r, 1/alpha), p ~ Beta(a, b); purchases are a
  * Poisson process at rate lambda and after each purchase the person drops out with prob p. */
-static void simulate(size_t n, uint64_t seed, double r, double alpha, double a, double b,
-                     double *x, double *tx, double *T)
+static void simulate(size_t n, uint64_t seed, double r, double alpha, double a, double b, double *x,
+                     double *tx, double *T)
 {
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, (unsigned long)seed);
@@ -571,7 +574,8 @@ static void test_summary_json(void **state)
     assert_near(cJSON_GetArrayItem(mean0, 0)->valuedouble, 1.0, 0);
     double clv_sum = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "totals"), "clv_sum")->valuedouble;
     double want = 0;
-    for (size_t i = 0; i < pr.n; i++) want += pr.clv[i];
+    for (size_t i = 0; i < pr.n; i++)
+        want += pr.clv[i];
     assert_near(clv_sum, want, 1e-9 * want);
     cJSON_Delete(j);
     /* without spend model and holdout */
@@ -607,9 +611,8 @@ static void test_allocation_failures(void **state)
         st_clv_preds pr;
         strata_memory_fail_after(nth);
         strata_status s1 = st_bgnbd_fit(ctx, t.col[1], t.col[2], t.col[3], t.rows, NULL, &md);
-        strata_status s2 = s1 == STRATA_OK
-                               ? st_gammagamma_fit(ctx, t.col[1], t.col[5], t.rows, NULL, &gg)
-                               : s1;
+        strata_status s2 =
+            s1 == STRATA_OK ? st_gammagamma_fit(ctx, t.col[1], t.col[5], t.rows, NULL, &gg) : s1;
         strata_status s3 = s2 == STRATA_OK ? st_clv_predict(ctx, &md, &gg, &view, &o, &pr) : s2;
         strata_memory_fail_after(0);
         if (s3 == STRATA_OK) {

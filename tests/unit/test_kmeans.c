@@ -58,14 +58,16 @@ static double *blobs(size_t per, uint64_t seed)
 static void assert_same_partition(const uint32_t *labels, size_t n, int k)
 {
     int map[8];
-    for (int b = 0; b < k; b++) map[b] = -1;
+    for (int b = 0; b < k; b++)
+        map[b] = -1;
     for (size_t i = 0; i < n; i++) {
         int b = (int)(i % (size_t)k);
         if (map[b] < 0) map[b] = (int)labels[i];
         assert_int_equal(labels[i], map[b]);
     }
     for (int a = 0; a < k; a++)
-        for (int b = a + 1; b < k; b++) assert_int_not_equal(map[a], map[b]);
+        for (int b = a + 1; b < k; b++)
+            assert_int_not_equal(map[a], map[b]);
 }
 
 static void test_blobs_recovered(void **state)
@@ -93,14 +95,16 @@ static void test_blobs_recovered(void **state)
         rev[i % 3] += rows[i * 3 + 2];
         total += rows[i * 3 + 2];
         if (i % 3 == 0)
-            for (int j = 0; j < 3; j++) mean0[j] += rows[i * 3 + (size_t)j] / (double)per;
+            for (int j = 0; j < 3; j++)
+                mean0[j] += rows[i * 3 + (size_t)j] / (double)per;
     }
     assert_int_equal(m->clusters[0].size, per);
     assert_near(m->clusters[0].share, 1.0 / 3, 1e-15);
     assert_near(m->clusters[0].revenue_share, rev[0] / total, 1e-12);
     assert_near(m->clusters[1].revenue_share, rev[2] / total, 1e-12);
     assert_near(m->clusters[2].revenue_share, rev[1] / total, 1e-12);
-    for (int j = 0; j < 3; j++) assert_near(m->clusters[0].mean[j], mean0[j], 1e-9 * mean0[j]);
+    for (int j = 0; j < 3; j++)
+        assert_near(m->clusters[0].mean[j], mean0[j], 1e-9 * mean0[j]);
     /* names from the centroid positions */
     assert_string_equal(m->clusters[0].name_en, "recent frequent big spenders");
     assert_string_equal(m->clusters[0].name_zh, "近期活跃高频高消费客户");
@@ -113,7 +117,8 @@ static void test_blobs_recovered(void **state)
      * z = (log1p(x) - mean) / population sd */
     double mu[3] = {0}, sd[3] = {0};
     for (size_t i = 0; i < n; i++)
-        for (int j = 0; j < 3; j++) mu[j] += log1p(rows[i * 3 + (size_t)j]) / (double)n;
+        for (int j = 0; j < 3; j++)
+            mu[j] += log1p(rows[i * 3 + (size_t)j]) / (double)n;
     for (size_t i = 0; i < n; i++)
         for (int j = 0; j < 3; j++) {
             double t = log1p(rows[i * 3 + (size_t)j]) - mu[j];
@@ -129,7 +134,8 @@ static void test_blobs_recovered(void **state)
         for (int j = 0; j < 3; j++)
             cent[labels[i]][j] += (log1p(rows[i * 3 + (size_t)j]) - mu[j]) / sd[j] / (double)per;
     for (int c = 0; c < 3; c++)
-        for (int j = 0; j < 3; j++) assert_near(m->centroids[c * 3 + j], cent[c][j], 1e-9);
+        for (int j = 0; j < 3; j++)
+            assert_near(m->centroids[c * 3 + j], cent[c][j], 1e-9);
     for (size_t i = 0; i < n; i++)
         for (int j = 0; j < 3; j++) {
             double t = (log1p(rows[i * 3 + (size_t)j]) - mu[j]) / sd[j] - cent[labels[i]][j];
@@ -214,8 +220,9 @@ static void test_k_by_silhouette(void **state)
     }
     assert_near(size_sum, (double)n, 0);
     assert_near(share_sum, 1, 1e-12);
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(clusters, 0), "name_en")->valuestring,
-                        "recent frequent big spenders");
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(clusters, 0), "name_en")->valuestring,
+        "recent frequent big spenders");
     cJSON_Delete(j);
     st_kmeans_free(m);
     strata_ctx_free(ctx);
@@ -230,7 +237,8 @@ static void test_determinism(void **state)
     const size_t n = 40000;
     double *rows = malloc(n * 3 * sizeof(double));
     uint64_t s = 5;
-    for (size_t i = 0; i < n * 3; i++) rows[i] = 1000 * lcg01(&s) * lcg01(&s);
+    for (size_t i = 0; i < n * 3; i++)
+        rows[i] = 1000 * lcg01(&s) * lcg01(&s);
     uint32_t *l1 = malloc(n * sizeof *l1), *l2 = malloc(n * sizeof *l2);
     strata_ctx *ctx;
     assert_int_equal(strata_ctx_create(&ctx), STRATA_OK);
@@ -441,10 +449,10 @@ static void test_allocation_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_blobs_recovered),    cmocka_unit_test(test_silhouette_hand_computed),
-        cmocka_unit_test(test_k_by_silhouette),    cmocka_unit_test(test_determinism),
-        cmocka_unit_test(test_save_load),          cmocka_unit_test(test_bad_model_files),
-        cmocka_unit_test(test_bad_input),          cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_blobs_recovered), cmocka_unit_test(test_silhouette_hand_computed),
+        cmocka_unit_test(test_k_by_silhouette), cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_save_load),       cmocka_unit_test(test_bad_model_files),
+        cmocka_unit_test(test_bad_input),       cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
