@@ -5,7 +5,7 @@
 DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libsqlite3-dev sqlite3 libyaml-dev zlib1g-dev libcjson-dev libssl-dev libxxhash-dev \
 	libroaring-dev libgsl-dev libxgboost-dev libmicrohttpd-dev libcmocka-dev \
-	chromium tzdata time
+	chromium tzdata time python3
 # Extra packages for the benchmarks against peers (bench/).
 BENCH_PACKAGES := python3 python3-pandas python3-numpy python3-sklearn python3-xgboost \
 	python3-scipy postgresql hyperfine
