@@ -87,7 +87,7 @@ def check(path, preds_path, params_path, horizon):
     from scipy.special import hyp2f1
     df = pd.read_csv(path)
     pr = pd.read_csv(preds_path)
-    P = json.load(open(params_path))["bgnbd"]
+    P = json.load(open(params_path))["clv"]["bgnbd"]
     r, al, a, b = P["r"], P["alpha"], P["a"], P["b"]
     x, tx, T = (df[c].to_numpy(dtype=float) for c in ("x", "t_x", "T"))
     t = float(horizon)

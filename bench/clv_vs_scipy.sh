@@ -43,7 +43,7 @@ echo "scipy hyp2f1 check of the predictions..."
 "$py" - "$work" <<'EOF'
 import json, sys
 w = sys.argv[1]
-s = json.load(open(f"{w}/strata_fit.json"))["bgnbd"]
+s = json.load(open(f"{w}/strata_fit.json"))["clv"]["bgnbd"]
 p = json.load(open(f"{w}/scipy_fit.json"))
 st, sm = (open(f"{w}/strata_fit.time").read().split()), (open(f"{w}/scipy_fit.time").read().split())
 pt = open(f"{w}/strata_predict.time").read().split()

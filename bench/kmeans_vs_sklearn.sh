@@ -41,7 +41,7 @@ measure sklearn env OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads" \
 "$py" - "$work" <<'PY'
 import json, sys
 w = sys.argv[1]
-s = json.load(open(f"{w}/strata.json"))
+s = json.load(open(f"{w}/strata.json"))["clusters"]
 p = json.load(open(f"{w}/sklearn.json"))
 st = open(f"{w}/strata.time").read().split()
 sk = open(f"{w}/sklearn.time").read().split()

@@ -31,7 +31,8 @@ static const cli_option options[] = {
     {"--out", "FILE", "write id,cluster,cluster_en,cluster_zh per row", false},
     {"--model", "FILE", "save the centroids and names here (JSON)", false},
     {"--apply", "FILE", "assign with a saved model instead of fitting", false},
-    {"--summary", "FILE", "also write the summary JSON here", false},
+    {"--summary", "FILE",
+     "also write the summary JSON here ({\"clusters\": ...}, for `strata report`)", false},
     CLI_COMMON_OPTIONS,
 };
 static const cli_command command = {
@@ -143,8 +144,15 @@ static int write_summary(const cli_parsed *p, const st_kmeans *m, size_t skipped
                 cJSON_AddItemToArray(counts, cJSON_CreateNumber((double)count[c]));
         }
     }
-    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
-    cJSON_Delete(j);
+    /* shaped like summary.json ({"clusters": ...}), so `strata report --summary` renders it */
+    cJSON *root = j ? cJSON_CreateObject() : NULL;
+    if (root && !cJSON_AddItemToObject(root, "clusters", j)) {
+        cJSON_Delete(root);
+        root = NULL;
+    }
+    if (!root) cJSON_Delete(j);
+    char *text = root ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
     if (!text) {
         fprintf(stderr, "strata cluster: out of memory\n");
         return 71;

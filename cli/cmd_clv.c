@@ -28,7 +28,7 @@
     {"--amount-column", "NAME", "with --elog: amount column (default: sales, amount)", false},   \
     {"--unit", "weeks|days", "time unit of t_x, T and every horizon (default: days)", false},    \
     {"--holdout-length", "N", "with --cbs: holdout length in units for the x_star check", false}, \
-    {"--summary", "FILE", "also write the summary JSON here", false}
+    {"--summary", "FILE", "also write the summary JSON here ({\"clv\": ...}, for `strata report`)", false}
 // clang-format on
 
 static const cli_option fit_options[] = {
@@ -260,8 +260,15 @@ static int finish(const char *name, const cli_parsed *p, const st_clv_data *data
     } else {
         cJSON_Delete(input);
     }
-    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
-    cJSON_Delete(j);
+    /* shaped like summary.json ({"clv": ...}), so `strata report --summary` renders it */
+    cJSON *root = j ? cJSON_CreateObject() : NULL;
+    if (root && !cJSON_AddItemToObject(root, "clv", j)) {
+        cJSON_Delete(root);
+        root = NULL;
+    }
+    if (!root) cJSON_Delete(j);
+    char *text = root ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
     if (!text) {
         fprintf(stderr, "strata %s: out of memory\n", name);
         return 71;

@@ -55,6 +55,11 @@ for f in fit.json fit_elog.json; do
 done
 grep -q '"actual_total":1882' "$work/fit.json" || fail "1882 holdout purchases"
 
+# the summary has the shape of summary.json: `strata report` renders it (holdout chart)
+grep -q '^{"clv":{' "$work/fit.json" || fail "summary shaped like summary.json"
+"$strata" report --summary "$work/fit.json" --out "$work/report.html" --lang en >/dev/null 2>&1 ||
+  fail "strata report cannot render the clv summary"
+
 # the text output names the parameters and the holdout table
 "$strata" clv fit --cbs "$cbs" --unit weeks --holdout-length 39 --quiet >"$work/fit.txt"
 grep -q "r 0.2426   alpha 4.4136   a 0.7929   b 2.4259" "$work/fit.txt" || fail "text params"
