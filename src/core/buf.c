@@ -41,7 +41,7 @@ static strata_status reserve(st_buf *b, size_t extra)
     return STRATA_OK;
 }
 
-strata_status st_buf_append(st_buf *b, const void *data, size_t len)
+strata_status st_buf_append_slow(st_buf *b, const void *data, size_t len)
 {
     strata_status st = reserve(b, len);
     if (st != STRATA_OK) return st;
@@ -56,10 +56,6 @@ strata_status st_buf_puts(st_buf *b, const char *s)
     return st_buf_append(b, s, strlen(s));
 }
 
-strata_status st_buf_putc(st_buf *b, char c)
-{
-    return st_buf_append(b, &c, 1);
-}
 
 strata_status st_buf_vprintf(st_buf *b, const char *fmt, va_list ap)
 {

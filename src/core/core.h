@@ -113,9 +113,24 @@ typedef struct st_buf {
 void st_buf_init(st_buf *b, size_t max);
 void st_buf_clear(st_buf *b); /* frees the storage */
 void st_buf_reset(st_buf *b); /* keeps the storage, len = 0 */
-strata_status st_buf_append(st_buf *b, const void *data, size_t len);
+strata_status st_buf_append_slow(st_buf *b, const void *data, size_t len);
+/* Appends are inlined for the common case of room in the buffer: writers call them once per
+ * field on millions of rows. */
+static inline strata_status st_buf_append(st_buf *b, const void *data, size_t len)
+{
+    if (ST_LIKELY(b->data && len < b->cap - b->len && len <= b->max - b->len)) {
+        memcpy(b->data + b->len, data, len);
+        b->len += len;
+        b->data[b->len] = '\0';
+        return STRATA_OK;
+    }
+    return st_buf_append_slow(b, data, len);
+}
+static inline strata_status st_buf_putc(st_buf *b, char c)
+{
+    return st_buf_append(b, &c, 1);
+}
 strata_status st_buf_puts(st_buf *b, const char *s);
-strata_status st_buf_putc(st_buf *b, char c);
 strata_status st_buf_printf(st_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 strata_status st_buf_vprintf(st_buf *b, const char *fmt, va_list ap);
 /* Append text as a CSV field (quoted when it holds the delimiter, quote, CR or LF). */

@@ -76,7 +76,7 @@ typedef struct st_quality {
     uint64_t reasons[ST_REASON__COUNT];
     uint64_t blank_lines;
     uint64_t bytes, file_bytes;
-    unsigned char sha256[32];
+    unsigned char checksum[16]; /* XXH3-128 of the stored file */
 } st_quality;
 
 /* ---- rows ---- */

@@ -822,7 +822,7 @@ static strata_status load_common(strata_ctx *ctx, st_dataset *ds, st_input_kind 
         q->path = path;
         q->bytes += stats.bytes;
         q->file_bytes += stats.file_bytes;
-        memcpy(q->sha256, stats.sha256, sizeof q->sha256);
+        memcpy(q->checksum, stats.checksum, sizeof q->checksum);
         st = merge_workers(&ld);
         if (st == STRATA_ENOMEM) st = st_error(ctx, st, "%s: out of memory while merging", path);
     }

@@ -49,6 +49,12 @@ static int row_amount(st_worker *w, const st_record *rec, int64_t *parsed, bool 
             return st_load_reject(w, rec, col1(w, F_AMOUNT), ST_REASON_BAD_AMOUNT,
                                   "amount '%.*s' is not a number", (int)ST_MIN(a.len, 64), a.ptr) ? 0 : -1;
         parsed[F_AMOUNT] = *amount, used[F_AMOUNT] = true;
+        /* quantity and unit price are informative here, but duplicates compare parsed values
+         * in every column: 10 and 10.00 are the same price */
+        int64_t v;
+        st_sv q = st_load_field(w, rec, F_QTY), pr = st_load_field(w, rec, F_PRICE);
+        if (q.len && st_sv_to_micros(q, &v, NULL)) parsed[F_QTY] = v, used[F_QTY] = true;
+        if (pr.len && st_sv_to_micros(pr, &v, NULL)) parsed[F_PRICE] = v, used[F_PRICE] = true;
     } else {
         st_sv q = st_load_field(w, rec, F_QTY), p = st_load_field(w, rec, F_PRICE);
         if (!q.len || !p.len)

@@ -107,7 +107,8 @@ typedef struct st_reader_stats {
     uint64_t lines;        /* physical lines, header included */
     uint64_t blocks;
     bool gzip;
-    unsigned char sha256[32]; /* of the file as stored on disk */
+    unsigned char checksum[16]; /* XXH3-128 (canonical byte order) of the file as stored;
+                                 * `xxhsum -H2 FILE` prints the same hex */
 } st_reader_stats;
 
 /* Read the file at path through the workers. Progress goes to st_progress(ctx, stage,

@@ -32,6 +32,7 @@ struct strata_job {
     cJSON *clv_section, *churn_section, *cluster_section;
     struct strata_churn_model *churn_model;
     struct st_kmeans *clusters;
+    cJSON *summary; /* cached by st_job_summary */
     bool ran;
 };
 
@@ -40,8 +41,9 @@ enum { ST_STAGE_LOAD, ST_STAGE_IDENTITY, ST_STAGE_CLEAN, ST_STAGE_PROFILE, ST_ST
 st_profile_view st_job_view(const strata_job *job);
 /* CLV, churn and clusters (models.c), after RFM and tiers. */
 strata_status st_job_models(strata_job *job, const double weights[3], const double cuts[4]);
-/* summary.json as a cJSON tree (caller deletes with cJSON_Delete); NULL on ENOMEM. */
-cJSON *st_job_summary(const strata_job *job);
+/* summary.json as a cJSON tree, built on first use after the run. Borrowed from job; NULL on
+ * ENOMEM. */
+const cJSON *st_job_summary(strata_job *job);
 /* quality.json as a cJSON tree. */
 cJSON *st_job_quality(const strata_job *job);
 /* Write a cJSON tree to a file, pretty-printed. */

@@ -80,9 +80,8 @@ strata_status strata_job_write_profiles(strata_job *job, const char *path)
 
 strata_status strata_job_write_report(strata_job *job, const char *path, const char *lang)
 {
-    cJSON *s = st_job_summary(job);
+    const cJSON *s = st_job_summary(job);
     char *text = s ? cJSON_PrintUnformatted(s) : NULL;
-    cJSON_Delete(s);
     if (!text) return STRATA_ENOMEM;
     strata_status st = st_report_write(job->ctx, text, strlen(text), lang, path);
     cJSON_free(text);

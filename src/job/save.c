@@ -35,9 +35,10 @@ static strata_status step_done(saver *s, sqlite3_stmt *q)
     return rc == SQLITE_DONE ? STRATA_OK : db_fail(s);
 }
 
-static strata_status save_run(saver *s, const strata_job *job, const char *as_of, int64_t *run_id)
+static strata_status save_run(saver *s, strata_job *job, const char *as_of, int64_t *run_id)
 {
-    cJSON *summary = st_job_summary(job), *quality = st_job_quality(job);
+    const cJSON *summary = st_job_summary(job);
+    cJSON *quality = st_job_quality(job);
     char *stext = summary ? cJSON_PrintUnformatted(summary) : NULL;
     char *qtext = quality ? cJSON_PrintUnformatted(quality) : NULL;
     const cJSON *counts = cJSON_GetObjectItemCaseSensitive(summary, "counts");
@@ -71,14 +72,13 @@ static strata_status save_run(saver *s, const strata_job *job, const char *as_of
         sqlite3_bind_text(q, 2, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "kind")), -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(q, 3, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "path")), -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(q, 4, (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(in, "bytes")));
-        sqlite3_bind_text(q, 5, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "sha256")), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(q, 5, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "xxh128")), -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(q, 6, (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(in, "rows")));
         st = step_done(s, q);
     }
     sqlite3_finalize(q);
     cJSON_free(stext);
     cJSON_free(qtext);
-    cJSON_Delete(summary);
     cJSON_Delete(quality);
     return st;
 }
@@ -183,9 +183,9 @@ static strata_status save_profiles(saver *s, const strata_job *job, const char *
     return st;
 }
 
-static strata_status save_groups(saver *s, const strata_job *job, const char *as_of)
+static strata_status save_groups(saver *s, strata_job *job, const char *as_of)
 {
-    cJSON *summary = st_job_summary(job);
+    const cJSON *summary = st_job_summary(job);
     if (!summary) return STRATA_ENOMEM;
     sqlite3_stmt *q = NULL;
     strata_status st = prepare(s, "INSERT INTO snapshot_groups VALUES(?,?,?,?,?,?,?)", &q);
@@ -205,7 +205,6 @@ static strata_status save_groups(saver *s, const strata_job *job, const char *as
         }
     }
     sqlite3_finalize(q);
-    cJSON_Delete(summary);
     return st;
 }
 

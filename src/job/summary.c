@@ -29,11 +29,11 @@ static double r6(double v)
     return round(v * 1e6) / 1e6;
 }
 
-static void hex32(const unsigned char *b, char out[65])
+static void hex16(const unsigned char *b, char out[33])
 {
     static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) out[2 * i] = hex[b[i] >> 4], out[2 * i + 1] = hex[b[i] & 15];
-    out[64] = '\0';
+    for (int i = 0; i < 16; i++) out[2 * i] = hex[b[i] >> 4], out[2 * i + 1] = hex[b[i] & 15];
+    out[32] = '\0';
 }
 
 /* Totals over all persons. */
@@ -341,7 +341,7 @@ static cJSON *ltv_cac(const strata_job *job)
     return arr;
 }
 
-cJSON *st_job_summary(const strata_job *job)
+static cJSON *build_summary(const strata_job *job)
 {
     const st_profiles *ps = &job->profiles;
     totals t = totals_of(ps);
@@ -364,12 +364,12 @@ cJSON *st_job_summary(const strata_job *job)
         const st_quality *q = &job->ds.quality[k];
         if (!q->present) continue;
         cJSON *in = cJSON_CreateObject();
-        char sha[65];
-        hex32(q->sha256, sha);
+        char sum[33];
+        hex16(q->checksum, sum);
         cJSON_AddStringToObject(in, "kind", st_input_name((st_input_kind)k));
         cJSON_AddStringToObject(in, "path", q->path);
         cJSON_AddNumberToObject(in, "bytes", (double)q->file_bytes);
-        cJSON_AddStringToObject(in, "sha256", sha);
+        cJSON_AddStringToObject(in, "xxh128", sum);
         cJSON_AddNumberToObject(in, "rows", (double)q->rows_read);
         cJSON_AddItemToArray(inputs, in);
     }
@@ -407,6 +407,13 @@ cJSON *st_job_summary(const strata_job *job)
     return s;
 }
 
+const cJSON *st_job_summary(strata_job *job)
+{
+    /* built once: several outputs (summary.json, --json, the report, the store) read it */
+    if (!job->summary && job->ran) job->summary = build_summary(job);
+    return job->summary;
+}
+
 strata_status st_write_json(strata_ctx *ctx, const cJSON *tree, const char *path)
 {
     char *text = tree ? cJSON_Print(tree) : NULL;
@@ -427,10 +434,7 @@ strata_status st_write_json(strata_ctx *ctx, const cJSON *tree, const char *path
 
 strata_status strata_job_write_summary(strata_job *job, const char *path)
 {
-    cJSON *s = st_job_summary(job);
-    strata_status st = st_write_json(job->ctx, s, path);
-    cJSON_Delete(s);
-    return st;
+    return st_write_json(job->ctx, st_job_summary(job), path);
 }
 
 strata_status strata_job_write_quality(strata_job *job, const char *path)
@@ -444,13 +448,11 @@ strata_status strata_job_write_quality(strata_job *job, const char *path)
 strata_status strata_job_section_json(strata_job *job, const char *name, char **out_json)
 {
     *out_json = NULL;
-    cJSON *s = st_job_summary(job);
+    const cJSON *s = st_job_summary(job);
     if (!s) return STRATA_ENOMEM;
-    cJSON *section = cJSON_DetachItemFromObjectCaseSensitive(s, name);
-    cJSON_Delete(s);
+    const cJSON *section = cJSON_GetObjectItemCaseSensitive(s, name);
     if (!section) return st_error(job->ctx, STRATA_ENOTFOUND, "the summary has no section '%s'", name);
     char *text = cJSON_PrintUnformatted(section);
-    cJSON_Delete(section);
     if (!text) return STRATA_ENOMEM;
     *out_json = st_strdup(text);
     cJSON_free(text);
@@ -460,9 +462,8 @@ strata_status strata_job_section_json(strata_job *job, const char *name, char **
 strata_status strata_job_summary_json(strata_job *job, char **out_json)
 {
     *out_json = NULL;
-    cJSON *s = st_job_summary(job);
+    const cJSON *s = st_job_summary(job);
     char *text = s ? cJSON_PrintUnformatted(s) : NULL;
-    cJSON_Delete(s);
     if (!text) return STRATA_ENOMEM;
     *out_json = st_strdup(text);
     cJSON_free(text);

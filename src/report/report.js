@@ -355,7 +355,7 @@
         { title: L('path'), get: function (r) { return r.path; }, cls: 'wrap' },
         { title: L('rows'), get: function (r) { return fmtInt(r.rows); } },
         { title: L('bytes'), get: function (r) { return fmtInt(r.bytes); } },
-        { title: 'SHA-256', get: function (r) { return String(r.sha256 || '').slice(0, 16); }, cls: 'text' }
+        { title: 'XXH3-128', get: function (r) { return String(r.xxh128 || r.sha256 || '').slice(0, 16); }, cls: 'text' }
       ]));
     }
   }

@@ -14,7 +14,7 @@ static const char *const schema_sql =
     " started_at TEXT, finished_at TEXT, strata_version TEXT, persons INTEGER, buyers INTEGER,"
     " orders INTEGER, revenue REAL, summary TEXT, quality TEXT);"
     "CREATE TABLE IF NOT EXISTS run_inputs(run_id INTEGER NOT NULL, kind TEXT NOT NULL, path TEXT,"
-    " bytes INTEGER, sha256 TEXT, rows INTEGER);"
+    " bytes INTEGER, xxh128 TEXT, rows INTEGER);"
     "CREATE TABLE IF NOT EXISTS persons(person_idx INTEGER PRIMARY KEY, user_id TEXT NOT NULL UNIQUE,"
     " first_run INTEGER);"
     "CREATE TABLE IF NOT EXISTS person_ids(id TEXT PRIMARY KEY, person_idx INTEGER NOT NULL) WITHOUT ROWID;"

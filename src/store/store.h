@@ -7,7 +7,7 @@
  *   meta(key, value)                          schema_version = 1
  *   runs(run_id, as_of, started_at, finished_at, strata_version, persons, buyers, orders,
  *        revenue, summary JSON, quality JSON)
- *   run_inputs(run_id, kind, path, bytes, sha256, rows)
+ *   run_inputs(run_id, kind, path, bytes, xxh128, rows)
  *   persons(person_idx, user_id, first_run)   dense, stable across runs: a person keeps its
  *                                             index; new persons are appended
  *   person_ids(id, person_idx)                every raw id of a person (identity links)

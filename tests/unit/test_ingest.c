@@ -137,13 +137,13 @@ static void jsonl_equals_csv(void **state)
 static void cleaning(void **state)
 {
     fx *f = *state;
-    const char *csv = "order_id,user_id,order_ts,amount\n"
-                      "o1,a,2024-01-01,10\n"
-                      "o1,a,2024-01-01 00:00:00,10.00\n" /* same parsed values: duplicate */
-                      "o1,a,2024-01-01,10.01\n"          /* different amount: kept */
-                      "o2,b,2024-01-05,20\n"
-                      "o3,b,2024-02-01,1000000\n"        /* absurd */
-                      "o4,c,2024-03-01,30\n";            /* after the as-of date */
+    const char *csv = "order_id,user_id,order_ts,amount,unit_price\n"
+                      "o1,a,2024-01-01,10,5\n"
+                      "o1,a,2024-01-01 00:00:00,10.00,5.0\n" /* same parsed values: duplicate */
+                      "o1,a,2024-01-01,10.01,5\n"        /* different amount: kept */
+                      "o2,b,2024-01-05,20,\n"
+                      "o3,b,2024-02-01,1000000,\n"       /* absurd */
+                      "o4,c,2024-03-01,30,\n";           /* after the as-of date */
     assert_int_equal(strata_config_set(f->ctx, "clean.outliers", "reject"), STRATA_OK);
     assert_int_equal(strata_config_set(f->ctx, "clean.reject_above", "50000"), STRATA_OK);
     assert_int_equal(load(f, ST_IN_ORDERS, "c.csv", csv), STRATA_OK);
