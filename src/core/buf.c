@@ -4,6 +4,8 @@
  */
 #include "core/core.h"
 
+static strata_status reserve(st_buf *b, size_t extra);
+
 #include <math.h>
 #include <stdio.h>
 
@@ -25,6 +27,11 @@ void st_buf_reset(st_buf *b)
 {
     b->len = 0;
     if (b->data) b->data[0] = '\0';
+}
+
+strata_status st_buf_reserve(st_buf *b, size_t extra)
+{
+    return reserve(b, extra);
 }
 
 static strata_status reserve(st_buf *b, size_t extra)

@@ -131,6 +131,8 @@ static inline strata_status st_buf_putc(st_buf *b, char c)
     return st_buf_append(b, &c, 1);
 }
 strata_status st_buf_puts(st_buf *b, const char *s);
+/* Make room for `extra` more bytes (within the ceiling). */
+strata_status st_buf_reserve(st_buf *b, size_t extra);
 strata_status st_buf_printf(st_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 strata_status st_buf_vprintf(st_buf *b, const char *fmt, va_list ap);
 /* Append text as a CSV field (quoted when it holds the delimiter, quote, CR or LF). */

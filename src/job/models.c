@@ -533,7 +533,7 @@ static strata_status run_clusters(strata_job *job)
         for (int j = 0; j < d && ok; j++) {
             st_value v;
             st_profile_column_value(&view, p, (size_t)cols[j], &v);
-            if (v.type == ST_V_TEXT) {
+            if (v.type == ST_V_TEXT || v.type == ST_V_LABEL) {
                 st = st_error(ctx, STRATA_ECONFIG, "cluster.features: '%s' is not numeric", names[j]);
                 goto done;
             }

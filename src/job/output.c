@@ -22,6 +22,8 @@ static strata_status format_rows(st_buf *b, const st_profile_view *view, size_t 
     size_t ncol = st_profile_column_count();
     strata_status st = STRATA_OK;
     for (size_t p = begin; p < end && st == STRATA_OK; p++) {
+        /* room for a typical row up front, so the appends below take their inline path */
+        st = st_buf_reserve(b, 1024);
         for (size_t c = 0; c < ncol && st == STRATA_OK; c++) {
             if (c) st = st_buf_putc(b, ',');
             st_value v;

@@ -150,7 +150,8 @@ static void bind_value(sqlite3_stmt *q, int i, const st_value *v)
         strata_day_format((int32_t)v->i, day);
         sqlite3_bind_text(q, i, day, 10, SQLITE_TRANSIENT);
         break;
-    case ST_V_TEXT: sqlite3_bind_text(q, i, v->s.ptr, (int)v->s.len, SQLITE_STATIC); break;
+    case ST_V_TEXT:
+    case ST_V_LABEL: sqlite3_bind_text(q, i, v->s.ptr, (int)v->s.len, SQLITE_STATIC); break;
     }
 }
 

@@ -5,6 +5,7 @@
 #ifndef ST_MODEL_LABELS_H
 #define ST_MODEL_LABELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define ST_SEGMENTS(X)                                                                      \
@@ -64,6 +65,8 @@ typedef enum st_vocab {
 
 /* English key of a label id ("" for 0 or out of range), number of ids (incl. 0). */
 const char *st_vocab_key(st_vocab v, unsigned id);
+/* The same with its length, for writers that emit millions of labels. */
+size_t st_vocab_key_len(st_vocab v, unsigned id);
 unsigned st_vocab_size(st_vocab v);
 
 #endif

@@ -61,8 +61,8 @@ static void set_real(st_value *v, double d, int digits)
 static void set_label(st_value *v, st_vocab vocab, unsigned id)
 {
     if (!id) return;
-    v->type = ST_V_TEXT;
-    v->s = st_sv_cstr(st_vocab_key(vocab, id));
+    v->type = ST_V_LABEL;
+    v->s = st_sv_make(st_vocab_key(vocab, id), st_vocab_key_len(vocab, id));
 }
 
 static void set_day(st_value *v, int32_t day)
@@ -75,7 +75,7 @@ static void set_day(st_value *v, int32_t day)
 void st_profile_column_value(const st_profile_view *view, size_t p, size_t col, st_value *v)
 {
     const st_profile *r = &view->ps->rows[p];
-    memset(v, 0, sizeof *v);
+    v->type = ST_V_NULL; /* the other fields are read only for the type set below */
     bool scored = r->frequency > 0;
     switch (col) {
     case COL_user_id:
@@ -147,6 +147,7 @@ double st_value_number(const st_value *v)
     case ST_V_DATE: return (double)v->i;
     case ST_V_REAL: return v->d;
     case ST_V_MONEY: return (double)v->i / 1e6;
+    case ST_V_LABEL:
     default: return NAN;
     }
 }
@@ -160,7 +161,8 @@ strata_status st_value_format(st_buf *b, const st_value *v)
     case ST_V_REAL: return st_buf_double(b, v->d, v->digits);
     case ST_V_MONEY: return st_buf_micros(b, v->i);
     case ST_V_DATE: strata_day_format((int32_t)v->i, day); return st_buf_puts(b, day);
-    case ST_V_TEXT: return st_buf_append(b, v->s.ptr, v->s.len);
+    case ST_V_TEXT:
+    case ST_V_LABEL: return st_buf_append(b, v->s.ptr, v->s.len);
     }
     return STRATA_OK;
 }

@@ -14,7 +14,8 @@ typedef enum st_value_type {
     ST_V_REAL,  /* d with `digits` fraction digits */
     ST_V_MONEY, /* i in micros */
     ST_V_DATE,  /* i = day */
-    ST_V_TEXT   /* s */
+    ST_V_TEXT,  /* s: free text (CSV writers quote it when needed) */
+    ST_V_LABEL  /* s: a label key or date-like token that never needs quoting */
 } st_value_type;
 
 typedef struct st_value {
