@@ -158,12 +158,6 @@ static cJSON *heatmap(const st_profiles *ps)
     return hm;
 }
 
-static int desc_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x < y) - (x > y);
-}
-
 /* Revenue concentration among buyers: share of revenue of the top k% by monetary. */
 static cJSON *pareto(const st_profiles *ps)
 {
@@ -178,7 +172,19 @@ static cJSON *pareto(const st_profiles *ps)
     n = 0;
     for (size_t i = 0; i < ps->n; i++)
         if (ps->rows[i].frequency > 0) m[n++] = ps->rows[i].monetary;
-    qsort(m, n, sizeof *m, desc_i64);
+    /* descending by monetary: radix-sort the negated keys */
+    uint64_t *keys = st_malloc((n + 1) * sizeof *keys);
+    uint32_t *idx = st_malloc((n + 1) * sizeof *idx);
+    strata_status st = keys && idx ? STRATA_OK : STRATA_ENOMEM;
+    for (size_t i = 0; i < n && st == STRATA_OK; i++) keys[i] = st_order_key(-m[i]), idx[i] = (uint32_t)i;
+    if (st == STRATA_OK) st = st_radix_sort_pairs(keys, idx, n);
+    if (st != STRATA_OK) {
+        st_free(keys), st_free(idx), st_free(m);
+        return out;
+    }
+    for (size_t i = 0; i < n; i++) m[i] = -(int64_t)(keys[i] ^ (1ull << 63));
+    st_free(keys);
+    st_free(idx);
     int64_t *cum = st_malloc((n + 1) * sizeof *cum);
     if (!cum) {
         st_free(m);
