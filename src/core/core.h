@@ -89,7 +89,16 @@ static inline bool st_sv_eq(st_sv a, st_sv b)
     return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
 bool st_sv_eq_nocase(st_sv a, st_sv b);
-st_sv st_sv_trim(st_sv v);
+st_sv st_sv_trim_slow(st_sv v);
+/* Without surrounding blanks (space, tab). Inline: called on every field of every row, and
+ * fields almost never have blanks. */
+static inline st_sv st_sv_trim(st_sv v)
+{
+    if (v.len == 0 || (v.ptr[0] != ' ' && v.ptr[0] != '\t' && v.ptr[v.len - 1] != ' ' &&
+                       v.ptr[v.len - 1] != '\t'))
+        return v;
+    return st_sv_trim_slow(v);
+}
 /* Parse a decimal integer (optional sign, surrounding blanks allowed); false on junk or
  * overflow. */
 bool st_sv_to_i64(st_sv v, int64_t *out);
@@ -193,6 +202,8 @@ typedef struct st_intern {
 #define ST_INTERN_NONE UINT32_MAX
 void st_intern_init(st_intern *t);
 void st_intern_clear(st_intern *t);
+/* Room for n strings without rehashing (a merge that knows its size skips the doublings). */
+bool st_intern_reserve(st_intern *t, size_t n);
 /* Id of the string, adding it if new (*added set when given). ST_INTERN_NONE on ENOMEM or
  * when the table already holds `limit` strings (0 = no limit). */
 uint32_t st_intern_put_limit(st_intern *t, const char *s, size_t len, uint64_t hash, bool *added,

@@ -2,7 +2,8 @@
  * intern.c — string interning: each distinct string gets a dense uint32 id in order of
  * first insertion. Open addressing with linear probing over 32-byte slots that carry the
  * full 64-bit hash, the length and the first 16 bytes, so a probe touches one cache line and
- * string bytes elsewhere only for longer strings. Used for person keys (millions, on the hot path), dictionaries and identifiers.
+ * string bytes elsewhere only for longer strings. Used for person keys (millions, on the hot path),
+ * dictionaries and identifiers.
  */
 #include "core/core.h"
 
@@ -72,7 +73,8 @@ static bool rehash(st_intern *t, size_t nslots)
     size_t mask = nslots - 1;
     for (size_t id = 0; id < t->count; id++) {
         size_t i = t->hashes[id] & mask;
-        while (slots[i].id1) i = (i + 1) & mask;
+        while (slots[i].id1)
+            i = (i + 1) & mask;
         slots[i] = make_slot(t->hashes[id], (uint32_t)id, t->strs[id], t->lens[id]);
     }
     st_free(t->slots);
@@ -95,6 +97,17 @@ static bool grow_ids(st_intern *t)
     t->lens = ls;
     t->cap_ids = cap;
     return true;
+}
+
+bool st_intern_reserve(st_intern *t, size_t n)
+{
+    size_t nslots = 1024;
+    while (nslots < 2 * n)
+        nslots *= 2;
+    if (t->slots && nslots <= t->mask + 1) return true;
+    while (t->cap_ids < n)
+        if (!grow_ids(t)) return false;
+    return rehash(t, nslots);
 }
 
 uint32_t st_intern_put_limit(st_intern *t, const char *s, size_t len, uint64_t hash, bool *added,

@@ -12,10 +12,12 @@ static bool is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
-st_sv st_sv_trim(st_sv v)
+st_sv st_sv_trim_slow(st_sv v)
 {
-    while (v.len && is_blank(v.ptr[0])) v.ptr++, v.len--;
-    while (v.len && is_blank(v.ptr[v.len - 1])) v.len--;
+    while (v.len && is_blank(v.ptr[0]))
+        v.ptr++, v.len--;
+    while (v.len && is_blank(v.ptr[v.len - 1]))
+        v.len--;
     return v;
 }
 
@@ -59,8 +61,7 @@ bool st_sv_to_double(st_sv v, double *out)
     for (size_t i = 0; i < v.len; i++) {
         char c = v.ptr[i];
         /* strtod would also take hex, inf and nan; numbers in data files are decimal */
-        if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' ||
-              c == 'E'))
+        if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'))
             return false;
         tmp[i] = c;
     }

@@ -61,18 +61,6 @@ static int overshared_cmp(const void *a, const void *b)
     return (x->ident > y->ident) - (x->ident < y->ident);
 }
 
-typedef struct key_rank {
-    uint64_t first;
-    uint32_t key;
-} key_rank;
-
-static int rank_cmp(const void *a, const void *b)
-{
-    const key_rank *x = a, *y = b;
-    if (x->first != y->first) return x->first < y->first ? -1 : 1;
-    return (x->key > y->key) - (x->key < y->key);
-}
-
 strata_status st_identity_resolve(const st_dataset *ds, uint32_t max_links, st_identity *out)
 {
     st_identity_clear(out);
@@ -80,15 +68,19 @@ strata_status st_identity_resolve(const st_dataset *ds, uint32_t max_links, st_i
     out->nkeys = nkeys;
     uint32_t *parent = st_malloc((nkeys + 1) * sizeof *parent);
     link_pair *pairs = st_malloc((ds->links.n + 1) * sizeof *pairs);
-    key_rank *ranks = st_malloc((nkeys + 1) * sizeof *ranks);
+    uint64_t *firsts = st_malloc((nkeys + 1) * sizeof *firsts);
+    uint32_t *ranks = st_malloc((nkeys + 1) * sizeof *ranks);
     out->person_of_key = st_malloc((nkeys + 1) * sizeof *out->person_of_key);
     out->canonical_key = st_malloc((nkeys + 1) * sizeof *out->canonical_key);
     strata_status st = STRATA_ENOMEM;
-    if (!parent || !pairs || !ranks || !out->person_of_key || !out->canonical_key) goto done;
-    for (uint32_t k = 0; k < nkeys; k++) parent[k] = k;
+    if (!parent || !pairs || !firsts || !ranks || !out->person_of_key || !out->canonical_key)
+        goto done;
+    for (uint32_t k = 0; k < nkeys; k++)
+        parent[k] = k;
 
     /* distinct (identifier, key) pairs, grouped by identifier */
-    for (size_t i = 0; i < ds->links.n; i++) pairs[i] = (link_pair){ds->links.ident[i], ds->links.key[i]};
+    for (size_t i = 0; i < ds->links.n; i++)
+        pairs[i] = (link_pair){ds->links.ident[i], ds->links.key[i]};
     qsort(pairs, ds->links.n, sizeof *pairs, pair_cmp);
     out->links = ds->links.n;
     size_t cap_over = 0;
@@ -100,9 +92,11 @@ strata_status st_identity_resolve(const st_dataset *ds, uint32_t max_links, st_i
         }
         if (max_links && distinct > max_links) {
             if (!ST_GROW(out->overshared, cap_over, out->novershared + 1)) goto done;
-            out->overshared[out->novershared++] = (st_overshared){pairs[i].ident, (uint32_t)distinct};
+            out->overshared[out->novershared++] =
+                (st_overshared){pairs[i].ident, (uint32_t)distinct};
         } else {
-            for (size_t k = i + 1; k < j; k++) unite(parent, ds->key_first, pairs[i].key, pairs[k].key);
+            for (size_t k = i + 1; k < j; k++)
+                unite(parent, ds->key_first, pairs[i].key, pairs[k].key);
         }
         i = j;
     }
@@ -110,11 +104,14 @@ strata_status st_identity_resolve(const st_dataset *ds, uint32_t max_links, st_i
         qsort(out->overshared, out->novershared, sizeof *out->overshared, overshared_cmp);
 
     /* number persons by their canonical (root) key's first appearance */
-    for (uint32_t k = 0; k < nkeys; k++) ranks[k] = (key_rank){ds->key_first[k], k};
-    qsort(ranks, nkeys, sizeof *ranks, rank_cmp);
-    for (uint32_t k = 0; k < nkeys; k++) out->person_of_key[k] = ST_NO_PERSON;
+    for (uint32_t k = 0; k < nkeys; k++)
+        firsts[k] = ds->key_first[k], ranks[k] = k;
+    /* stable, so keys first seen on the same line keep id order */
+    if (st_radix_sort_pairs(firsts, ranks, nkeys) != STRATA_OK) goto done;
+    for (uint32_t k = 0; k < nkeys; k++)
+        out->person_of_key[k] = ST_NO_PERSON;
     for (size_t i = 0; i < nkeys; i++) {
-        uint32_t k = ranks[i].key;
+        uint32_t k = ranks[i];
         bool has_data = (ds->key_first[k] >> 56) < ST_IN_IDENTITIES;
         if (!has_data) continue;
         out->ids++;
@@ -142,6 +139,7 @@ strata_status st_identity_resolve(const st_dataset *ds, uint32_t max_links, st_i
 done:
     st_free(parent);
     st_free(pairs);
+    st_free(firsts);
     st_free(ranks);
     if (st != STRATA_OK) st_identity_clear(out);
     return st;
@@ -149,13 +147,16 @@ done:
 
 static void map_keys(const st_identity *id, uint32_t *keys, size_t n)
 {
-    for (size_t i = 0; i < n; i++) keys[i] = id->person_of_key[keys[i]];
+    for (size_t i = 0; i < n; i++)
+        keys[i] = id->person_of_key[keys[i]];
 }
 
 void st_identity_apply(const st_identity *id, st_dataset *ds)
 {
-    for (size_t i = 0; i < ds->orders.n; i++) ds->orders.rows[i].key = id->person_of_key[ds->orders.rows[i].key];
-    for (size_t i = 0; i < ds->events.n; i++) ds->events.rows[i].key = id->person_of_key[ds->events.rows[i].key];
+    for (size_t i = 0; i < ds->orders.n; i++)
+        ds->orders.rows[i].key = id->person_of_key[ds->orders.rows[i].key];
+    for (size_t i = 0; i < ds->events.n; i++)
+        ds->events.rows[i].key = id->person_of_key[ds->events.rows[i].key];
     map_keys(id, ds->users.key, ds->users.n);
     map_keys(id, ds->links.key, ds->links.n);
 }

@@ -50,108 +50,138 @@ static int event_cmp(const void *a, const void *b)
 
 #define SMALL_SORT 48
 
+/* The next byte down; a shift that is not a multiple of 8 ends on byte 0 (its bits overlap the
+ * byte above, which is equal inside the bucket), then -1 = no id bits left. */
+static inline int next_shift(int shift)
+{
+    return shift >= 8 ? shift - 8 : shift > 0 ? 0 : -1;
+}
+
 /* American flag sort on the person id (field `key`), then the full order inside each bucket
  * once it is small or the id bytes are exhausted. */
-#define DEFINE_FLAG_SORT(name, type, less, cmp)                                                \
-    static void name##_finish(type *a, size_t n)                                               \
-    {                                                                                          \
-        if (n > SMALL_SORT) {                                                                  \
-            qsort(a, n, sizeof *a, cmp);                                                       \
-            return;                                                                            \
-        }                                                                                      \
-        for (size_t i = 1; i < n; i++) {                                                       \
-            type x = a[i];                                                                     \
-            size_t j = i;                                                                      \
-            while (j > 0 && less(&x, &a[j - 1])) {                                             \
-                a[j] = a[j - 1];                                                               \
-                j--;                                                                           \
-            }                                                                                  \
-            a[j] = x;                                                                          \
-        }                                                                                      \
-    }                                                                                          \
-    static void name(type *a, size_t n, int shift)                                             \
-    {                                                                                          \
-        if (n <= SMALL_SORT || shift < 0) {                                                    \
-            name##_finish(a, n);                                                               \
-            return;                                                                            \
-        }                                                                                      \
-        size_t count[256] = {0}, head[256], tail[256];                                         \
-        for (size_t i = 0; i < n; i++) count[(a[i].key >> shift) & 0xff]++;                   \
-        size_t pos = 0;                                                                        \
-        for (int b = 0; b < 256; b++) head[b] = pos, pos += count[b], tail[b] = pos;           \
-        for (int b = 0; b < 256; b++) {                                                        \
-            while (head[b] < tail[b]) {                                                        \
-                type v = a[head[b]];                                                           \
-                unsigned vb = (v.key >> shift) & 0xff;                                         \
-                while (vb != (unsigned)b) {                                                    \
-                    type t = a[head[vb]];                                                      \
-                    a[head[vb]++] = v;                                                         \
-                    v = t;                                                                     \
-                    vb = (v.key >> shift) & 0xff;                                              \
-                }                                                                              \
-                a[head[b]++] = v;                                                              \
-            }                                                                                  \
-        }                                                                                      \
-        pos = 0;                                                                               \
-        for (int b = 0; b < 256; b++) {                                                        \
-            name(a + pos, count[b], shift - 8);                                                \
-            pos += count[b];                                                                   \
-        }                                                                                      \
+#define DEFINE_FLAG_SORT(name, type, less, cmp)                                                    \
+    static void name##_finish(type *a, size_t n)                                                   \
+    {                                                                                              \
+        if (n > SMALL_SORT) {                                                                      \
+            qsort(a, n, sizeof *a, cmp);                                                           \
+            return;                                                                                \
+        }                                                                                          \
+        for (size_t i = 1; i < n; i++) {                                                           \
+            type x = a[i];                                                                         \
+            size_t j = i;                                                                          \
+            while (j > 0 && less(&x, &a[j - 1])) {                                                 \
+                a[j] = a[j - 1];                                                                   \
+                j--;                                                                               \
+            }                                                                                      \
+            a[j] = x;                                                                              \
+        }                                                                                          \
+    }                                                                                              \
+    static void name(type *a, size_t n, int shift)                                                 \
+    {                                                                                              \
+        if (n <= SMALL_SORT || shift < 0) {                                                        \
+            name##_finish(a, n);                                                                   \
+            return;                                                                                \
+        }                                                                                          \
+        size_t count[256] = {0}, head[256], tail[256];                                             \
+        for (size_t i = 0; i < n; i++)                                                             \
+            count[(a[i].key >> shift) & 0xff]++;                                                   \
+        size_t pos = 0;                                                                            \
+        for (int b = 0; b < 256; b++)                                                              \
+            head[b] = pos, pos += count[b], tail[b] = pos;                                         \
+        for (int b = 0; b < 256; b++) {                                                            \
+            while (head[b] < tail[b]) {                                                            \
+                type v = a[head[b]];                                                               \
+                unsigned vb = (v.key >> shift) & 0xff;                                             \
+                while (vb != (unsigned)b) {                                                        \
+                    type t = a[head[vb]];                                                          \
+                    a[head[vb]++] = v;                                                             \
+                    v = t;                                                                         \
+                    vb = (v.key >> shift) & 0xff;                                                  \
+                }                                                                                  \
+                a[head[b]++] = v;                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        pos = 0;                                                                                   \
+        for (int b = 0; b < 256; b++) {                                                            \
+            name(a + pos, count[b], next_shift(shift));                                            \
+            pos += count[b];                                                                       \
+        }                                                                                          \
     }
 
 DEFINE_FLAG_SORT(sort_orders, st_order_row, order_less, order_cmp)
 DEFINE_FLAG_SORT(sort_events, st_event_row, event_less, event_cmp)
 
-/* The highest shift that has person-id bits: persons < 2^(shift + 8). */
+/* The shift whose byte holds the top 8 bits in use of the person id, so that the first pass
+ * spreads rows over up to 256 buckets (a whole-byte shift left only 14 buckets at 910k persons,
+ * all of them on one thread). */
 static int top_shift(size_t npersons)
 {
-    int shift = 0;
-    while (shift < 24 && (npersons >> (shift + 8)) != 0) shift += 8;
-    return shift;
+    int bits = 0;
+    while (bits < 32 && (npersons - 1) >> bits)
+        bits++;
+    return bits > 8 ? bits - 8 : 0;
 }
 
 /* The first pass splits rows by the top byte of the person id on one thread; the buckets are
- * then finished on all threads. */
+ * then finished on all threads, each thread taking a contiguous run of buckets holding about
+ * its share of the rows. */
 typedef struct bucket_job {
     void *rows;
     size_t *starts; /* 257 entries */
+    size_t n;
+    unsigned parts;
     int shift;
     bool events;
 } bucket_job;
+
+/* The first bucket of part t: the first whose rows start at or after t/parts of all rows. */
+static size_t first_bucket(const bucket_job *j, size_t t)
+{
+    size_t at = j->n * t / j->parts, b = 0;
+    while (b < 256 && j->starts[b] < at)
+        b++;
+    return b;
+}
 
 static strata_status finish_buckets(void *arg, size_t begin, size_t end, unsigned thread)
 {
     (void)thread;
     bucket_job *j = arg;
-    for (size_t b = begin; b < end; b++) {
-        size_t lo = j->starts[b], n = j->starts[b + 1] - lo;
-        if (j->events) sort_events((st_event_row *)j->rows + lo, n, j->shift - 8);
-        else sort_orders((st_order_row *)j->rows + lo, n, j->shift - 8);
-    }
+    int next = next_shift(j->shift);
+    for (size_t t = begin; t < end; t++)
+        for (size_t b = first_bucket(j, t), last = first_bucket(j, t + 1); b < last; b++) {
+            size_t lo = j->starts[b], n = j->starts[b + 1] - lo;
+            if (j->events)
+                sort_events((st_event_row *)j->rows + lo, n, next);
+            else
+                sort_orders((st_order_row *)j->rows + lo, n, next);
+        }
     return STRATA_OK;
 }
 
-#define DEFINE_TOP_SPLIT(name, type)                                                           \
-    static void name(type *a, size_t n, int shift, size_t starts[257])                        \
-    {                                                                                          \
-        size_t count[256] = {0}, head[256], tail[256];                                         \
-        for (size_t i = 0; i < n; i++) count[(a[i].key >> shift) & 0xff]++;                   \
-        size_t pos = 0;                                                                        \
-        for (int b = 0; b < 256; b++) starts[b] = head[b] = pos, pos += count[b], tail[b] = pos; \
-        starts[256] = n;                                                                       \
-        for (int b = 0; b < 256; b++) {                                                        \
-            while (head[b] < tail[b]) {                                                        \
-                type v = a[head[b]];                                                           \
-                unsigned vb = (v.key >> shift) & 0xff;                                         \
-                while (vb != (unsigned)b) {                                                    \
-                    type t = a[head[vb]];                                                      \
-                    a[head[vb]++] = v;                                                         \
-                    v = t;                                                                     \
-                    vb = (v.key >> shift) & 0xff;                                              \
-                }                                                                              \
-                a[head[b]++] = v;                                                              \
-            }                                                                                  \
-        }                                                                                      \
+#define DEFINE_TOP_SPLIT(name, type)                                                               \
+    static void name(type *a, size_t n, int shift, size_t starts[257])                             \
+    {                                                                                              \
+        size_t count[256] = {0}, head[256], tail[256];                                             \
+        for (size_t i = 0; i < n; i++)                                                             \
+            count[(a[i].key >> shift) & 0xff]++;                                                   \
+        size_t pos = 0;                                                                            \
+        for (int b = 0; b < 256; b++)                                                              \
+            starts[b] = head[b] = pos, pos += count[b], tail[b] = pos;                             \
+        starts[256] = n;                                                                           \
+        for (int b = 0; b < 256; b++) {                                                            \
+            while (head[b] < tail[b]) {                                                            \
+                type v = a[head[b]];                                                               \
+                unsigned vb = (v.key >> shift) & 0xff;                                             \
+                while (vb != (unsigned)b) {                                                        \
+                    type t = a[head[vb]];                                                          \
+                    a[head[vb]++] = v;                                                             \
+                    v = t;                                                                         \
+                    vb = (v.key >> shift) & 0xff;                                                  \
+                }                                                                                  \
+                a[head[b]++] = v;                                                                  \
+            }                                                                                      \
+        }                                                                                          \
     }
 
 DEFINE_TOP_SPLIT(split_orders, st_order_row)
@@ -162,10 +192,13 @@ static void sort_rows(void *rows, size_t n, size_t npersons, bool events, unsign
     if (n < 2) return;
     int shift = top_shift(npersons);
     size_t starts[257];
-    if (events) split_events(rows, n, shift, starts);
-    else split_orders(rows, n, shift, starts);
-    bucket_job j = {rows, starts, shift, events};
-    st_parallel_for(threads, 256, finish_buckets, &j);
+    if (events)
+        split_events(rows, n, shift, starts);
+    else
+        split_orders(rows, n, shift, starts);
+    if (threads < 1) threads = 1;
+    bucket_job j = {rows, starts, n, threads, shift, events};
+    st_parallel_for(threads, threads, finish_buckets, &j);
 }
 
 /* Offsets of each person's rows in a table sorted by person. */
@@ -180,7 +213,8 @@ static strata_status person_offsets(st_grouping *g, const void *rows, size_t str
         memcpy(&key, base + i * stride + key_offset, sizeof key);
         g->offsets[key + 1]++;
     }
-    for (size_t p = 0; p < npersons; p++) g->offsets[p + 1] += g->offsets[p];
+    for (size_t p = 0; p < npersons; p++)
+        g->offsets[p + 1] += g->offsets[p];
     g->n = n;
     g->npersons = npersons;
     return STRATA_OK;
@@ -190,7 +224,8 @@ static strata_status person_offsets(st_grouping *g, const void *rows, size_t str
 static strata_status amount_percentile(const st_order_rows *o, double pct, int64_t *out)
 {
     size_t m = 0;
-    for (size_t i = 0; i < o->n; i++) m += o->rows[i].amount > 0;
+    for (size_t i = 0; i < o->n; i++)
+        m += o->rows[i].amount > 0;
     *out = 0;
     if (m == 0) return STRATA_OK;
     int64_t *v = st_malloc(m * sizeof *v);
@@ -220,10 +255,11 @@ static strata_status apply_outliers(strata_ctx *ctx, st_dataset *ds, st_outlier_
     rep->reject_above = above > 0 ? (int64_t)(above * 1e6 + 0.5) : 0;
     strata_status st = amount_percentile(o, rep->percentile, &rep->threshold);
     if (st != STRATA_OK) return st;
-    for (size_t i = 0; i < o->n; i++) rep->rows_above += o->rows[i].amount > rep->threshold;
+    for (size_t i = 0; i < o->n; i++)
+        rep->rows_above += o->rows[i].amount > rep->threshold;
     if (rep->policy == ST_OUTLIER_KEEP) return STRATA_OK;
-    int64_t limit = rep->policy == ST_OUTLIER_REJECT && rep->reject_above ? rep->reject_above
-                                                                          : rep->threshold;
+    int64_t limit =
+        rep->policy == ST_OUTLIER_REJECT && rep->reject_above ? rep->reject_above : rep->threshold;
     size_t w = 0;
     for (size_t i = 0; i < o->n; i++) {
         st_order_row *row = &o->rows[i];
@@ -236,7 +272,8 @@ static strata_status apply_outliers(strata_ctx *ctx, st_dataset *ds, st_outlier_
                 char detail[96];
                 snprintf(detail, sizeof detail, "amount %.2f above the outlier limit %.2f",
                          (double)row->amount / 1e6, (double)limit / 1e6);
-                st = st_dataset_add_reject(ds, ST_IN_ORDERS, row->line, 0, ST_REASON_AMOUNT_OUTLIER, detail);
+                st = st_dataset_add_reject(ds, ST_IN_ORDERS, row->line, 0, ST_REASON_AMOUNT_OUTLIER,
+                                           detail);
                 if (st != STRATA_OK) return st;
                 continue;
             }
@@ -247,8 +284,8 @@ static strata_status apply_outliers(strata_ctx *ctx, st_dataset *ds, st_outlier_
     return STRATA_OK;
 }
 
-strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons,
-                              int32_t *as_of_day, st_grouping *g, st_outlier_report *rep)
+strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons, int32_t *as_of_day,
+                              st_grouping *g, st_outlier_report *rep)
 {
     st_order_rows *o = &ds->orders;
     memset(rep, 0, sizeof *rep);
@@ -266,7 +303,8 @@ strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons,
             if (r->key == prev->key && r->order == prev->order && r->fp == prev->fp) {
                 char detail[64];
                 snprintf(detail, sizeof detail, "duplicate of line %u", prev->line);
-                st = st_dataset_add_reject(ds, ST_IN_ORDERS, r->line, 0, ST_REASON_DUPLICATE, detail);
+                st = st_dataset_add_reject(ds, ST_IN_ORDERS, r->line, 0, ST_REASON_DUPLICATE,
+                                           detail);
                 if (st != STRATA_OK) return st;
                 continue;
             }
@@ -278,7 +316,8 @@ strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons,
     o->n = w;
     if (*as_of_day == STRATA_DAY_NONE) {
         if (last_day == INT32_MIN)
-            return st_error(ctx, STRATA_EDATA, "no valid order rows to take the as-of date from; give --as-of");
+            return st_error(ctx, STRATA_EDATA,
+                            "no valid order rows to take the as-of date from; give --as-of");
         *as_of_day = last_day + 1;
     }
     st_quality *q = &ds->quality[ST_IN_ORDERS];
@@ -297,8 +336,8 @@ strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons,
     return person_offsets(g, o->rows, sizeof *o->rows, offsetof(st_order_row, key), o->n, npersons);
 }
 
-strata_status st_clean_events(st_dataset *ds, size_t npersons, int32_t as_of_day,
-                              st_grouping *g, unsigned threads)
+strata_status st_clean_events(st_dataset *ds, size_t npersons, int32_t as_of_day, st_grouping *g,
+                              unsigned threads)
 {
     st_event_rows *e = &ds->events;
     memset(g, 0, sizeof *g);
@@ -312,7 +351,8 @@ strata_status st_clean_events(st_dataset *ds, size_t npersons, int32_t as_of_day
         if (prev && r.key == prev->key && r.ts == prev->ts && r.fp == prev->fp) {
             char detail[64];
             snprintf(detail, sizeof detail, "duplicate of line %u", prev->line);
-            strata_status st = st_dataset_add_reject(ds, ST_IN_EVENTS, r.line, 0, ST_REASON_DUPLICATE, detail);
+            strata_status st =
+                st_dataset_add_reject(ds, ST_IN_EVENTS, r.line, 0, ST_REASON_DUPLICATE, detail);
             if (st != STRATA_OK) return st;
             continue;
         }
@@ -353,7 +393,8 @@ static strata_status mark_duplicates(st_dataset *ds, st_input_kind kind, const u
 {
     dup_ref *refs = st_malloc((n + 1) * sizeof *refs);
     if (!refs) return STRATA_ENOMEM;
-    for (size_t i = 0; i < n; i++) refs[i] = (dup_ref){key[i], (uint32_t)i, fp[i]}, drop[i] = 0;
+    for (size_t i = 0; i < n; i++)
+        refs[i] = (dup_ref){key[i], (uint32_t)i, fp[i]}, drop[i] = 0;
     qsort(refs, n, sizeof *refs, dup_ref_cmp);
     strata_status st = STRATA_OK;
     for (size_t i = 1; i < n && st == STRATA_OK; i++) {
@@ -361,7 +402,8 @@ static strata_status mark_duplicates(st_dataset *ds, st_input_kind kind, const u
         if (a->key != b->key || a->fp != b->fp) continue;
         /* refs[i-1] is the first of the run or itself a duplicate of it: report the first */
         size_t first = i - 1;
-        while (first > 0 && refs[first - 1].key == b->key && refs[first - 1].fp == b->fp) first--;
+        while (first > 0 && refs[first - 1].key == b->key && refs[first - 1].fp == b->fp)
+            first--;
         char detail[64];
         snprintf(detail, sizeof detail, "duplicate of line %u", line[refs[first].row]);
         st = st_dataset_add_reject(ds, kind, line[b->row], 0, ST_REASON_DUPLICATE, detail);

@@ -93,7 +93,8 @@ st_sv st_normalize_id(st_sv raw, bool normalize_numeric, bool *changed)
     if (!normalize_numeric || v.len < 3) return v;
     /* digits, optional leading '-', then '.' and only zeros: drop the fraction */
     size_t i = (v.ptr[0] == '-') ? 1 : 0, start = i;
-    while (i < v.len && v.ptr[i] >= '0' && v.ptr[i] <= '9') i++;
+    while (i < v.len && v.ptr[i] >= '0' && v.ptr[i] <= '9')
+        i++;
     if (i == start || i >= v.len || v.ptr[i] != '.' || i + 1 >= v.len) return v;
     for (size_t j = i + 1; j < v.len; j++)
         if (v.ptr[j] != '0') return v;
@@ -116,7 +117,6 @@ void st_dataset_init(st_dataset *ds)
     st_arena_init(&ds->text, 256 * 1024);
 }
 
-
 void st_dataset_clear(st_dataset *ds)
 {
     st_intern_clear(&ds->keys);
@@ -129,8 +129,10 @@ void st_dataset_clear(st_dataset *ds)
     st_dict_clear(&ds->genders);
     st_vmrows_clear(&ds->orders.vm);
     st_vmrows_clear(&ds->events.vm);
-    st_free(ds->users.key), st_free(ds->users.line), st_free(ds->users.attrs), st_free(ds->users.fp);
-    st_free(ds->links.key), st_free(ds->links.ident), st_free(ds->links.line), st_free(ds->links.fp);
+    st_free(ds->users.key), st_free(ds->users.line), st_free(ds->users.attrs),
+        st_free(ds->users.fp);
+    st_free(ds->links.key), st_free(ds->links.ident), st_free(ds->links.line),
+        st_free(ds->links.fp);
     st_free(ds->rejects);
     st_arena_clear(&ds->text);
     memset(ds, 0, sizeof *ds);
@@ -402,7 +404,8 @@ static strata_status on_header(void *ud, const st_record *hdr)
     const st_input_spec *spec = ld->spec;
     const st_config *cfg = ld->ctx->config;
     ld->header_nfields = hdr->nfields;
-    for (size_t f = 0; f < ST_READER_MAX_FIELDS; f++) ld->canon_of[f] = -1;
+    for (size_t f = 0; f < ST_READER_MAX_FIELDS; f++)
+        ld->canon_of[f] = -1;
     if (hdr->error_field)
         return st_error(ld->ctx, STRATA_EPARSE, "%s:1: malformed header: %s", ld->path,
                         hdr->error ? hdr->error : "syntax error");
@@ -462,8 +465,8 @@ static strata_status on_block(void *ud, unsigned worker, const st_block *block)
             continue;
         }
         if (ld->format == ST_FMT_CSV && rec.nfields != ld->header_nfields) {
-            ok = st_load_reject(w, &rec, 0, ST_REASON_FIELD_COUNT,
-                                "expected %u fields, found %u", ld->header_nfields, rec.nfields);
+            ok = st_load_reject(w, &rec, 0, ST_REASON_FIELD_COUNT, "expected %u fields, found %u",
+                                ld->header_nfields, rec.nfields);
             continue;
         }
         uint64_t before = w->records;
@@ -483,12 +486,14 @@ static void worker_init(st_worker *w, st_load *ld, unsigned index)
     w->index = index;
     st_intern_init(&w->keys);
     st_intern_init(&w->identifiers);
-    for (int i = 0; i < 5; i++) st_dict_init(&w->dicts[i]);
+    for (int i = 0; i < 5; i++)
+        st_dict_init(&w->dicts[i]);
     st_arena_init(&w->text, 64 * 1024);
     st_buf_init(&w->tmp, 1 << 16);
     st_dict_init(&w->evtypes);
     w->last_key.len = UINT32_MAX;
-    for (int i = 0; i < 5; i++) w->last_dict[i].len = UINT32_MAX;
+    for (int i = 0; i < 5; i++)
+        w->last_dict[i].len = UINT32_MAX;
 }
 
 static void worker_clear(st_worker *w)
@@ -496,8 +501,10 @@ static void worker_clear(st_worker *w)
     st_intern_clear(&w->keys);
     st_free(w->key_first_line);
     st_intern_clear(&w->identifiers);
-    for (int i = 0; i < 5; i++) st_dict_clear(&w->dicts[i]);
-    for (size_t i = 0; i < w->nchunks; i++) st_free(w->chunks[i].recs);
+    for (int i = 0; i < 5; i++)
+        st_dict_clear(&w->dicts[i]);
+    for (size_t i = 0; i < w->nchunks; i++)
+        st_free(w->chunks[i].recs);
     st_free(w->chunks);
     st_free(w->rejects);
     st_arena_clear(&w->text);
@@ -509,11 +516,16 @@ static void worker_clear(st_worker *w)
 static st_dict *dataset_dict(st_dataset *ds, int which)
 {
     switch (which) {
-    case ST_DICT_CATEGORY: return &ds->categories;
-    case ST_DICT_BRAND: return &ds->brands;
-    case ST_DICT_REGION: return &ds->regions;
-    case ST_DICT_CHANNEL: return &ds->channels;
-    default: return &ds->genders;
+    case ST_DICT_CATEGORY:
+        return &ds->categories;
+    case ST_DICT_BRAND:
+        return &ds->brands;
+    case ST_DICT_REGION:
+        return &ds->regions;
+    case ST_DICT_CHANNEL:
+        return &ds->channels;
+    default:
+        return &ds->genders;
     }
 }
 
@@ -526,10 +538,14 @@ static int chunk_order(const void *a, const void *b)
 static size_t *row_count(st_dataset *ds, st_input_kind kind)
 {
     switch (kind) {
-    case ST_IN_ORDERS: return &ds->orders.n;
-    case ST_IN_EVENTS: return &ds->events.n;
-    case ST_IN_USERS: return &ds->users.n;
-    default: return &ds->links.n;
+    case ST_IN_ORDERS:
+        return &ds->orders.n;
+    case ST_IN_EVENTS:
+        return &ds->events.n;
+    case ST_IN_USERS:
+        return &ds->users.n;
+    default:
+        return &ds->links.n;
     }
 }
 
@@ -614,7 +630,11 @@ static strata_status merge_workers(st_load *ld)
     strata_status st = STRATA_OK;
     uint32_t *key_map[64] = {0}, *ident_map[64] = {0};
     uint16_t *dict_map[64][5] = {{0}};
-    size_t total_chunks = 0;
+    size_t total_chunks = 0, most_keys = 0;
+    /* the union has at least as many keys as the largest worker: no doublings up to there */
+    for (unsigned wi = 0; wi < ld->nworkers; wi++)
+        most_keys = ST_MAX(most_keys, ld->workers[wi].keys.count);
+    if (!st_intern_reserve(&ds->keys, ds->keys.count + most_keys)) st = STRATA_ENOMEM;
     for (unsigned wi = 0; wi < ld->nworkers && st == STRATA_OK; wi++) {
         st_worker *w = &ld->workers[wi];
         total_chunks += w->nchunks;
@@ -638,7 +658,8 @@ static strata_status merge_workers(st_load *ld)
         }
         for (uint32_t k = 0; k < w->identifiers.count && st == STRATA_OK; k++) {
             st_sv s = st_intern_str(&w->identifiers, k);
-            uint32_t g = st_intern_put(&ds->identifiers, s.ptr, s.len, w->identifiers.hashes[k], NULL);
+            uint32_t g =
+                st_intern_put(&ds->identifiers, s.ptr, s.len, w->identifiers.hashes[k], NULL);
             if (g == ST_INTERN_NONE) st = STRATA_ENOMEM;
             ident_map[wi][k] = g;
         }
@@ -650,7 +671,8 @@ static strata_status merge_workers(st_load *ld)
                 break;
             }
             for (uint32_t k = 0; k < local->names.count; k++)
-                dict_map[wi][d][k] = st_dict_put(dataset_dict(ds, d), st_intern_str(&local->names, k));
+                dict_map[wi][d][k] =
+                    st_dict_put(dataset_dict(ds, d), st_intern_str(&local->names, k));
         }
     }
     if (ld->table && st == STRATA_OK) st = finish_table(ld, key_map, dict_map);
@@ -669,10 +691,12 @@ static strata_status merge_workers(st_load *ld)
         if (st == STRATA_OK) {
             copy_job job = {ld, ds, order, NULL, key_map, dict_map, ident_map};
             job.at = st_malloc((n + 1) * sizeof *job.at);
-            if (!job.at) st = STRATA_ENOMEM;
+            if (!job.at)
+                st = STRATA_ENOMEM;
             else {
                 size_t at = *row_count(ds, kind);
-                for (size_t i = 0; i < n; i++) job.at[i] = at, at += order[i]->n;
+                for (size_t i = 0; i < n; i++)
+                    job.at[i] = at, at += order[i]->n;
                 st = st_parallel_for(ld->nworkers, n, copy_chunks, &job);
                 *row_count(ds, kind) = at;
                 st_free(job.at);
@@ -686,7 +710,8 @@ static strata_status merge_workers(st_load *ld)
         q->rows_read += w->rows_read;
         q->rows_loaded += w->rows_loaded;
         q->blank_lines += w->blank_lines;
-        for (int r = 0; r < ST_REASON__COUNT; r++) q->reasons[r] += w->reasons[r];
+        for (int r = 0; r < ST_REASON__COUNT; r++)
+            q->reasons[r] += w->reasons[r];
         if (!ST_GROW(ds->rejects, ds->cap_rejects, ds->nrejects + w->nrejects)) {
             st = STRATA_ENOMEM;
             break;
@@ -701,7 +726,8 @@ static strata_status merge_workers(st_load *ld)
     for (unsigned wi = 0; wi < ld->nworkers; wi++) {
         st_free(key_map[wi]);
         st_free(ident_map[wi]);
-        for (int d = 0; d < 5; d++) st_free(dict_map[wi][d]);
+        for (int d = 0; d < 5; d++)
+            st_free(dict_map[wi][d]);
     }
     return st;
 }
@@ -709,10 +735,14 @@ static strata_status merge_workers(st_load *ld)
 static const st_input_spec *spec_of(st_input_kind kind)
 {
     switch (kind) {
-    case ST_IN_ORDERS: return &st_orders_spec;
-    case ST_IN_EVENTS: return &st_events_spec;
-    case ST_IN_USERS: return &st_users_spec;
-    default: return &st_links_spec;
+    case ST_IN_ORDERS:
+        return &st_orders_spec;
+    case ST_IN_EVENTS:
+        return &st_events_spec;
+    case ST_IN_USERS:
+        return &st_users_spec;
+    default:
+        return &st_links_spec;
     }
 }
 
@@ -771,17 +801,20 @@ static strata_status load_common(strata_ctx *ctx, st_dataset *ds, st_input_kind 
     ld.cancel_prefix = st_sv_cstr(st_cfg_str(cfg, ST_CFG_ORDERS_CANCEL_PREFIX));
     ld.hash_identifiers = st_cfg_bool(cfg, ST_CFG_IDENT_HASH);
     ld.salt = st_cfg_str(cfg, ST_CFG_IDENT_SALT);
-    for (const char *p = st_cfg_str(cfg, ST_CFG_ORDERS_REFUND_STATUS); *p && ld.nrefund_status < 32;) {
+    for (const char *p = st_cfg_str(cfg, ST_CFG_ORDERS_REFUND_STATUS);
+         *p && ld.nrefund_status < 32;) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
         st_sv item = st_sv_trim(st_sv_make(p, n));
         if (item.len) ld.refund_status[ld.nrefund_status++] = item;
         p += n + (comma ? 1 : 0);
     }
-    for (int i = 0; i < ST_MAX_CANON; i++) ld.col[i] = -1;
+    for (int i = 0; i < ST_MAX_CANON; i++)
+        ld.col[i] = -1;
 
     const char *keys[ST_MAX_CANON];
-    for (int i = 0; i < ld.spec->nfields; i++) keys[i] = st_cfg_str(cfg, ld.spec->fields[i].column);
+    for (int i = 0; i < ld.spec->nfields; i++)
+        keys[i] = st_cfg_str(cfg, ld.spec->fields[i].column);
     st_reader_opts ro = {.format = ld.format,
                          .delimiter = delimiter_of(st_cfg_str(cfg, ld.spec->delimiter_key)),
                          .threads = st_threads(ctx),
@@ -798,13 +831,16 @@ static strata_status load_common(strata_ctx *ctx, st_dataset *ds, st_input_kind 
             return st_error(ctx, STRATA_ENOMEM, "%s: cannot reserve address space for %zu rows",
                             path, max_rows);
         ld.table = t;
-        if (kind == ST_IN_ORDERS) ds->orders.rows = (st_order_row *)(void *)t->base;
-        else ds->events.rows = (st_event_row *)(void *)t->base;
+        if (kind == ST_IN_ORDERS)
+            ds->orders.rows = (st_order_row *)(void *)t->base;
+        else
+            ds->events.rows = (st_event_row *)(void *)t->base;
     }
     ro.threads = ld.nworkers;
     ld.workers = st_calloc(ld.nworkers, sizeof *ld.workers);
     if (!ld.workers) return STRATA_ENOMEM;
-    for (unsigned i = 0; i < ld.nworkers; i++) worker_init(&ld.workers[i], &ld, i);
+    for (unsigned i = 0; i < ld.nworkers; i++)
+        worker_init(&ld.workers[i], &ld, i);
 
     st_reader_stats stats;
     memset(&stats, 0, sizeof stats);
@@ -815,7 +851,8 @@ static strata_status load_common(strata_ctx *ctx, st_dataset *ds, st_input_kind 
     else
         st = st_reader_run(ctx, path, stage, &ro, on_header, on_block, &ld, &stats);
     if (st == STRATA_ENOMEM) st = st_error(ctx, st, "%s: out of memory while loading", path);
-    if (st == STRATA_ELIMIT) st = st_error(ctx, st, "%s: more rows than the reserved row table holds", path);
+    if (st == STRATA_ELIMIT)
+        st = st_error(ctx, st, "%s: more rows than the reserved row table holds", path);
     if (st == STRATA_OK) {
         st_quality *q = &ds->quality[kind];
         q->present = true;
@@ -826,13 +863,13 @@ static strata_status load_common(strata_ctx *ctx, st_dataset *ds, st_input_kind 
         st = merge_workers(&ld);
         if (st == STRATA_ENOMEM) st = st_error(ctx, st, "%s: out of memory while merging", path);
     }
-    for (unsigned i = 0; i < ld.nworkers; i++) worker_clear(&ld.workers[i]);
+    for (unsigned i = 0; i < ld.nworkers; i++)
+        worker_clear(&ld.workers[i]);
     st_free(ld.workers);
     return st;
 }
 
-strata_status st_dataset_load(strata_ctx *ctx, st_dataset *ds, st_input_kind kind,
-                              const char *path)
+strata_status st_dataset_load(strata_ctx *ctx, st_dataset *ds, st_input_kind kind, const char *path)
 {
     return load_common(ctx, ds, kind, path, NULL, 0);
 }

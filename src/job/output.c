@@ -1,21 +1,30 @@
 /*
  * output.c — profiles.csv and the report. Formatting a million profiles is a visible part of
- * the run, so rounds of person ranges are formatted on all threads into their own buffers
- * and written in order.
+ * the run, so all threads take parts of the person range in turn, format each into their own
+ * buffer and append it in part order: while one thread writes, the others format.
  */
 #include "job/job.h"
 #include "report/report.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
-#define PERSONS_PER_PART 32768
+#define PERSONS_PER_PART 8192
 
-typedef struct format_job {
+typedef struct write_job {
+    strata_ctx *ctx;
     const st_profile_view *view;
-    size_t base;   /* first person of the round */
-    st_buf *bufs;  /* one per thread */
-} format_job;
+    FILE *f;
+    st_buf *bufs; /* one per thread */
+    size_t n, nparts;
+    atomic_size_t next_part; /* the next part to format */
+    pthread_mutex_t lock;    /* guards written, status and the file */
+    pthread_cond_t turn;
+    size_t written; /* parts appended so far */
+    strata_status status;
+} write_job;
 
 static strata_status format_rows(st_buf *b, const st_profile_view *view, size_t begin, size_t end)
 {
@@ -29,8 +38,10 @@ static strata_status format_rows(st_buf *b, const st_profile_view *view, size_t 
             st_value v;
             st_profile_column_value(view, p, c, &v);
             if (st == STRATA_OK) {
-                if (v.type == ST_V_TEXT) st = st_buf_csv_field(b, v.s.ptr, v.s.len);
-                else st = st_value_format(b, &v);
+                if (v.type == ST_V_TEXT)
+                    st = st_buf_csv_field(b, v.s.ptr, v.s.len);
+                else
+                    st = st_value_format(b, &v);
             }
         }
         if (st == STRATA_OK) st = st_buf_putc(b, '\n');
@@ -38,15 +49,33 @@ static strata_status format_rows(st_buf *b, const st_profile_view *view, size_t 
     return st;
 }
 
-static strata_status format_part(void *arg, size_t begin, size_t end, unsigned thread)
+/* Parts are taken in increasing order and each thread holds at most one, so the lowest part
+ * not yet written always belongs to a thread that will write it: no thread waits forever. */
+static strata_status format_and_write(void *arg, size_t begin, size_t end, unsigned thread)
 {
-    format_job *fj = arg;
-    (void)end;
-    /* each thread formats exactly one part of the round */
-    size_t first = fj->base + begin * PERSONS_PER_PART;
-    size_t last = ST_MIN(first + PERSONS_PER_PART * (end - begin), fj->view->ps->n);
-    st_buf_reset(&fj->bufs[thread]);
-    return format_rows(&fj->bufs[thread], fj->view, first, last);
+    (void)begin, (void)end;
+    write_job *j = arg;
+    st_buf *b = &j->bufs[thread];
+    for (;;) {
+        size_t part = atomic_fetch_add(&j->next_part, 1);
+        if (part >= j->nparts) break;
+        size_t first = part * PERSONS_PER_PART, last = ST_MIN(first + PERSONS_PER_PART, j->n);
+        st_buf_reset(b);
+        strata_status st = format_rows(b, j->view, first, last);
+        pthread_mutex_lock(&j->lock);
+        while (j->written != part && j->status == STRATA_OK)
+            pthread_cond_wait(&j->turn, &j->lock);
+        if (j->status == STRATA_OK) j->status = st;
+        if (j->status == STRATA_OK && b->len && fwrite(b->data, 1, b->len, j->f) != b->len)
+            j->status = STRATA_EIO;
+        j->written = part + 1;
+        if (j->status == STRATA_OK) st_progress(j->ctx, "writing profiles", last, j->n);
+        st = j->status;
+        pthread_cond_broadcast(&j->turn);
+        pthread_mutex_unlock(&j->lock);
+        if (st != STRATA_OK) break;
+    }
+    return STRATA_OK;
 }
 
 strata_status strata_job_write_profiles(strata_job *job, const char *path)
@@ -56,8 +85,10 @@ strata_status strata_job_write_profiles(strata_job *job, const char *path)
     if (!f) return st_error(ctx, STRATA_EIO, "%s: cannot write: %s", path, strerror(errno));
     st_profile_view view = st_job_view(job);
     unsigned threads = st_threads(ctx);
+    if (threads > 64) threads = 64;
     st_buf bufs[64];
-    for (unsigned t = 0; t < threads; t++) st_buf_init(&bufs[t], 0);
+    for (unsigned t = 0; t < threads; t++)
+        st_buf_init(&bufs[t], 0);
     strata_status st = STRATA_OK;
     for (size_t c = 0; c < st_profile_column_count() && st == STRATA_OK; c++) {
         if (c) st = st_buf_putc(&bufs[0], ',');
@@ -65,16 +96,19 @@ strata_status strata_job_write_profiles(strata_job *job, const char *path)
     }
     if (st == STRATA_OK) st = st_buf_putc(&bufs[0], '\n');
     if (st == STRATA_OK && fwrite(bufs[0].data, 1, bufs[0].len, f) != bufs[0].len) st = STRATA_EIO;
-    size_t n = job->profiles.n;
-    for (size_t base = 0; base < n && st == STRATA_OK; base += (size_t)threads * PERSONS_PER_PART) {
-        size_t parts = ST_MIN((size_t)threads, (n - base + PERSONS_PER_PART - 1) / PERSONS_PER_PART);
-        format_job fj = {&view, base, bufs};
-        st = st_parallel_for((unsigned)parts, parts, format_part, &fj);
-        for (size_t t = 0; t < parts && st == STRATA_OK; t++)
-            if (bufs[t].len && fwrite(bufs[t].data, 1, bufs[t].len, f) != bufs[t].len) st = STRATA_EIO;
-        st_progress(ctx, "writing profiles", ST_MIN(base + parts * PERSONS_PER_PART, n), n);
+    if (st == STRATA_OK) {
+        write_job j = {.ctx = ctx, .view = &view, .f = f, .bufs = bufs, .n = job->profiles.n};
+        j.nparts = (j.n + PERSONS_PER_PART - 1) / PERSONS_PER_PART;
+        atomic_init(&j.next_part, 0);
+        pthread_mutex_init(&j.lock, NULL);
+        pthread_cond_init(&j.turn, NULL);
+        st = st_parallel_for(threads, threads, format_and_write, &j);
+        if (st == STRATA_OK) st = j.status;
+        pthread_cond_destroy(&j.turn);
+        pthread_mutex_destroy(&j.lock);
     }
-    for (unsigned t = 0; t < threads; t++) st_buf_clear(&bufs[t]);
+    for (unsigned t = 0; t < threads; t++)
+        st_buf_clear(&bufs[t]);
     if (fclose(f) != 0 && st == STRATA_OK) st = STRATA_EIO;
     if (st == STRATA_EIO) return st_error(ctx, st, "%s: write failed", path);
     return st;

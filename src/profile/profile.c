@@ -64,6 +64,23 @@ static int day_net_cmp(const void *a, const void *b)
     return (x->day > y->day) - (x->day < y->day);
 }
 
+/* Most persons have a handful of orders: insertion sort, qsort beyond that (a qsort call per
+ * person showed in the profile). */
+static void sort_day_nets(day_net *v, size_t n)
+{
+    if (n > 32) {
+        qsort(v, n, sizeof *v, day_net_cmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        day_net x = v[i];
+        size_t j = i;
+        while (j > 0 && v[j - 1].day > x.day)
+            v[j] = v[j - 1], j--;
+        v[j] = x;
+    }
+}
+
 /* Purchase days and the spend of the repeat days, the inputs of the BG/NBD and Gamma-Gamma
  * models: valid orders merged by day (the literature's convention), first day excluded. */
 static strata_status finalize_purchase_days(st_profile *out, const st_partial *p)
@@ -76,7 +93,7 @@ static strata_status finalize_purchase_days(st_profile *out, const st_partial *p
     size_t n = 0;
     for (size_t i = 0; i < p->norders; i++)
         if (p->orders[i].net > 0) v[n++] = (day_net){p->orders[i].first_day, p->orders[i].net};
-    qsort(v, n, sizeof *v, day_net_cmp);
+    sort_day_nets(v, n);
     for (size_t i = 0; i < n; i++) {
         bool new_day = i == 0 || v[i].day != v[i - 1].day;
         out->purchase_days += new_day;
@@ -95,7 +112,8 @@ static void finalize_spend(st_profile *out, const st_partial *p, const st_dict *
         out->category_count++;
         bool better = c->net > best;
         if (!better && c->net == best && out->top_category && categories) {
-            st_sv a = st_dict_name(categories, c->id), b = st_dict_name(categories, out->top_category);
+            st_sv a = st_dict_name(categories, c->id),
+                  b = st_dict_name(categories, out->top_category);
             int cmp = memcmp(a.ptr, b.ptr, ST_MIN(a.len, b.len));
             better = cmp < 0 || (cmp == 0 && a.len < b.len);
         }
@@ -115,16 +133,16 @@ static void finalize_activity(st_profile *out, const st_partial *p, int32_t D, i
 {
     uint64_t seen30 = 0, seen90[2] = {0, 0}; /* bit k = day D-1-k */
     int32_t last = STRATA_DAY_NONE;
-#define MARK(day)                                                                              \
-    do {                                                                                       \
-        int32_t d_ = (day);                                                                    \
-        if (d_ < D) {                                                                          \
-            if (last == STRATA_DAY_NONE || d_ > last) last = d_;                               \
-            if (*first_seen == STRATA_DAY_NONE || d_ < *first_seen) *first_seen = d_;          \
-            int32_t k_ = D - 1 - d_;                                                           \
-            if (k_ < 90) seen90[k_ >> 6] |= 1ull << (k_ & 63);                                 \
-            if (k_ < 30) seen30 |= 1ull << k_;                                                 \
-        }                                                                                      \
+#define MARK(day)                                                                                  \
+    do {                                                                                           \
+        int32_t d_ = (day);                                                                        \
+        if (d_ < D) {                                                                              \
+            if (last == STRATA_DAY_NONE || d_ > last) last = d_;                                   \
+            if (*first_seen == STRATA_DAY_NONE || d_ < *first_seen) *first_seen = d_;              \
+            int32_t k_ = D - 1 - d_;                                                               \
+            if (k_ < 90) seen90[k_ >> 6] |= 1ull << (k_ & 63);                                     \
+            if (k_ < 30) seen30 |= 1ull << k_;                                                     \
+        }                                                                                          \
     } while (0)
     for (size_t i = 0; i < p->norders; i++) {
         MARK(p->orders[i].first_day);
@@ -146,7 +164,8 @@ static void finalize_activity(st_profile *out, const st_partial *p, int32_t D, i
 #undef MARK
     out->activity_90 += (uint32_t)out->orders_90;
     out->active_days_30 = (uint16_t)__builtin_popcountll(seen30);
-    out->active_days_90 = (uint16_t)(__builtin_popcountll(seen90[0]) + __builtin_popcountll(seen90[1]));
+    out->active_days_90 =
+        (uint16_t)(__builtin_popcountll(seen90[0]) + __builtin_popcountll(seen90[1]));
     out->last_active_day = last;
 }
 
@@ -205,8 +224,8 @@ static strata_status build_range(void *arg, size_t begin, size_t end, unsigned t
 
 strata_status st_profiles_build(st_profiles *ps, const st_dataset *ds, size_t npersons,
                                 const st_grouping *orders, const st_grouping *events,
-                                const st_user_attrs *attrs, int32_t as_of_day,
-                                int32_t before_day, unsigned threads)
+                                const st_user_attrs *attrs, int32_t as_of_day, int32_t before_day,
+                                unsigned threads)
 {
     st_profiles_clear(ps);
     ps->rows = st_malloc((npersons + 1) * sizeof *ps->rows);
@@ -219,6 +238,7 @@ strata_status st_profiles_build(st_profiles *ps, const st_dataset *ds, size_t np
         st_profiles_clear(ps);
         return st;
     }
-    for (size_t p = 0; p < npersons; p++) ps->scored += ps->rows[p].frequency > 0;
+    for (size_t p = 0; p < npersons; p++)
+        ps->scored += ps->rows[p].frequency > 0;
     return STRATA_OK;
 }
