@@ -17,21 +17,27 @@ strata_status st_radix_sort_pairs(uint64_t *keys, uint32_t *vals, size_t n)
     }
     uint64_t *src_k = keys, *dst_k = k2;
     uint32_t *src_v = vals, *dst_v = v2;
-    for (int shift = 0; shift < 64; shift += 8) {
-        size_t count[256] = {0};
-        for (size_t i = 0; i < n; i++) count[(src_k[i] >> shift) & 0xff]++;
-        bool trivial = false;
-        for (int b = 0; b < 256; b++)
-            if (count[b] == n) trivial = true; /* every key has the same byte: skip the pass */
-        if (trivial) continue;
+    /* all eight histograms in one read; a byte every key shares needs no pass */
+    size_t(*count)[256] = st_calloc(8, sizeof *count);
+    if (!count) {
+        st_free(k2), st_free(v2);
+        return STRATA_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (int byte = 0; byte < 8; byte++)
+            count[byte][(keys[i] >> (8 * byte)) & 0xff]++;
+    for (int byte = 0; byte < 8; byte++) {
+        int shift = 8 * byte;
+        size_t *c = count[byte];
+        if (c[(keys[0] >> shift) & 0xff] == n) continue;
         size_t pos = 0;
         for (int b = 0; b < 256; b++) {
-            size_t c = count[b];
-            count[b] = pos;
-            pos += c;
+            size_t m = c[b];
+            c[b] = pos;
+            pos += m;
         }
         for (size_t i = 0; i < n; i++) {
-            size_t at = count[(src_k[i] >> shift) & 0xff]++;
+            size_t at = c[(src_k[i] >> shift) & 0xff]++;
             dst_k[at] = src_k[i];
             dst_v[at] = src_v[i];
         }
@@ -40,6 +46,7 @@ strata_status st_radix_sort_pairs(uint64_t *keys, uint32_t *vals, size_t n)
         uint32_t *tv = src_v;
         src_v = dst_v, dst_v = tv;
     }
+    st_free(count);
     if (src_k != keys) {
         memcpy(keys, src_k, n * sizeof *keys);
         memcpy(vals, src_v, n * sizeof *vals);
@@ -59,8 +66,10 @@ int64_t st_select_i64(int64_t *v, size_t n, size_t k)
         int64_t pivot = (a < b) ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
         size_t i = lo, j = hi;
         while (i <= j) {
-            while (v[i] < pivot) i++;
-            while (v[j] > pivot) j--;
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
             if (i <= j) {
                 int64_t t = v[i];
                 v[i] = v[j], v[j] = t;
@@ -69,9 +78,12 @@ int64_t st_select_i64(int64_t *v, size_t n, size_t k)
                 j--;
             }
         }
-        if (k <= j) hi = j;
-        else if (k >= i) lo = i;
-        else return v[k];
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
     }
     return v[k];
 }
