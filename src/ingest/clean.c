@@ -76,18 +76,17 @@ static inline int next_shift(int shift)
             a[j] = x;                                                                              \
         }                                                                                          \
     }                                                                                              \
-    static void name(type *a, size_t n, int shift)                                                 \
+    /* rows into 256 buckets by the id byte at `shift`, swapped into place; starts[b] = first      \
+     * row of bucket b, starts[256] = n */                                                         \
+    static void name##_split(type *a, size_t n, int shift, size_t starts[257])                     \
     {                                                                                              \
-        if (n <= SMALL_SORT || shift < 0) {                                                        \
-            name##_finish(a, n);                                                                   \
-            return;                                                                                \
-        }                                                                                          \
         size_t count[256] = {0}, head[256], tail[256];                                             \
         for (size_t i = 0; i < n; i++)                                                             \
             count[(a[i].key >> shift) & 0xff]++;                                                   \
         size_t pos = 0;                                                                            \
         for (int b = 0; b < 256; b++)                                                              \
-            head[b] = pos, pos += count[b], tail[b] = pos;                                         \
+            starts[b] = head[b] = pos, pos += count[b], tail[b] = pos;                             \
+        starts[256] = n;                                                                           \
         for (int b = 0; b < 256; b++) {                                                            \
             while (head[b] < tail[b]) {                                                            \
                 type v = a[head[b]];                                                               \
@@ -101,11 +100,17 @@ static inline int next_shift(int shift)
                 a[head[b]++] = v;                                                                  \
             }                                                                                      \
         }                                                                                          \
-        pos = 0;                                                                                   \
-        for (int b = 0; b < 256; b++) {                                                            \
-            name(a + pos, count[b], next_shift(shift));                                            \
-            pos += count[b];                                                                       \
+    }                                                                                              \
+    static void name(type *a, size_t n, int shift)                                                 \
+    {                                                                                              \
+        if (n <= SMALL_SORT || shift < 0) {                                                        \
+            name##_finish(a, n);                                                                   \
+            return;                                                                                \
         }                                                                                          \
+        size_t starts[257];                                                                        \
+        name##_split(a, n, shift, starts);                                                         \
+        for (int b = 0; b < 256; b++)                                                              \
+            name(a + starts[b], starts[b + 1] - starts[b], next_shift(shift));                     \
     }
 
 DEFINE_FLAG_SORT(sort_orders, st_order_row, order_less, order_cmp)
@@ -159,43 +164,15 @@ static strata_status finish_buckets(void *arg, size_t begin, size_t end, unsigne
     return STRATA_OK;
 }
 
-#define DEFINE_TOP_SPLIT(name, type)                                                               \
-    static void name(type *a, size_t n, int shift, size_t starts[257])                             \
-    {                                                                                              \
-        size_t count[256] = {0}, head[256], tail[256];                                             \
-        for (size_t i = 0; i < n; i++)                                                             \
-            count[(a[i].key >> shift) & 0xff]++;                                                   \
-        size_t pos = 0;                                                                            \
-        for (int b = 0; b < 256; b++)                                                              \
-            starts[b] = head[b] = pos, pos += count[b], tail[b] = pos;                             \
-        starts[256] = n;                                                                           \
-        for (int b = 0; b < 256; b++) {                                                            \
-            while (head[b] < tail[b]) {                                                            \
-                type v = a[head[b]];                                                               \
-                unsigned vb = (v.key >> shift) & 0xff;                                             \
-                while (vb != (unsigned)b) {                                                        \
-                    type t = a[head[vb]];                                                          \
-                    a[head[vb]++] = v;                                                             \
-                    v = t;                                                                         \
-                    vb = (v.key >> shift) & 0xff;                                                  \
-                }                                                                                  \
-                a[head[b]++] = v;                                                                  \
-            }                                                                                      \
-        }                                                                                          \
-    }
-
-DEFINE_TOP_SPLIT(split_orders, st_order_row)
-DEFINE_TOP_SPLIT(split_events, st_event_row)
-
 static void sort_rows(void *rows, size_t n, size_t npersons, bool events, unsigned threads)
 {
     if (n < 2) return;
     int shift = top_shift(npersons);
     size_t starts[257];
     if (events)
-        split_events(rows, n, shift, starts);
+        sort_events_split(rows, n, shift, starts);
     else
-        split_orders(rows, n, shift, starts);
+        sort_orders_split(rows, n, shift, starts);
     if (threads < 1) threads = 1;
     bucket_job j = {rows, starts, n, threads, shift, events};
     st_parallel_for(threads, threads, finish_buckets, &j);
