@@ -12,11 +12,12 @@ BENCH_PACKAGES := python3 python3-pandas python3-numpy python3-sklearn python3-x
 
 BUILD   ?= build
 ASAN    ?= build-asan
+TSAN    ?= build-tsan
 FUZZB   ?= build-fuzz
 JOBS    ?= $(shell nproc)
 STRATA  := $(BUILD)/strata
 
-.PHONY: all deps bench-deps build demo check test test-asan fuzz bench clean
+.PHONY: all deps bench-deps build demo check test test-asan test-tsan fuzz bench clean
 
 all: build
 
@@ -57,16 +58,23 @@ test-asan: deps
 	cmake --build $(ASAN) -j $(JOBS)
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -LE slow
 
+# The threaded paths (load, clean, profiles, models, output) under ThreadSanitizer: only the
+# binary and the black-box test that runs the whole job on 1, 2 and 3 threads.
+test-tsan: deps
+	cmake -S . -B $(TSAN) -DCMAKE_BUILD_TYPE=Debug -DSTRATA_TSAN=ON >/dev/null
+	cmake --build $(TSAN) -j $(JOBS) --target strata
+	cd $(TSAN) && ctest --output-on-failure -R '^cli/threads$$'
+
 fuzz: deps
 	CC=clang cmake -S . -B $(FUZZB) -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=ON -DSTRATA_FUZZ=ON >/dev/null
 	cmake --build $(FUZZB) -j $(JOBS)
 	bash fuzz/run.sh $(FUZZB) $${FUZZ_SECONDS:-15}
 
-# Every test: the release build, the sanitizer build, and a short run of every fuzz target.
-check: test test-asan fuzz
+# Every test: the release build, the sanitizer builds, and a short run of every fuzz target.
+check: test test-asan test-tsan fuzz
 
 bench: bench-deps build
 	bash bench/run.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(FUZZB) out
+	rm -rf $(BUILD) $(ASAN) $(TSAN) $(FUZZB) out

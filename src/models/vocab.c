@@ -14,14 +14,32 @@ static const char *const cores[] = {"", ST_CORE_LEVELS(X)};
 static const char *const risks[] = {"", ST_RISKS(X)};
 #undef X
 
+/* lengths at compile time: profiles.csv asks for them on every row from several threads */
+#define X(id, key) sizeof key - 1,
+static const unsigned char segment_lens[] = {0, ST_SEGMENTS(X)};
+static const unsigned char class8_lens[] = {0, ST_CLASS8(X)};
+static const unsigned char tier_lens[] = {0, ST_TIERS(X)};
+static const unsigned char lifecycle_lens[] = {0, ST_LIFECYCLES(X)};
+static const unsigned char behavior_lens[] = {0, ST_BEHAVIORS(X)};
+static const unsigned char level_lens[] = {0, ST_LEVELS(X)};
+static const unsigned char core_lens[] = {0, ST_CORE_LEVELS(X)};
+static const unsigned char risk_lens[] = {0, ST_RISKS(X)};
+#undef X
+
 typedef struct vocab_row {
     const char *const *keys;
+    const unsigned char *lens;
     unsigned n;
 } vocab_row;
 
-#define ROW(a) {a, sizeof a / sizeof a[0]}
-static const vocab_row vocabs[] = {ROW(segments), ROW(class8), ROW(tiers), ROW(lifecycles),
-                                   ROW(behaviors), ROW(levels), ROW(cores), ROW(risks)};
+#define ROW(a, l)                                                                                  \
+    {                                                                                              \
+        a, l, sizeof a / sizeof a[0]                                                               \
+    }
+static const vocab_row vocabs[] = {ROW(segments, segment_lens),   ROW(class8, class8_lens),
+                                   ROW(tiers, tier_lens),         ROW(lifecycles, lifecycle_lens),
+                                   ROW(behaviors, behavior_lens), ROW(levels, level_lens),
+                                   ROW(cores, core_lens),         ROW(risks, risk_lens)};
 
 const char *st_vocab_key(st_vocab v, unsigned id)
 {
@@ -31,15 +49,8 @@ const char *st_vocab_key(st_vocab v, unsigned id)
 
 size_t st_vocab_key_len(st_vocab v, unsigned id)
 {
-    /* keys are short literals; computed once per vocabulary on first use */
-    static size_t lens[8][32];
-    static int ready[8];
     if ((unsigned)v >= sizeof vocabs / sizeof vocabs[0] || id >= vocabs[v].n) return 0;
-    if (!__atomic_load_n(&ready[v], __ATOMIC_ACQUIRE)) {
-        for (unsigned i = 0; i < vocabs[v].n && i < 32; i++) lens[v][i] = strlen(vocabs[v].keys[i]);
-        __atomic_store_n(&ready[v], 1, __ATOMIC_RELEASE);
-    }
-    return id < 32 ? lens[v][id] : strlen(vocabs[v].keys[id]);
+    return vocabs[v].lens[id];
 }
 
 unsigned st_vocab_size(st_vocab v)
