@@ -41,15 +41,24 @@ typedef struct st_last_lookup {
     char text[56];
 } st_last_lookup;
 
+#define ST_LOAD_BATCH 8 /* rows whose person-id slot is fetched before the first is parsed */
+
+typedef struct st_key_lookup {
+    st_sv raw; /* the field as read */
+    st_sv id;
+    uint64_t hash;
+    bool normalized; /* counted as a repair when the row is kept */
+} st_key_lookup;
+
 /* Per-worker state: nothing here is shared, so workers never lock. */
 typedef struct st_worker {
     st_load *load;
     unsigned index;
-    st_intern keys;            /* local key ids */
-    uint64_t *key_first_line;  /* per local key */
+    st_intern keys;           /* local key ids */
+    uint64_t *key_first_line; /* per local key */
     size_t key_first_cap;
-    st_dict dicts[5];          /* categories, brands, regions, channels, genders (local ids) */
-    st_intern identifiers;     /* local identifier ids */
+    st_dict dicts[5];      /* categories, brands, regions, channels, genders (local ids) */
+    st_intern identifiers; /* local identifier ids */
     st_chunk *chunks;
     size_t nchunks, cap_chunks;
     st_chunk *current;
@@ -62,9 +71,14 @@ typedef struct st_worker {
     st_arena text;
     st_buf tmp; /* scratch for hashing identifiers etc. */
     st_last_lookup last_key, last_dict[5];
-    st_dict evtypes;       /* event type texts seen by this worker */
-    uint8_t *evtype_of;    /* st_event_type of each evtypes id */
+    st_dict evtypes;    /* event type texts seen by this worker */
+    uint8_t *evtype_of; /* st_event_type of each evtypes id */
     size_t evtype_cap;
+    /* rows parsed ahead, their person-id lookups already prefetched (load.c on_block) */
+    st_sv *batch_fields; /* ST_LOAD_BATCH × the header's field count */
+    st_record batch[ST_LOAD_BATCH];
+    struct st_key_lookup batch_keys[ST_LOAD_BATCH];
+    const struct st_key_lookup *ready_key; /* the current row's, taken by st_load_key_begin */
 } st_worker;
 
 enum { ST_DICT_CATEGORY, ST_DICT_BRAND, ST_DICT_REGION, ST_DICT_CHANNEL, ST_DICT_GENDER };
@@ -104,7 +118,7 @@ struct st_load {
     bool normalize_ids;
     st_worker *workers;
     unsigned nworkers;
-    st_vmrows *table; /* shared row table, or NULL for chunked inputs */
+    st_vmrows *table;                   /* shared row table, or NULL for chunked inputs */
     int canon_of[ST_READER_MAX_FIELDS]; /* canonical field of each header column, -1 = none */
     /* input-specific settings, read once */
     st_sv cancel_prefix;
@@ -115,11 +129,11 @@ struct st_load {
 };
 
 /* Grow every listed column of a row table to hold `need` rows exactly. */
-#define ST_RESERVE_COL(table, col, need)                                                       \
-    do {                                                                                       \
-        void *p_ = st_realloc((table)->col, ((need) + 1) * sizeof *(table)->col);              \
-        if (!p_) return STRATA_ENOMEM;                                                         \
-        (table)->col = p_;                                                                     \
+#define ST_RESERVE_COL(table, col, need)                                                           \
+    do {                                                                                           \
+        void *p_ = st_realloc((table)->col, ((need) + 1) * sizeof *(table)->col);                  \
+        if (!p_) return STRATA_ENOMEM;                                                             \
+        (table)->col = p_;                                                                         \
     } while (0)
 
 /* Helpers for row functions. */
@@ -138,11 +152,6 @@ uint32_t st_load_key(st_worker *w, st_sv raw, uint64_t line);
 /* The same in two steps for the hot inputs: st_load_key_begin normalizes the id and prefetches
  * the table slot; st_load_key_end, called after the rest of the row is
  * parsed, does the lookup. */
-typedef struct st_key_lookup {
-    st_sv id;
-    uint64_t hash;
-    bool normalized; /* counted as a repair when the row is kept */
-} st_key_lookup;
 st_key_lookup st_load_key_begin(st_worker *w, st_sv raw);
 uint32_t st_load_key_end(st_worker *w, const st_key_lookup *k, uint64_t line);
 /* Dictionary id of a name in the worker's dictionary `which` (ST_DICT_*); UINT16_MAX when
