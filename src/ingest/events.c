@@ -74,11 +74,10 @@ static bool event_row(st_worker *w, const st_record *rec)
     if (event_type_of(w, type_text, &type) != 0) return false;
     if (type == ST_EV_OTHER) st_load_repair(w, ST_REASON_EVENT_TYPE_OTHER);
 
-    st_sv key_text = user_key.id;
     uint32_t key = st_load_key_end(w, &user_key, rec->line);
     event_rec *r = st_load_record(w);
     if (key == ST_INTERN_NONE || !r) return false;
-    r->fp = st_load_fingerprint(w, rec, parsed, used, key_text);
+    r->fp = st_load_fingerprint(w, rec, parsed, used, user_key.hash);
     r->ts = ts;
     r->key = key;
     r->line = rec->line > UINT32_MAX ? UINT32_MAX : (uint32_t)rec->line;

@@ -239,13 +239,6 @@ void st_load_repair(st_worker *w, st_reason reason)
     w->reasons[reason]++;
 }
 
-st_sv st_load_field(const st_worker *w, const st_record *rec, int canon)
-{
-    int c = w->load->col[canon];
-    if (c < 0 || (uint32_t)c >= rec->nfields) return st_sv_make("", 0);
-    return st_sv_trim(rec->fields[c]);
-}
-
 static bool last_hit(const st_last_lookup *l, st_sv v)
 {
     return l->len == v.len && memcmp(l->text, v.ptr, v.len) == 0;
@@ -363,7 +356,7 @@ bool st_load_ts(st_worker *w, const st_record *rec, int canon, bool required, in
 }
 
 uint64_t st_load_fingerprint(const st_worker *w, const st_record *rec, const int64_t *parsed,
-                             const bool *used, st_sv key)
+                             const bool *used, uint64_t key_hash)
 {
     /* Gather every field into one buffer — parsed fields as their binary value, the rest as
      * trimmed text, each followed by a separator byte — and hash it once: one XXH3 call per
@@ -371,10 +364,10 @@ uint64_t st_load_fingerprint(const st_worker *w, const st_record *rec, const int
     const st_load *ld = w->load;
     unsigned char buf[1024];
     size_t n = 0;
-    uint64_t h = st_hash64(key.ptr, key.len);
+    uint64_t h = key_hash;
     for (uint32_t f = 0; f < rec->nfields && f < ST_READER_MAX_FIELDS; f++) {
         int canon = ld->canon_of[f];
-        if (canon == 0) continue; /* the user id: hashed above in normalized form */
+        if (canon == 0) continue; /* the person id: its hash seeds h */
         if (n + 16 > sizeof buf) {
             h = st_hash64_seed(buf, n, h);
             n = 0;

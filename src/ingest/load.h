@@ -140,11 +140,17 @@ struct st_load {
 bool st_load_reject(st_worker *w, const st_record *rec, uint32_t field, st_reason reason,
                     const char *detail_fmt, ...) __attribute__((format(printf, 5, 6)));
 void st_load_repair(st_worker *w, st_reason reason);
-/* Field value of canonical field i (trimmed), or an empty view when the column is absent. */
-st_sv st_load_field(const st_worker *w, const st_record *rec, int canon);
 static inline bool st_load_has(const st_worker *w, int canon)
 {
     return w->load->col[canon] >= 0;
+}
+/* Field value of canonical field i (trimmed), or an empty view when the column is absent.
+ * Inline: a dozen calls per row. */
+static inline st_sv st_load_field(const st_worker *w, const st_record *rec, int canon)
+{
+    int c = w->load->col[canon];
+    if (c < 0 || (uint32_t)c >= rec->nfields) return st_sv_make("", 0);
+    return st_sv_trim(rec->fields[c]);
 }
 /* Local key id of a raw user id (normalized); ST_INTERN_NONE on ENOMEM. */
 uint32_t st_load_key(st_worker *w, st_sv raw, uint64_t line);
@@ -163,10 +169,10 @@ void *st_load_record(st_worker *w);
 bool st_load_ts(st_worker *w, const st_record *rec, int canon, bool required, int64_t *out,
                 bool *present);
 /* Fingerprint of a record: every field, in order, with parsed fields replaced by their
- * parsed values (so "1.50" and "1.5" are equal). parsed[i] = value for canonical field i when
- * used[i]. */
+ * parsed values (so "1.50" and "1.5" are equal) and the person id by the hash of its
+ * normalized form (st_key_lookup.hash). parsed[i] = value for canonical field i when used[i]. */
 uint64_t st_load_fingerprint(const st_worker *w, const st_record *rec, const int64_t *parsed,
-                             const bool *used, st_sv key);
+                             const bool *used, uint64_t key_hash);
 
 extern const st_input_spec st_orders_spec, st_events_spec, st_users_spec, st_links_spec;
 

@@ -149,7 +149,6 @@ static bool order_row(st_worker *w, const st_record *rec)
         }
     }
 
-    st_sv key_text = user_key.id;
     uint32_t key = st_load_key_end(w, &user_key, rec->line);
     uint16_t cat = st_load_dict(w, ST_DICT_CATEGORY, st_load_field(w, rec, F_CATEGORY));
     uint16_t brand = st_load_dict(w, ST_DICT_BRAND, st_load_field(w, rec, F_BRAND));
@@ -158,7 +157,7 @@ static bool order_row(st_worker *w, const st_record *rec)
     /* without an order id column every row is its own order */
     r->order = st_load_has(w, F_ORDER) ? st_hash64(order_id.ptr, order_id.len)
                                        : st_hash_mix(0x6f72646572ULL, rec->line);
-    r->fp = st_load_fingerprint(w, rec, parsed, used, key_text);
+    r->fp = st_load_fingerprint(w, rec, parsed, used, user_key.hash);
     r->amount = (flags & ST_ORDER_REFUNDED) ? 0 : amount;
     r->key = key;
     r->line = rec->line > UINT32_MAX ? UINT32_MAX : (uint32_t)rec->line;

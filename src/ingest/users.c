@@ -78,7 +78,7 @@ static bool user_row(st_worker *w, const st_record *rec)
     st_key_lookup user_key = st_load_key_begin(w, user);
     int64_t parsed[F__COUNT] = {0};
     bool used[F__COUNT] = {false};
-    uint64_t fp = st_load_fingerprint(w, rec, parsed, used, user_key.id);
+    uint64_t fp = st_load_fingerprint(w, rec, parsed, used, user_key.hash);
     uint32_t key = st_load_key_end(w, &user_key, rec->line);
     user_rec *r = st_load_record(w);
     if (key == ST_INTERN_NONE || !r || a.gender == UINT16_MAX || a.region == UINT16_MAX ||
