@@ -657,6 +657,59 @@ static strata_status finish_table(st_load *ld, uint32_t **key_map, uint16_t *(*d
     return st;
 }
 
+typedef struct lookup_job {
+    const st_intern *global, *local;
+    uint32_t *map;
+} lookup_job;
+
+static strata_status lookup_range(void *arg, size_t begin, size_t end, unsigned thread)
+{
+    (void)thread;
+    lookup_job *j = arg;
+    for (size_t k = begin; k < end; k++) {
+        st_sv s = st_intern_str(j->local, (uint32_t)k);
+        j->map[k] = st_intern_find(j->global, s.ptr, s.len, j->local->hashes[k]);
+    }
+    return STRATA_OK;
+}
+
+/* Dataset ids of one worker's keys, in the order a serial insertion of every worker's keys
+ * in local id order would give them. The first worker of an empty dataset hands over its
+ * table as it is; later workers look their keys up on all threads and only the keys not yet
+ * known are inserted, on one thread (a serial insertion of every key took 0.3 s at 1M
+ * persons). */
+static strata_status merge_keys(st_load *ld, st_worker *w, uint32_t *map)
+{
+    st_dataset *ds = ld->ds;
+    size_t n = w->keys.count, known = ds->keys.count;
+    if (known == 0) {
+        st_intern empty = ds->keys;
+        ds->keys = w->keys;
+        w->keys = empty;
+        for (size_t k = 0; k < n; k++)
+            map[k] = (uint32_t)k;
+    } else {
+        lookup_job j = {&ds->keys, &w->keys, map};
+        strata_status st = st_parallel_for(ld->nworkers, n, lookup_range, &j);
+        if (st != STRATA_OK) return st;
+        for (size_t k = 0; k < n; k++) {
+            if (map[k] != ST_INTERN_NONE) continue;
+            st_sv s = st_intern_str(&w->keys, (uint32_t)k);
+            map[k] = st_intern_put(&ds->keys, s.ptr, s.len, w->keys.hashes[k], NULL);
+            if (map[k] == ST_INTERN_NONE) return STRATA_ENOMEM;
+        }
+    }
+    if (!ST_GROW(ds->key_first, ds->cap_key_first, ds->keys.count + 1)) return STRATA_ENOMEM;
+    for (size_t g = known; g < ds->keys.count; g++)
+        ds->key_first[g] = UINT64_MAX;
+    uint64_t kind = (uint64_t)ld->spec->kind << 56;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t first = kind | (w->key_first_line[k] & ((1ull << 56) - 1));
+        if (first < ds->key_first[map[k]]) ds->key_first[map[k]] = first;
+    }
+    return STRATA_OK;
+}
+
 /* Merge workers into the dataset: keys, dictionaries and identifiers get dataset ids, rows are
  * appended in block order, counters summed, rejects copied. */
 static strata_status merge_workers(st_load *ld)
@@ -666,11 +719,7 @@ static strata_status merge_workers(st_load *ld)
     strata_status st = STRATA_OK;
     uint32_t *key_map[64] = {0}, *ident_map[64] = {0};
     uint16_t *dict_map[64][5] = {{0}};
-    size_t total_chunks = 0, most_keys = 0;
-    /* the union has at least as many keys as the largest worker: no doublings up to there */
-    for (unsigned wi = 0; wi < ld->nworkers; wi++)
-        most_keys = ST_MAX(most_keys, ld->workers[wi].keys.count);
-    if (!st_intern_reserve(&ds->keys, ds->keys.count + most_keys)) st = STRATA_ENOMEM;
+    size_t total_chunks = 0;
     for (unsigned wi = 0; wi < ld->nworkers && st == STRATA_OK; wi++) {
         st_worker *w = &ld->workers[wi];
         total_chunks += w->nchunks;
@@ -680,18 +729,7 @@ static strata_status merge_workers(st_load *ld)
             st = STRATA_ENOMEM;
             break;
         }
-        for (uint32_t k = 0; k < w->keys.count; k++) {
-            st_sv s = st_intern_str(&w->keys, k);
-            bool added;
-            uint32_t g = st_intern_put(&ds->keys, s.ptr, s.len, w->keys.hashes[k], &added);
-            if (g == ST_INTERN_NONE || !ST_GROW(ds->key_first, ds->cap_key_first, (size_t)g + 1)) {
-                st = STRATA_ENOMEM;
-                break;
-            }
-            uint64_t first = ((uint64_t)kind << 56) | (w->key_first_line[k] & ((1ull << 56) - 1));
-            if (added || first < ds->key_first[g]) ds->key_first[g] = first;
-            key_map[wi][k] = g;
-        }
+        st = merge_keys(ld, w, key_map[wi]);
         for (uint32_t k = 0; k < w->identifiers.count && st == STRATA_OK; k++) {
             st_sv s = st_intern_str(&w->identifiers, k);
             uint32_t g =
