@@ -13,11 +13,17 @@
 
 #define PERSONS_PER_PART 8192
 
+/* A thread's buffer on cache lines of its own: its length changes on every append. */
+typedef struct thread_buf {
+    st_buf buf;
+    char pad_[64 - sizeof(st_buf) % 64];
+} thread_buf;
+
 typedef struct write_job {
     strata_ctx *ctx;
     const st_profile_view *view;
     FILE *f;
-    st_buf *bufs; /* one per thread */
+    thread_buf *bufs; /* one per thread */
     size_t n, nparts;
     atomic_size_t next_part; /* the next part to format */
     pthread_mutex_t lock;    /* guards written, status and the file */
@@ -55,7 +61,7 @@ static strata_status format_and_write(void *arg, size_t begin, size_t end, unsig
 {
     (void)begin, (void)end;
     write_job *j = arg;
-    st_buf *b = &j->bufs[thread];
+    st_buf *b = &j->bufs[thread].buf;
     for (;;) {
         size_t part = atomic_fetch_add(&j->next_part, 1);
         if (part >= j->nparts) break;
@@ -86,16 +92,17 @@ strata_status strata_job_write_profiles(strata_job *job, const char *path)
     st_profile_view view = st_job_view(job);
     unsigned threads = st_threads(ctx);
     if (threads > 64) threads = 64;
-    st_buf bufs[64];
+    thread_buf bufs[64];
     for (unsigned t = 0; t < threads; t++)
-        st_buf_init(&bufs[t], 0);
+        st_buf_init(&bufs[t].buf, 0);
     strata_status st = STRATA_OK;
     for (size_t c = 0; c < st_profile_column_count() && st == STRATA_OK; c++) {
-        if (c) st = st_buf_putc(&bufs[0], ',');
-        if (st == STRATA_OK) st = st_buf_puts(&bufs[0], st_profile_column_name(c));
+        if (c) st = st_buf_putc(&bufs[0].buf, ',');
+        if (st == STRATA_OK) st = st_buf_puts(&bufs[0].buf, st_profile_column_name(c));
     }
-    if (st == STRATA_OK) st = st_buf_putc(&bufs[0], '\n');
-    if (st == STRATA_OK && fwrite(bufs[0].data, 1, bufs[0].len, f) != bufs[0].len) st = STRATA_EIO;
+    if (st == STRATA_OK) st = st_buf_putc(&bufs[0].buf, '\n');
+    if (st == STRATA_OK && fwrite(bufs[0].buf.data, 1, bufs[0].buf.len, f) != bufs[0].buf.len)
+        st = STRATA_EIO;
     if (st == STRATA_OK) {
         write_job j = {.ctx = ctx, .view = &view, .f = f, .bufs = bufs, .n = job->profiles.n};
         j.nparts = (j.n + PERSONS_PER_PART - 1) / PERSONS_PER_PART;
@@ -108,7 +115,7 @@ strata_status strata_job_write_profiles(strata_job *job, const char *path)
         pthread_mutex_destroy(&j.lock);
     }
     for (unsigned t = 0; t < threads; t++)
-        st_buf_clear(&bufs[t]);
+        st_buf_clear(&bufs[t].buf);
     if (fclose(f) != 0 && st == STRATA_OK) st = STRATA_EIO;
     if (st == STRATA_EIO) return st_error(ctx, st, "%s: write failed", path);
     return st;
