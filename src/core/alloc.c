@@ -46,8 +46,7 @@ static bool injected_failure(void)
 {
     uint64_t n = atomic_load(&fail_countdown);
     while (n > 0) {
-        if (atomic_compare_exchange_weak(&fail_countdown, &n, n - 1))
-            return n == 1;
+        if (atomic_compare_exchange_weak(&fail_countdown, &n, n - 1)) return n == 1;
     }
     return false;
 }
@@ -69,6 +68,18 @@ static void advise_huge(void *p, size_t size)
 #endif
 }
 
+void st_memory_sequential(void *p, size_t size)
+{
+#ifdef MADV_NOHUGEPAGE
+    if (size < HUGE_ADVICE_MIN) return;
+    uintptr_t start = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+    uintptr_t end = ((uintptr_t)p + size) & ~(uintptr_t)4095;
+    if (end > start) madvise((void *)start, end - start, MADV_NOHUGEPAGE);
+#else
+    (void)p, (void)size;
+#endif
+}
+
 static void count_add(size_t n)
 {
     size_t now = atomic_fetch_add(&live_bytes, n) + n;
@@ -79,8 +90,10 @@ static void count_add(size_t n)
 
 void st_memory_account(int64_t delta)
 {
-    if (delta >= 0) count_add((size_t)delta);
-    else atomic_fetch_sub(&live_bytes, (size_t)-delta);
+    if (delta >= 0)
+        count_add((size_t)delta);
+    else
+        atomic_fetch_sub(&live_bytes, (size_t)-delta);
 }
 
 void *st_malloc(size_t size)

@@ -36,6 +36,10 @@
 
 /* ---- allocation: every byte the library owns goes through here (alloc.c) ---- */
 void *st_malloc(size_t size);
+/* Take back the huge-page advice st_malloc gives large blocks, for an array that is only
+ * walked in order: first touching 2 MiB pages costs more on a VM (see vmrows.c). Call before
+ * writing to it. */
+void st_memory_sequential(void *p, size_t size);
 void *st_calloc(size_t count, size_t size);
 void *st_realloc(void *ptr, size_t size);
 void st_free(void *ptr);

@@ -230,6 +230,7 @@ strata_status st_profiles_build(st_profiles *ps, const st_dataset *ds, size_t np
     st_profiles_clear(ps);
     ps->rows = st_malloc((npersons + 1) * sizeof *ps->rows);
     if (!ps->rows) return STRATA_ENOMEM;
+    st_memory_sequential(ps->rows, (npersons + 1) * sizeof *ps->rows);
     ps->n = npersons;
     ps->as_of_day = as_of_day;
     build_job job = {ps, ds, orders, events, attrs, as_of_day, before_day};
