@@ -11,6 +11,8 @@
 #include "ingest/clean.h"
 #include "ingest/ingest.h"
 #include "profile/profile.h"
+#include <math.h>
+#include <stdlib.h>
 
 typedef struct fx {
     strata_ctx *ctx;
@@ -47,31 +49,32 @@ static uint32_t key_of(const st_dataset *ds, const char *id)
     return st_intern_find(&ds->keys, id, strlen(id), st_hash64(id, strlen(id)));
 }
 
-static const char retail[] =
-    "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID\n"
-    "536365,A,6,2010-12-01 08:26:00,2.55,17850.0\n"
-    "C536379,D,-1,2010-12-01 09:41:00,27.50,14527.0\n"
-    "C536380,D,2,2010-12-01 09:45:00,1.25,14527.0\n"
-    "536381,B,3,2010-12-01 09:50:00,0.333,\n"
-    "536382,B,x,2010-12-01 09:50:00,1,12345.0\n"
-    "536383,B,1,2010-12-01 09:50,1\n";
+static const char retail[] = "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID\n"
+                             "536365,A,6,2010-12-01 08:26:00,2.55,17850.0\n"
+                             "C536379,D,-1,2010-12-01 09:41:00,27.50,14527.0\n"
+                             "C536380,D,2,2010-12-01 09:45:00,1.25,14527.0\n"
+                             "536381,B,3,2010-12-01 09:50:00,0.333,\n"
+                             "536382,B,x,2010-12-01 09:50:00,1,12345.0\n"
+                             "536383,B,1,2010-12-01 09:50,1\n";
 
 static void retail_mapping(void **state)
 {
     fx *f = *state;
     assert_int_equal(strata_config_set(f->ctx, "orders.columns.order_id", "InvoiceNo"), STRATA_OK);
     assert_int_equal(strata_config_set(f->ctx, "orders.columns.user_id", "CustomerID"), STRATA_OK);
-    assert_int_equal(strata_config_set(f->ctx, "orders.columns.order_ts", "InvoiceDate"), STRATA_OK);
+    assert_int_equal(strata_config_set(f->ctx, "orders.columns.order_ts", "InvoiceDate"),
+                     STRATA_OK);
     assert_int_equal(strata_config_set(f->ctx, "orders.columns.quantity", "Quantity"), STRATA_OK);
-    assert_int_equal(strata_config_set(f->ctx, "orders.columns.unit_price", "UnitPrice"), STRATA_OK);
+    assert_int_equal(strata_config_set(f->ctx, "orders.columns.unit_price", "UnitPrice"),
+                     STRATA_OK);
     assert_int_equal(strata_config_set(f->ctx, "orders.cancel_prefix", "C"), STRATA_OK);
     assert_int_equal(load(f, ST_IN_ORDERS, "retail.csv", retail), STRATA_OK);
     const st_order_rows *o = &f->ds.orders;
     assert_int_equal(o->n, 3);
     assert_int_not_equal(key_of(&f->ds, "17850"), ST_INTERN_NONE); /* 17850.0 → 17850 */
-    assert_int_equal(o->rows[0].amount, 15300000);                        /* 6 × 2.55 */
-    assert_int_equal(o->rows[1].amount, -27500000);                       /* already negative */
-    assert_int_equal(o->rows[2].amount, -2500000);                        /* C-prefix, sign fixed */
+    assert_int_equal(o->rows[0].amount, 15300000);                 /* 6 × 2.55 */
+    assert_int_equal(o->rows[1].amount, -27500000);                /* already negative */
+    assert_int_equal(o->rows[2].amount, -2500000);                 /* C-prefix, sign fixed */
     assert_true(o->rows[1].flags & ST_ORDER_CANCEL);
     const st_quality *q = &f->ds.quality[ST_IN_ORDERS];
     assert_int_equal(q->rows_read, 6);
@@ -79,7 +82,8 @@ static void retail_mapping(void **state)
     assert_int_equal(q->reasons[ST_REASON_BAD_QUANTITY], 1);
     assert_int_equal(q->reasons[ST_REASON_FIELD_COUNT], 1);
     assert_int_equal(q->reasons[ST_REASON_CANCEL_SIGN], 1);
-    assert_int_equal(q->reasons[ST_REASON_ID_NORMALIZED], 3); /* the rejected row never got that far */
+    assert_int_equal(q->reasons[ST_REASON_ID_NORMALIZED],
+                     3); /* the rejected row never got that far */
     /* rejects carry line and column */
     bool seen = false;
     for (size_t i = 0; i < f->ds.nrejects; i++) {
@@ -110,14 +114,19 @@ static void jsonl_equals_csv(void **state)
                       "o1,u1,2024-01-01,10.5,paid\n"
                       "o2,u2,2024-01-02 10:00:00,-3,paid\n"
                       "o3,u1,2024-01-03,7,refunded\n";
-    const char *jsonl = "{\"order_id\":\"o1\",\"user_id\":\"u1\",\"order_ts\":\"2024-01-01\",\"amount\":10.5,\"status\":\"paid\"}\n"
-                        "{\"user_id\":\"u2\",\"order_id\":\"o2\",\"amount\":-3,\"order_ts\":\"2024-01-02 10:00:00\"}\n"
-                        "{\"order_id\":\"o3\",\"user_id\":\"u1\",\"order_ts\":\"2024-01-03\",\"amount\":7,\"status\":\"refunded\"}\n";
+    const char *jsonl = "{\"order_id\":\"o1\",\"user_id\":\"u1\",\"order_ts\":\"2024-01-01\","
+                        "\"amount\":10.5,\"status\":\"paid\"}\n"
+                        "{\"user_id\":\"u2\",\"order_id\":\"o2\",\"amount\":-3,\"order_ts\":\"2024-"
+                        "01-02 10:00:00\"}\n"
+                        "{\"order_id\":\"o3\",\"user_id\":\"u1\",\"order_ts\":\"2024-01-03\","
+                        "\"amount\":7,\"status\":\"refunded\"}\n";
     assert_int_equal(load(f, ST_IN_ORDERS, "a.csv", csv), STRATA_OK);
     st_dataset other;
     st_dataset_init(&other);
     other.tz = NULL;
-    assert_int_equal(st_dataset_load_buffer(f->ctx, &other, ST_IN_ORDERS, "a.jsonl", jsonl, strlen(jsonl)), STRATA_OK);
+    assert_int_equal(
+        st_dataset_load_buffer(f->ctx, &other, ST_IN_ORDERS, "a.jsonl", jsonl, strlen(jsonl)),
+        STRATA_OK);
     assert_int_equal(f->ds.orders.n, 3);
     assert_int_equal(other.orders.n, 3);
     for (size_t i = 0; i < 3; i++) {
@@ -140,10 +149,10 @@ static void cleaning(void **state)
     const char *csv = "order_id,user_id,order_ts,amount,unit_price\n"
                       "o1,a,2024-01-01,10,5\n"
                       "o1,a,2024-01-01 00:00:00,10.00,5.0\n" /* same parsed values: duplicate */
-                      "o1,a,2024-01-01,10.01,5\n"        /* different amount: kept */
+                      "o1,a,2024-01-01,10.01,5\n"            /* different amount: kept */
                       "o2,b,2024-01-05,20,\n"
-                      "o3,b,2024-02-01,1000000,\n"       /* absurd */
-                      "o4,c,2024-03-01,30,\n";           /* after the as-of date */
+                      "o3,b,2024-02-01,1000000,\n" /* absurd */
+                      "o4,c,2024-03-01,30,\n";     /* after the as-of date */
     assert_int_equal(strata_config_set(f->ctx, "clean.outliers", "reject"), STRATA_OK);
     assert_int_equal(strata_config_set(f->ctx, "clean.reject_above", "50000"), STRATA_OK);
     assert_int_equal(load(f, ST_IN_ORDERS, "c.csv", csv), STRATA_OK);
@@ -174,10 +183,72 @@ static void cleaning(void **state)
     st_identity_clear(&id);
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The outlier threshold is the nearest-rank percentile of the positive amounts: checked
+ * against sorting them, over heavy-tailed amounts with ties, zeros and returns. */
+static void outlier_threshold_is_nearest_rank(void **state)
+{
+    fx *f = *state;
+    enum { N = 6000 };
+    st_buf csv;
+    st_buf_init(&csv, 0);
+    assert_int_equal(st_buf_puts(&csv, "order_id,user_id,order_ts,amount\n"), STRATA_OK);
+    int64_t *pos = st_malloc(N * sizeof *pos);
+    size_t m = 0;
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        /* cents: mostly small, some huge, a few equal, some zero or negative */
+        int64_t cents = (int64_t)(x % 5000);
+        if (x % 97 == 0) cents *= 1000000;
+        if (x % 11 == 0) cents = 1999;
+        if (x % 13 == 0) cents = -cents;
+        if (cents > 0) pos[m++] = cents * 10000;
+        assert_int_equal(st_buf_printf(&csv, "o%d,u%d,2024-01-01,%s%lld.%02lld\n", i, i % 300,
+                                       cents < 0 ? "-" : "", (long long)(llabs(cents) / 100),
+                                       (long long)(llabs(cents) % 100)),
+                         STRATA_OK);
+    }
+    assert_int_equal(load(f, ST_IN_ORDERS, "p.csv", csv.data), STRATA_OK);
+    st_buf_clear(&csv);
+    qsort(pos, m, sizeof *pos, cmp_i64);
+    st_identity id;
+    st_identity_init(&id);
+    assert_int_equal(st_identity_resolve(&f->ds, 0, &id), STRATA_OK);
+    st_identity_apply(&id, &f->ds);
+    static const char *const pcts[] = {"0.01", "50", "90", "99.9", "100"};
+    for (size_t t = 0; t < sizeof pcts / sizeof pcts[0]; t++) {
+        assert_int_equal(strata_config_set(f->ctx, "clean.outlier_percentile", pcts[t]), STRATA_OK);
+        double pct = atof(pcts[t]);
+        double rank = pct / 100.0 * (double)m;
+        size_t k = rank <= 1 ? 0 : (size_t)ceil(rank - 1e-9) - 1;
+        int32_t as_of = STRATA_DAY_NONE;
+        st_grouping g;
+        st_outlier_report rep;
+        assert_int_equal(st_clean_orders(f->ctx, &f->ds, id.npersons, &as_of, &g, &rep), STRATA_OK);
+        assert_int_equal(rep.threshold, pos[k]);
+        size_t above = 0;
+        for (size_t i = 0; i < m; i++)
+            above += pos[i] > pos[k];
+        assert_int_equal(rep.rows_above, above);
+        st_grouping_clear(&g);
+    }
+    st_free(pos);
+    st_identity_clear(&id);
+}
+
 static void as_of_defaults_to_day_after_last_order(void **state)
 {
     fx *f = *state;
-    assert_int_equal(load(f, ST_IN_ORDERS, "d.csv", "order_id,user_id,order_ts,amount\n1,a,2024-05-31 23:59:59,1\n2,a,2024-05-01,1\n"), STRATA_OK);
+    assert_int_equal(
+        load(f, ST_IN_ORDERS, "d.csv",
+             "order_id,user_id,order_ts,amount\n1,a,2024-05-31 23:59:59,1\n2,a,2024-05-01,1\n"),
+        STRATA_OK);
     st_identity id;
     st_identity_init(&id);
     assert_int_equal(st_identity_resolve(&f->ds, 0, &id), STRATA_OK);
@@ -197,8 +268,10 @@ static void identifiers_hashed(void **state)
     fx *f = *state;
     assert_int_equal(strata_config_set(f->ctx, "identity.hash", "true"), STRATA_OK);
     assert_int_equal(strata_config_set(f->ctx, "identity.salt", "pepper"), STRATA_OK);
-    assert_int_equal(load(f, ST_IN_IDENTITIES, "i.csv",
-                          "user_id,id_type,id_value\nu1,phone,+86 138-0000-1111\nu2,email,A@B.com\n"), STRATA_OK);
+    assert_int_equal(
+        load(f, ST_IN_IDENTITIES, "i.csv",
+             "user_id,id_type,id_value\nu1,phone,+86 138-0000-1111\nu2,email,A@B.com\n"),
+        STRATA_OK);
     assert_int_equal(f->ds.identifiers.count, 2);
     for (size_t i = 0; i < 2; i++) {
         st_sv s = st_intern_str(&f->ds.identifiers, (uint32_t)i);
@@ -207,7 +280,8 @@ static void identifiers_hashed(void **state)
     }
     /* printf 'pepperphone:+8613800001111' | sha256sum  (phone kept as digits and leading +) */
     st_sv h = st_intern_str(&f->ds.identifiers, 0);
-    assert_memory_equal(h.ptr, "2d0222c8fe01b4e4c6bf1c4589ea4398bf4b16f92de425e6b70908e3d6a22f5f", 64);
+    assert_memory_equal(h.ptr, "2d0222c8fe01b4e4c6bf1c4589ea4398bf4b16f92de425e6b70908e3d6a22f5f",
+                        64);
 }
 
 /* Churn features are profiles built before the cutoff: no row on or after the cutoff — a new
@@ -223,11 +297,12 @@ static void no_row_after_cutoff_changes_a_feature(void **state)
                         "o1,a,2024-01-05,50,x\n"
                         "o2,a,2024-02-10,30,y\n"
                         "o3,b,2024-01-20,80,x\n"
-                        "o2,a,2024-03-02,-30,y\n"  /* return on an old order, after the cutoff */
-                        "o4,b,2024-03-05,999,z\n"  /* a new order after the cutoff */
-                        "o5,c,2024-03-10,10,x\n";  /* a new buyer after the cutoff */
+                        "o2,a,2024-03-02,-30,y\n" /* return on an old order, after the cutoff */
+                        "o4,b,2024-03-05,999,z\n" /* a new order after the cutoff */
+                        "o5,c,2024-03-10,10,x\n"; /* a new buyer after the cutoff */
     const char *ev_before = "user_id,event_ts,event_type\na,2024-02-20,view\n";
-    const char *ev_after = "user_id,event_ts,event_type\na,2024-02-20,view\na,2024-03-01,like\nb,2024-03-03,view\n";
+    const char *ev_after =
+        "user_id,event_ts,event_type\na,2024-02-20,view\na,2024-03-01,like\nb,2024-03-03,view\n";
     int32_t cutoff, as_of;
     assert_int_equal(strata_day_parse("2024-03-01", &cutoff), STRATA_OK);
     assert_int_equal(strata_day_parse("2024-04-01", &as_of), STRATA_OK);
@@ -236,8 +311,10 @@ static void no_row_after_cutoff_changes_a_feature(void **state)
         st_dataset ds;
         st_dataset_init(&ds);
         const char *o = k ? after : before, *e = k ? ev_after : ev_before;
-        assert_int_equal(st_dataset_load_buffer(f->ctx, &ds, ST_IN_ORDERS, "o.csv", o, strlen(o)), STRATA_OK);
-        assert_int_equal(st_dataset_load_buffer(f->ctx, &ds, ST_IN_EVENTS, "e.csv", e, strlen(e)), STRATA_OK);
+        assert_int_equal(st_dataset_load_buffer(f->ctx, &ds, ST_IN_ORDERS, "o.csv", o, strlen(o)),
+                         STRATA_OK);
+        assert_int_equal(st_dataset_load_buffer(f->ctx, &ds, ST_IN_EVENTS, "e.csv", e, strlen(e)),
+                         STRATA_OK);
         st_identity id;
         st_identity_init(&id);
         assert_int_equal(st_identity_resolve(&ds, 0, &id), STRATA_OK);
@@ -248,7 +325,9 @@ static void no_row_after_cutoff_changes_a_feature(void **state)
         assert_int_equal(st_clean_orders(f->ctx, &ds, id.npersons, &d, &og, &rep), STRATA_OK);
         assert_int_equal(st_clean_events(&ds, id.npersons, d, &eg, 1), STRATA_OK);
         st_profiles_init(&ps[k]);
-        assert_int_equal(st_profiles_build(&ps[k], &ds, id.npersons, &og, &eg, NULL, cutoff, cutoff, 2), STRATA_OK);
+        assert_int_equal(
+            st_profiles_build(&ps[k], &ds, id.npersons, &og, &eg, NULL, cutoff, cutoff, 2),
+            STRATA_OK);
         st_grouping_clear(&og);
         st_grouping_clear(&eg);
         st_identity_clear(&id);
@@ -274,6 +353,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(missing_column_is_config_error, setup, teardown),
         cmocka_unit_test_setup_teardown(jsonl_equals_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(cleaning, setup, teardown),
+        cmocka_unit_test_setup_teardown(outlier_threshold_is_nearest_rank, setup, teardown),
         cmocka_unit_test_setup_teardown(as_of_defaults_to_day_after_last_order, setup, teardown),
         cmocka_unit_test_setup_teardown(identifiers_hashed, setup, teardown),
         cmocka_unit_test_setup_teardown(no_row_after_cutoff_changes_a_feature, setup, teardown),
