@@ -12,9 +12,16 @@
  * and prints the best of `repeats` passes as one JSON line, in GB/s (10^9 bytes per second),
  * with a checksum of the sums so the loads cannot be optimized away.
  *
+ * First, before anything else is allocated, it times the first touch of fresh anonymous
+ * memory (one write per 4 KiB page of a new mapping of half the buffer size), once in 4 KiB
+ * pages and once with transparent huge pages asked for: what every byte of a program's peak
+ * memory costs before it is used. On a VM whose freed memory went back to the host this is
+ * far below the bandwidth; run.sh waits a few seconds before calling it for that reason.
+ *
  * Build: cc -O2 -std=c11 -D_GNU_SOURCE -pthread bench/membw.c -o membw
  */
 #include <pthread.h>
+#include <sys/mman.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +89,22 @@ static double timed(const uint64_t *src, uint64_t *dst, size_t words, int thread
     return secs;
 }
 
+/* GB/s of writing one byte per 4 KiB page into a new mapping of `bytes`. */
+static double first_touch(size_t bytes, int huge)
+{
+    unsigned char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        perror("mmap");
+        exit(71);
+    }
+    madvise(p, bytes, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+    double t0 = now();
+    for (size_t i = 0; i < bytes; i += 4096) p[i] = 1;
+    double secs = now() - t0;
+    /* both mappings stay until main returns, so the second does not reuse the first's pages */
+    return (double)bytes / secs / 1e9;
+}
+
 int main(int argc, char **argv)
 {
     long mib = argc > 1 ? strtol(argv[1], NULL, 10) : 1024;
@@ -91,6 +114,7 @@ int main(int argc, char **argv)
         return 64;
     }
     size_t bytes = (size_t)mib << 20, words = bytes / sizeof(uint64_t);
+    double touch_4k = first_touch(bytes / 2, 0), touch_huge = first_touch(bytes / 2, 1);
     uint64_t *src = malloc(bytes), *dst = malloc(bytes);
     if (!src || !dst) {
         fprintf(stderr, "membw: cannot allocate 2 x %ld MiB\n", mib);
@@ -101,7 +125,9 @@ int main(int argc, char **argv)
     memset(dst, 0, bytes);
 
     uint64_t checksum = 0;
-    printf("{\"mib\": %ld, \"repeats\": %ld", mib, repeats);
+    printf("{\"mib\": %ld, \"repeats\": %ld, \"first_touch_4k_gbs\": %.2f, "
+           "\"first_touch_huge_gbs\": %.2f",
+           mib, repeats, touch_4k, touch_huge);
     for (int threads = 1; threads <= MAX_THREADS; threads++) {
         for (int copy = 0; copy <= 1; copy++) {
             double best = 1e300;
