@@ -31,33 +31,34 @@
 #define ST_NONE_I32 INT32_MIN
 
 typedef struct st_profile {
+    /* fields grouped by width so that padding costs little: a million of these are held at once */
     /* from the person's rows */
+    int64_t monetary;     /* micros, ≥ 0 */
+    int64_t aov;          /* micros; 0 without valid orders */
+    int64_t repeat_spend; /* micros: net of valid orders on purchase days after the first */
+    int64_t monetary_90;  /* net of orders with first day in [D−90, D), floored at 0 */
+    double purchase_interval_days;   /* NaN when frequency < 2 */
+    double refund_rate, coupon_rate; /* NaN without orders / valid orders */
+    double top_brand_share; /* share of positive brand spend on the top brand; NaN if none */
     int32_t first_order_day, last_order_day; /* STRATA_DAY_NONE without valid orders */
     int32_t recency_days;                    /* ST_NONE_I32 without valid orders */
     int32_t frequency;
-    int32_t orders_all;    /* all orders, valid or not */
-    int64_t monetary;      /* micros, ≥ 0 */
-    int64_t aov;           /* micros; 0 without valid orders */
-    int32_t tenure_days;   /* ST_NONE_I32 when never seen before D */
-    double purchase_interval_days; /* NaN when frequency < 2 */
-    double refund_rate, coupon_rate; /* NaN without orders / valid orders */
-    uint16_t top_category, category_count;
-    double top_brand_share; /* share of positive brand spend on the top brand; NaN if none */
+    int32_t orders_all;  /* all orders, valid or not */
+    int32_t tenure_days; /* ST_NONE_I32 when never seen before D */
     uint32_t views, searches, carts, favorites, likes, comments, shares;
+    int32_t last_active_day; /* STRATA_DAY_NONE when never active */
+    uint32_t activity_90;    /* events + valid orders in [D−90, D), for core_level */
+    int32_t orders_90;       /* valid orders with first day in [D−90, D) */
+    int32_t purchase_days;   /* distinct days with a valid order (CLV: x = purchase_days − 1) */
+    uint16_t top_category, category_count;
     uint16_t active_days_30, active_days_90;
-    int32_t last_active_day;  /* STRATA_DAY_NONE when never active */
-    uint32_t activity_90;     /* events + valid orders in [D−90, D), for core_level */
-    int32_t orders_90;        /* valid orders with first day in [D−90, D) */
-    int32_t purchase_days;    /* distinct days with a valid order (CLV: x = purchase_days − 1) */
-    int64_t repeat_spend;     /* micros: net of valid orders on purchase days after the first */
-    int64_t monetary_90;      /* net of orders with first day in [D−90, D), floored at 0 */
-    /* scores and labels (models/) */
-    uint8_t r_score, f_score, m_score; /* 1..5, 0 = not scored */
-    uint8_t rfm_segment, rfm_class8, tier, lifecycle, behavior_type, interaction_level,
-        core_level, churn_risk; /* label ids of models/labels.h; 0 = none */
-    double value_score; /* NaN when not scored */
-    int32_t cluster;    /* -1 = none */
+    /* scores, labels and model outputs (models/) */
+    double value_score;                                      /* NaN when not scored */
     double churn_prob, p_alive, exp_purchases, exp_aov, clv; /* NaN = not computed */
+    int32_t cluster;                                         /* -1 = none */
+    uint8_t r_score, f_score, m_score;                       /* 1..5, 0 = not scored */
+    uint8_t rfm_segment, rfm_class8, tier, lifecycle, behavior_type, interaction_level, core_level,
+        churn_risk; /* label ids of models/labels.h; 0 = none */
 } st_profile;
 
 /* All profiles of a run, indexed by person. */
@@ -74,14 +75,14 @@ void st_profiles_clear(st_profiles *ps);
 /* Features of one person from a partial and user attributes (attrs may be NULL).
  * STRATA_ENOMEM only for persons with thousands of orders when scratch cannot grow. */
 strata_status st_profile_finalize(st_profile *out, const st_partial *p, const st_user_attrs *attrs,
-                         int32_t as_of_day, const st_dict *categories);
+                                  int32_t as_of_day, const st_dict *categories);
 
 /* Build every person's profile from grouped, cleaned rows (from st_clean_*; a grouping
  * with no offsets means no rows), using `threads` threads. Only rows before before_day are
  * used (STRATA_DAY_NONE = all): the churn stage builds features at a cutoff this way. */
 strata_status st_profiles_build(st_profiles *ps, const st_dataset *ds, size_t npersons,
                                 const st_grouping *orders, const st_grouping *events,
-                                const st_user_attrs *attrs, int32_t as_of_day,
-                                int32_t before_day, unsigned threads);
+                                const st_user_attrs *attrs, int32_t as_of_day, int32_t before_day,
+                                unsigned threads);
 
 #endif
