@@ -62,6 +62,8 @@ bool cli_double(const char *opt, const char *text, double *out);
 /* Report a library failure: "strata run: EPARSE: orders.csv:12:3: ..." and return the
  * exit code for it. */
 int cli_fail(const char *cmd, strata_ctx *ctx, strata_status st);
+/* Each line of a library call's warnings (may be NULL) on stderr as "strata CMD: line". */
+void cli_print_warnings(const char *cmd, const char *warnings);
 
 /* Create a context and apply the shared options (--config, --set key=value, --threads,
  * --quiet). Progress bars go to stderr when it is a terminal. Returns 0, or an exit code

@@ -3,15 +3,10 @@
  * P(alive)) and Gamma-Gamma (order value) on a calibration summary table or a transaction
  * log. fit prints the population parameters, the log-likelihood and, when the input has a
  * holdout, predicted vs actual purchases per frequency group; predict also writes one row
- * of predictions per person.
- *
- * The st_clv_* entry points are declared in src/models/clv.h, which depends only on
- * strata.h and cJSON, until the lead moves them into include/strata.h; then the include
- * below goes away.
+ * of predictions per person. The work is strata_clv_run(); this file parses the options
+ * and prints.
  */
 #include "cli.h"
-
-#include "../src/models/clv.h"
 
 #include <math.h>
 #include <string.h>
@@ -91,13 +86,13 @@ static void usage(FILE *f)
            "Example: strata clv fit --cbs tests/data/cdnow/cdnow_sample_cbs.csv.gz --unit weeks\n");
 }
 
-static bool parse_unit(const char *name, const cli_parsed *p, st_clv_unit *unit)
+static bool parse_unit(const char *name, const cli_parsed *p, bool *weeks)
 {
     const char *v = cli_get(p, "--unit");
-    *unit = ST_CLV_DAYS;
+    *weeks = false;
     if (!v || !strcmp(v, "days") || !strcmp(v, "day")) return true;
     if (!strcmp(v, "weeks") || !strcmp(v, "week")) {
-        *unit = ST_CLV_WEEKS;
+        *weeks = true;
         return true;
     }
     fprintf(stderr, "strata %s: --unit must be weeks or days, got '%s'\n", name, v);
@@ -114,180 +109,65 @@ static bool parse_day(const char *name, const cli_parsed *p, const char *opt, in
     return false;
 }
 
-/* Read the input named by --cbs or --elog; returns 0 or an exit code. *duration is the
- * holdout length when one is known, else 0. */
-static int read_input(const char *name, strata_ctx *ctx, const cli_parsed *p, st_clv_unit unit,
-                      st_clv_data *data, double *duration)
+/* The input options into o; 0 or an exit code. */
+static int input_options(const char *name, const cli_parsed *p, strata_clv_opts *o)
 {
-    const char *cbs = cli_get(p, "--cbs"), *elog = cli_get(p, "--elog");
-    *duration = 0;
-    if (!!cbs == !!elog) {
+    o->cbs_path = cli_get(p, "--cbs");
+    o->elog_path = cli_get(p, "--elog");
+    if (!!o->cbs_path == !!o->elog_path) {
         fprintf(stderr, "strata %s: give either --cbs FILE or --elog FILE (see --help)\n", name);
         return 64;
     }
-    strata_status st;
-    if (cbs) {
-        const char *hl = cli_get(p, "--holdout-length");
-        if (hl && (!cli_double("--holdout-length", hl, duration) || !(*duration > 0))) {
-            fprintf(stderr, "strata %s: --holdout-length must be > 0\n", name);
-            return 64;
-        }
-        st = st_clv_read_cbs(ctx, cbs, data);
-        if (st == STRATA_OK && hl && !data->has_x_star) {
-            fprintf(stderr, "strata %s: --holdout-length needs an x_star column in %s\n", name,
-                    cbs);
-            st_clv_data_clear(data);
-            return 65;
-        }
-    } else {
-        st_clv_elog_opts o = {cli_get(p, "--id-column"),
-                              cli_get(p, "--date-column"),
-                              cli_get(p, "--amount-column"),
-                              STRATA_DAY_NONE,
-                              STRATA_DAY_NONE,
-                              unit};
-        if (!parse_day(name, p, "--calibration-end", &o.cal_end_day) ||
-            !parse_day(name, p, "--holdout-end", &o.holdout_end_day))
-            return 64;
-        if (o.cal_end_day == STRATA_DAY_NONE) {
-            fprintf(stderr, "strata %s: --elog needs --calibration-end YYYY-MM-DD\n", name);
-            return 64;
-        }
-        st = st_clv_read_elog(ctx, elog, &o, data);
-        if (o.holdout_end_day != STRATA_DAY_NONE)
-            *duration = (double)(o.holdout_end_day - o.cal_end_day) / (double)unit;
+    const char *hl = cli_get(p, "--holdout-length");
+    if (o->cbs_path && hl &&
+        (!cli_double("--holdout-length", hl, &o->holdout_length) || !(o->holdout_length > 0))) {
+        fprintf(stderr, "strata %s: --holdout-length must be > 0\n", name);
+        return 64;
     }
-    if (st != STRATA_OK) return cli_fail(name, ctx, st);
-    if (data->skipped)
-        fprintf(stderr, "strata %s: %zu rows with empty values skipped (first at line %llu)\n",
-                name, data->skipped, (unsigned long long)data->first_skipped_line);
-    if (data->cbs.n_late)
-        fprintf(
-            stderr,
-            "strata %s: %zu persons whose first purchase is after the calibration end left out\n",
-            name, data->cbs.n_late);
-    return 0;
-}
-
-typedef struct fitted {
-    st_bgnbd bg;
-    st_gammagamma gg;
-    bool has_gg;
-    st_clv_holdout holdout;
-    bool has_holdout;
-} fitted;
-
-static int fit_models(const char *name, strata_ctx *ctx, const st_clv_data *data, double duration,
-                      fitted *f)
-{
-    memset(f, 0, sizeof *f);
-    const st_clv_cbs *c = &data->cbs;
-    strata_status st = st_bgnbd_fit(ctx, c->x, c->t_x, c->T, c->n, NULL, &f->bg);
-    if (st != STRATA_OK) return cli_fail(name, ctx, st);
-    if (data->has_m) {
-        st = st_gammagamma_fit(ctx, c->x, c->m, c->n, NULL, &f->gg);
-        if (st == STRATA_OK)
-            f->has_gg = true;
-        else /* a purchase model without a spend model is still useful: warn, go on */
-            fprintf(stderr, "strata %s: no spend model, so no exp_aov or clv: %s\n", name,
-                    strata_errmsg(ctx));
-    }
-    if (duration > 0 && data->has_x_star) {
-        st = st_clv_holdout_table(ctx, &f->bg, c, duration, &f->holdout);
-        if (st != STRATA_OK) return cli_fail(name, ctx, st);
-        f->has_holdout = true;
+    o->id_column = cli_get(p, "--id-column");
+    o->date_column = cli_get(p, "--date-column");
+    o->amount_column = cli_get(p, "--amount-column");
+    if (!parse_day(name, p, "--calibration-end", &o->calibration_end) ||
+        !parse_day(name, p, "--holdout-end", &o->holdout_end))
+        return 64;
+    if (o->elog_path && o->calibration_end == STRATA_DAY_NONE) {
+        fprintf(stderr, "strata %s: --elog needs --calibration-end YYYY-MM-DD\n", name);
+        return 64;
     }
     return 0;
 }
 
-static void print_text(const st_clv_data *data, const fitted *f, st_clv_unit unit,
-                       const st_clv_preds *preds)
+/* The prediction options into o; 0 or an exit code. */
+static int predict_options_of(const char *name, const cli_parsed *p, strata_clv_opts *o)
 {
-    const char *u = unit == ST_CLV_WEEKS ? "weeks" : "days";
-    printf("BG/NBD: %zu persons, time in %s\n", f->bg.n, u);
-    printf("  r %.4f   alpha %.4f   a %.4f   b %.4f\n", f->bg.r, f->bg.alpha, f->bg.a, f->bg.b);
-    printf("  log-likelihood %.4f  (%d iterations, %d of %d starts converged)\n", f->bg.ll,
-           f->bg.iterations, f->bg.starts_converged, f->bg.starts);
-    if (f->has_gg) {
-        printf("Gamma-Gamma: %zu persons with repeat purchases", f->gg.n);
-        if (f->gg.n_excluded) printf(" (%zu with spend <= 0 left out)", f->gg.n_excluded);
-        printf("\n  p %.4f   q %.4f   gamma %.4f   log-likelihood %.4f\n", f->gg.p, f->gg.q,
-               f->gg.gamma, f->gg.ll);
-        printf("  population mean order value %.4f\n", f->gg.p * f->gg.gamma / (f->gg.q - 1));
+    const char *v;
+    o->predictions_path = cli_get(p, "--out");
+    if (!o->predictions_path) {
+        fprintf(stderr, "strata %s: --out FILE is required (see --help)\n", name);
+        return 64;
     }
-    if (f->has_holdout) {
-        const st_clv_holdout *h = &f->holdout;
-        printf("Holdout, %g %s: repeat purchases per person by calibration frequency\n",
-               h->duration, u);
-        printf("  %-4s %9s %9s %10s\n", "x", "persons", "actual", "predicted");
-        for (int g = 0; g < ST_CLV_GROUPS; g++) {
-            if (!h->persons[g]) continue;
-            char label[8];
-            snprintf(label, sizeof label, g == ST_CLV_GROUPS - 1 ? "%d+" : "%d", g);
-            printf("  %-4s %9zu %9.3f %10.3f\n", label, h->persons[g], h->actual_mean[g],
-                   h->predicted_mean[g]);
+    if ((v = cli_get(p, "--horizon")) &&
+        (!cli_double("--horizon", v, &o->horizon) || !(o->horizon >= 0)))
+        return 64;
+    if ((v = cli_get(p, "--months"))) {
+        uint64_t months;
+        if (!cli_u64("--months", v, &months) || months > 1200) {
+            fprintf(stderr, "strata %s: --months must be 0 to 1200\n", name);
+            return 64;
         }
-        printf("  %-4s %9zu %9.1f %10.1f  (totals)\n", "all", data->cbs.n, h->actual_total,
-               h->predicted_total);
+        o->months = (int)months;
     }
-    if (preds) {
-        double alive = 0, e = 0, clv = 0;
-        for (size_t i = 0; i < preds->n; i++) {
-            alive += preds->p_alive[i];
-            e += preds->exp_purchases[i];
-            if (preds->clv) clv += preds->clv[i];
-        }
-        printf("Predictions: %zu persons, mean P(alive) %.3f, expected purchases %.1f", preds->n,
-               preds->n ? alive / (double)preds->n : 0, e);
-        if (preds->clv) printf(", total CLV %.2f", clv);
-        printf("\n");
+    if ((v = cli_get(p, "--month-length")) &&
+        (!cli_double("--month-length", v, &o->month_length) || !(o->month_length > 0))) {
+        fprintf(stderr, "strata %s: --month-length must be > 0\n", name);
+        return 64;
     }
-}
-
-/* Build the summary, print it (--json) or the text, write --summary. */
-static int finish(const char *name, const cli_parsed *p, const st_clv_data *data, const fitted *f,
-                  st_clv_unit unit, const st_clv_preds *preds, const st_clv_predict_opts *po)
-{
-    cJSON *j = st_clv_summary_json(&f->bg, f->has_gg ? &f->gg : NULL, &data->cbs, preds, po,
-                                   f->has_holdout ? &f->holdout : NULL, unit);
-    cJSON *input = j ? cJSON_CreateObject() : NULL;
-    if (input && cJSON_AddItemToObject(j, "input", input)) {
-        cJSON_AddNumberToObject(input, "persons", (double)data->cbs.n);
-        cJSON_AddNumberToObject(input, "rows_skipped", (double)data->skipped);
-        cJSON_AddNumberToObject(input, "persons_after_calibration", (double)data->cbs.n_late);
-        if (data->transactions)
-            cJSON_AddNumberToObject(input, "transactions", (double)data->transactions);
-    } else {
-        cJSON_Delete(input);
+    if ((v = cli_get(p, "--discount")) &&
+        (!cli_double("--discount", v, &o->discount) || !(o->discount > -1))) {
+        fprintf(stderr, "strata %s: --discount must be > -1\n", name);
+        return 64;
     }
-    /* shaped like summary.json ({"clv": ...}), so `strata report --summary` renders it */
-    cJSON *root = j ? cJSON_CreateObject() : NULL;
-    if (root && !cJSON_AddItemToObject(root, "clv", j)) {
-        cJSON_Delete(root);
-        root = NULL;
-    }
-    if (!root) cJSON_Delete(j);
-    char *text = root ? cJSON_PrintUnformatted(root) : NULL;
-    cJSON_Delete(root);
-    if (!text) {
-        fprintf(stderr, "strata %s: out of memory\n", name);
-        return 71;
-    }
-    int code = 0;
-    const char *path = cli_get(p, "--summary");
-    if (path) {
-        FILE *out = fopen(path, "w");
-        if (!out || fputs(text, out) < 0 || fputc('\n', out) < 0 || fclose(out) != 0) {
-            fprintf(stderr, "strata %s: cannot write %s\n", name, path);
-            code = 74;
-        }
-    }
-    if (cli_has(p, "--json"))
-        printf("%s\n", text);
-    else
-        print_text(data, f, unit, preds);
-    cJSON_free(text);
-    return code;
+    return 0;
 }
 
 static int run(const cli_command *cmd, bool predict, int argc, char **argv)
@@ -296,63 +176,25 @@ static int run(const cli_command *cmd, bool predict, int argc, char **argv)
     cli_parsed p;
     int code;
     if (!cli_parse(cmd, argc, argv, &p, &code)) return code;
-    st_clv_unit unit;
-    if (!parse_unit(name, &p, &unit)) return 64;
-    st_clv_predict_opts po;
-    st_clv_predict_defaults(&po, unit);
-    const char *out = NULL;
-    if (predict) {
-        const char *v;
-        out = cli_get(&p, "--out");
-        if (!out) {
-            fprintf(stderr, "strata %s: --out FILE is required (see --help)\n", name);
-            return 64;
-        }
-        uint64_t months;
-        if ((v = cli_get(&p, "--horizon")) &&
-            (!cli_double("--horizon", v, &po.horizon) || !(po.horizon >= 0)))
-            return 64;
-        if ((v = cli_get(&p, "--months"))) {
-            if (!cli_u64("--months", v, &months) || months > 1200) {
-                fprintf(stderr, "strata %s: --months must be 0 to 1200\n", name);
-                return 64;
-            }
-            po.months = (int)months;
-        }
-        if ((v = cli_get(&p, "--month-length")) &&
-            (!cli_double("--month-length", v, &po.month_length) || !(po.month_length > 0))) {
-            fprintf(stderr, "strata %s: --month-length must be > 0\n", name);
-            return 64;
-        }
-        if ((v = cli_get(&p, "--discount")) &&
-            (!cli_double("--discount", v, &po.discount) || !(po.discount > -1))) {
-            fprintf(stderr, "strata %s: --discount must be > -1\n", name);
-            return 64;
-        }
-    }
+    strata_clv_opts o = {.horizon = NAN, .month_length = NAN, .discount = NAN, .months = -1};
+    if (!parse_unit(name, &p, &o.weeks)) return 64;
+    if (predict && (code = predict_options_of(name, &p, &o)) != 0) return code;
+    if ((code = input_options(name, &p, &o)) != 0) return code;
+    o.summary_path = cli_get(&p, "--summary");
     strata_ctx *ctx;
     if ((code = cli_context(name, &p, &ctx)) != 0) return code;
-    st_clv_data data;
-    memset(&data, 0, sizeof data);
-    double duration;
-    fitted f;
-    st_clv_preds preds;
-    memset(&preds, 0, sizeof preds);
-    if ((code = read_input(name, ctx, &p, unit, &data, &duration)) != 0) goto done;
-    if ((code = fit_models(name, ctx, &data, duration, &f)) != 0) goto done;
-    if (predict) {
-        strata_status st =
-            st_clv_predict(ctx, &f.bg, f.has_gg ? &f.gg : NULL, &data.cbs, &po, &preds);
-        if (st == STRATA_OK) st = st_clv_write_predictions(ctx, out, &data, &preds);
-        if (st != STRATA_OK) {
-            code = cli_fail(name, ctx, st);
-            goto done;
-        }
-    }
-    code = finish(name, &p, &data, &f, unit, predict ? &preds : NULL, predict ? &po : NULL);
-done:
-    st_clv_preds_clear(&preds);
-    st_clv_data_clear(&data);
+    char *json, *text, *warnings;
+    strata_status st = strata_clv_run(ctx, &o, &json, &text, &warnings);
+    cli_print_warnings(name, warnings);
+    if (st != STRATA_OK)
+        code = cli_fail(name, ctx, st);
+    else if (cli_has(&p, "--json"))
+        printf("%s\n", json);
+    else
+        fputs(text, stdout);
+    strata_free(json);
+    strata_free(text);
+    strata_free(warnings);
     strata_ctx_free(ctx);
     return code;
 }

@@ -25,8 +25,9 @@ static const command_row commands[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "strata %s — customer value tiering engine (用户价值分层系统)\n\n"
-               "Usage: strata <command> [options]\n\nCommands:\n",
+    fprintf(f,
+            "strata %s — customer value tiering engine (用户价值分层系统)\n\n"
+            "Usage: strata <command> [options]\n\nCommands:\n",
             STRATA_VERSION);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
@@ -104,11 +105,13 @@ bool cli_parse(const cli_command *cmd, int argc, char **argv, cli_parsed *out, i
             const cli_option *o = &cmd->options[k];
             const char *val = "";
             if (o->value) {
-                if (eq) val = eq + 1;
-                else if (i + 1 < argc) val = argv[++i];
+                if (eq)
+                    val = eq + 1;
+                else if (i + 1 < argc)
+                    val = argv[++i];
                 else {
-                    fprintf(stderr, "strata %s: option %s needs a value (%s)\n", cmd->name,
-                            o->name, o->value);
+                    fprintf(stderr, "strata %s: option %s needs a value (%s)\n", cmd->name, o->name,
+                            o->value);
                     *exit_code = 64;
                     return false;
                 }
@@ -125,10 +128,8 @@ bool cli_parse(const cli_command *cmd, int argc, char **argv, cli_parsed *out, i
             }
             out->values[k][out->nvalues[k]++] = val;
         } else {
-            if (out->npositional >= cmd->max_positional ||
-                out->npositional >= CLI_MAX_POSITIONAL) {
-                fprintf(stderr, "strata %s: unexpected argument '%s' (see --help)\n",
-                        cmd->name, a);
+            if (out->npositional >= cmd->max_positional || out->npositional >= CLI_MAX_POSITIONAL) {
+                fprintf(stderr, "strata %s: unexpected argument '%s' (see --help)\n", cmd->name, a);
                 *exit_code = 64;
                 return false;
             }
@@ -175,14 +176,16 @@ bool cli_u64(const char *opt, const char *text, uint64_t *out)
     if (!text || !*text || *text == '-') goto bad;
     unsigned long long v = strtoull(text, &end, 10);
     unsigned long long mult = 1;
-    if (*end == 'k' || *end == 'K') mult = 1000, end++;
-    else if (*end == 'm' || *end == 'M') mult = 1000000, end++;
+    if (*end == 'k' || *end == 'K')
+        mult = 1000, end++;
+    else if (*end == 'm' || *end == 'M')
+        mult = 1000000, end++;
     if (errno || *end || v > UINT64_MAX / mult) goto bad;
     *out = v * mult;
     return true;
 bad:
-    fprintf(stderr, "strata: %s expects a non-negative integer (like 1000 or 10m), got '%s'\n",
-            opt, text ? text : "");
+    fprintf(stderr, "strata: %s expects a non-negative integer (like 1000 or 10m), got '%s'\n", opt,
+            text ? text : "");
     return false;
 }
 
@@ -206,6 +209,16 @@ int cli_fail(const char *cmd, strata_ctx *ctx, strata_status st)
     fprintf(stderr, "strata %s: %s: %s\n", cmd, strata_status_message(st),
             *detail ? detail : strata_status_name(st));
     return strata_status_exit_code(st);
+}
+
+void cli_print_warnings(const char *cmd, const char *warnings)
+{
+    for (const char *p = warnings; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        fprintf(stderr, "strata %s: %.*s\n", cmd, len, p);
+        p = nl ? nl + 1 : p + len;
+    }
 }
 
 /* ---- progress bar: one line on stderr, redrawn at most 10 times a second ---- */
@@ -240,7 +253,8 @@ static void progress_bar(void *ud, const char *stage, uint64_t done, uint64_t to
         int width = 30, filled = (int)((double)done / (double)total * width);
         if (filled > width) filled = width;
         char bar[32];
-        for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
+        for (int i = 0; i < width; i++)
+            bar[i] = i < filled ? '#' : '.';
         bar[width] = '\0';
         fprintf(stderr, "\r  %-18s [%s] %5.1f%%  %.1fs", stage, bar,
                 100.0 * (double)done / (double)total, elapsed(&progress.start, &now));
@@ -281,7 +295,8 @@ int cli_context(const char *cmd, const cli_parsed *p, strata_ctx **out)
         }
         strata_set_threads(ctx, (unsigned)n);
     }
-    if (!cli_has(p, "--quiet") && isatty(STDERR_FILENO)) strata_set_progress(ctx, progress_bar, NULL);
+    if (!cli_has(p, "--quiet") && isatty(STDERR_FILENO))
+        strata_set_progress(ctx, progress_bar, NULL);
     *out = ctx;
     return 0;
 fail:;

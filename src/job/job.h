@@ -48,6 +48,10 @@ const cJSON *st_job_summary(strata_job *job);
 cJSON *st_job_quality(const strata_job *job);
 /* Write a cJSON tree to a file, pretty-printed. */
 strata_status st_write_json(strata_ctx *ctx, const cJSON *tree, const char *path);
+/* text and a newline to path; STRATA_EIO names the path */
+strata_status st_write_text(strata_ctx *ctx, const char *text, const char *path);
+/* compact JSON text of tree, freed with strata_free(); NULL on ENOMEM or a NULL tree */
+char *st_json_text(const cJSON *tree);
 double st_wall_seconds(void);
 
 #endif

@@ -420,22 +420,32 @@ const cJSON *st_job_summary(strata_job *job)
     return job->summary;
 }
 
+strata_status st_write_text(strata_ctx *ctx, const char *text, const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return st_error(ctx, STRATA_EIO, "%s: cannot write: %s", path, strerror(errno));
+    strata_status st = STRATA_OK;
+    size_t n = strlen(text);
+    if (fwrite(text, 1, n, f) != n || fputc('\n', f) == EOF) st = STRATA_EIO;
+    if (fclose(f) != 0) st = STRATA_EIO;
+    return st == STRATA_OK ? st : st_error(ctx, st, "%s: write failed", path);
+}
+
 strata_status st_write_json(strata_ctx *ctx, const cJSON *tree, const char *path)
 {
     char *text = tree ? cJSON_Print(tree) : NULL;
     if (!text) return STRATA_ENOMEM;
-    FILE *f = fopen(path, "wb");
-    strata_status st = STRATA_OK;
-    if (!f) {
-        st = st_error(ctx, STRATA_EIO, "%s: cannot write: %s", path, strerror(errno));
-    } else {
-        size_t n = strlen(text);
-        if (fwrite(text, 1, n, f) != n || fputc('\n', f) == EOF) st = STRATA_EIO;
-        if (fclose(f) != 0) st = STRATA_EIO;
-        if (st != STRATA_OK) st = st_error(ctx, st, "%s: write failed", path);
-    }
+    strata_status st = st_write_text(ctx, text, path);
     cJSON_free(text);
     return st;
+}
+
+char *st_json_text(const cJSON *tree)
+{
+    char *text = tree ? cJSON_PrintUnformatted(tree) : NULL;
+    char *copy = text ? st_strndup(text, strlen(text)) : NULL;
+    cJSON_free(text);
+    return copy;
 }
 
 strata_status strata_job_write_summary(strata_job *job, const char *path)

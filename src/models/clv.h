@@ -16,8 +16,7 @@
  * Time is in one chosen unit (days or weeks); every horizon passed to the model is in the
  * same unit as the T it was fitted on.
  *
- * This header depends only on strata.h and cJSON so that the `strata clv` command can use it
- * until the lead promotes the entry points into strata.h.
+ * The `strata clv` command reaches these through strata_clv_run() (src/job/tool_clv.c).
  */
 #ifndef ST_MODELS_CLV_H
 #define ST_MODELS_CLV_H

@@ -9,8 +9,8 @@
  * row-major matrix of per-person features (recency_days, frequency, monetary by default),
  * the CLI passes a table. The model object owns its arrays; the module keeps no state.
  *
- * This header depends only on strata.h and cJSON so that the `strata cluster` command can
- * use it until the lead promotes the entry points into strata.h.
+ * The `strata cluster` command reaches these through strata_cluster_run()
+ * (src/job/tool_cluster.c).
  */
 #ifndef ST_MODELS_KMEANS_H
 #define ST_MODELS_KMEANS_H
