@@ -98,16 +98,5 @@ int cmd_cluster(int argc, char **argv)
     if ((code = cli_context("cluster", &p, &ctx)) != 0) return code;
     char *json, *text, *warnings;
     strata_status st = strata_cluster_run(ctx, &o, &json, &text, &warnings);
-    cli_print_warnings("cluster", warnings);
-    if (st != STRATA_OK)
-        code = cli_fail("cluster", ctx, st);
-    else if (cli_has(&p, "--json"))
-        printf("%s\n", json);
-    else
-        fputs(text, stdout);
-    strata_free(json);
-    strata_free(text);
-    strata_free(warnings);
-    strata_ctx_free(ctx);
-    return code;
+    return cli_finish("cluster", ctx, st, json, text, warnings, cli_has(&p, "--json"));
 }

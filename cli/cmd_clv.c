@@ -185,18 +185,7 @@ static int run(const cli_command *cmd, bool predict, int argc, char **argv)
     if ((code = cli_context(name, &p, &ctx)) != 0) return code;
     char *json, *text, *warnings;
     strata_status st = strata_clv_run(ctx, &o, &json, &text, &warnings);
-    cli_print_warnings(name, warnings);
-    if (st != STRATA_OK)
-        code = cli_fail(name, ctx, st);
-    else if (cli_has(&p, "--json"))
-        printf("%s\n", json);
-    else
-        fputs(text, stdout);
-    strata_free(json);
-    strata_free(text);
-    strata_free(warnings);
-    strata_ctx_free(ctx);
-    return code;
+    return cli_finish(name, ctx, st, json, text, warnings, cli_has(&p, "--json"));
 }
 
 int cmd_clv(int argc, char **argv)

@@ -211,7 +211,8 @@ int cli_fail(const char *cmd, strata_ctx *ctx, strata_status st)
     return strata_status_exit_code(st);
 }
 
-void cli_print_warnings(const char *cmd, const char *warnings)
+int cli_finish(const char *cmd, strata_ctx *ctx, strata_status st, char *json, char *text,
+               char *warnings, bool as_json)
 {
     for (const char *p = warnings; p && *p;) {
         const char *nl = strchr(p, '\n');
@@ -219,6 +220,18 @@ void cli_print_warnings(const char *cmd, const char *warnings)
         fprintf(stderr, "strata %s: %.*s\n", cmd, len, p);
         p = nl ? nl + 1 : p + len;
     }
+    int code = 0;
+    if (st != STRATA_OK)
+        code = cli_fail(cmd, ctx, st);
+    else if (as_json)
+        printf("%s\n", json);
+    else
+        fputs(text, stdout);
+    strata_free(json);
+    strata_free(text);
+    strata_free(warnings);
+    strata_ctx_free(ctx);
+    return code;
 }
 
 /* ---- progress bar: one line on stderr, redrawn at most 10 times a second ---- */

@@ -56,25 +56,28 @@ static bool injected_failure(void)
  * the lookup cost measurably (perf); the advice is harmless where THP is off. */
 #define HUGE_ADVICE_MIN (8u << 20)
 
-static void advise_huge(void *p, size_t size)
+/* madvise over the whole pages inside [p, p + size), for blocks of HUGE_ADVICE_MIN or more */
+static void advise_pages(void *p, size_t size, int advice)
 {
-#ifdef MADV_HUGEPAGE
     if (size < HUGE_ADVICE_MIN) return;
     uintptr_t start = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
     uintptr_t end = ((uintptr_t)p + size) & ~(uintptr_t)4095;
-    if (end > start) madvise((void *)start, end - start, MADV_HUGEPAGE);
+    if (end > start) madvise((void *)start, end - start, advice);
+}
+
+static void advise_huge(void *p, size_t size)
+{
+#ifdef MADV_HUGEPAGE
+    advise_pages(p, size, MADV_HUGEPAGE);
 #else
-    (void)p, (void)size;
+    (void)p, (void)size, (void)advise_pages;
 #endif
 }
 
 void st_memory_sequential(void *p, size_t size)
 {
 #ifdef MADV_NOHUGEPAGE
-    if (size < HUGE_ADVICE_MIN) return;
-    uintptr_t start = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-    uintptr_t end = ((uintptr_t)p + size) & ~(uintptr_t)4095;
-    if (end > start) madvise((void *)start, end - start, MADV_NOHUGEPAGE);
+    advise_pages(p, size, MADV_NOHUGEPAGE);
 #else
     (void)p, (void)size;
 #endif

@@ -17,10 +17,10 @@
 
 struct strata_job {
     strata_ctx *ctx;
-    strata_inputs inputs;      /* paths borrowed from the caller for the job's lifetime */
+    strata_inputs inputs; /* paths borrowed from the caller for the job's lifetime */
     int32_t as_of_day;
-    double started_at;         /* wall clock, seconds since the epoch */
-    double seconds[8];         /* stage timings */
+    double started_at; /* wall clock, seconds since the epoch */
+    double seconds[8]; /* stage timings */
     st_dataset ds;
     st_identity identity;
     st_grouping order_groups, event_groups;
@@ -36,7 +36,14 @@ struct strata_job {
     bool ran;
 };
 
-enum { ST_STAGE_LOAD, ST_STAGE_IDENTITY, ST_STAGE_CLEAN, ST_STAGE_PROFILE, ST_STAGE_SCORE, ST_STAGE_MODELS };
+enum {
+    ST_STAGE_LOAD,
+    ST_STAGE_IDENTITY,
+    ST_STAGE_CLEAN,
+    ST_STAGE_PROFILE,
+    ST_STAGE_SCORE,
+    ST_STAGE_MODELS
+};
 
 st_profile_view st_job_view(const strata_job *job);
 /* CLV, churn and clusters (models.c), after RFM and tiers. */
@@ -50,6 +57,8 @@ cJSON *st_job_quality(const strata_job *job);
 strata_status st_write_json(strata_ctx *ctx, const cJSON *tree, const char *path);
 /* text and a newline to path; STRATA_EIO names the path */
 strata_status st_write_text(strata_ctx *ctx, const char *text, const char *path);
+/* {name: section}, shaped like summary.json; takes section (freed on failure); NULL on ENOMEM */
+cJSON *st_json_wrap(const char *name, cJSON *section);
 /* compact JSON text of tree, freed with strata_free(); NULL on ENOMEM or a NULL tree */
 char *st_json_text(const cJSON *tree);
 double st_wall_seconds(void);

@@ -32,7 +32,8 @@ static double r6(double v)
 static void hex16(const unsigned char *b, char out[33])
 {
     static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++) out[2 * i] = hex[b[i] >> 4], out[2 * i + 1] = hex[b[i] & 15];
+    for (int i = 0; i < 16; i++)
+        out[2 * i] = hex[b[i] >> 4], out[2 * i + 1] = hex[b[i] & 15];
     out[32] = '\0';
 }
 
@@ -68,7 +69,8 @@ static cJSON *group_table(const st_profiles *ps, st_vocab vocab, size_t label_of
     unsigned n = st_vocab_size(vocab);
     group_acc acc[32];
     memset(acc, 0, sizeof acc);
-    for (unsigned i = 0; i < n && i < 32; i++) acc[i].min_score = INFINITY, acc[i].max_score = -INFINITY;
+    for (unsigned i = 0; i < n && i < 32; i++)
+        acc[i].min_score = INFINITY, acc[i].max_score = -INFINITY;
     for (size_t i = 0; i < ps->n; i++) {
         const st_profile *p = &ps->rows[i];
         unsigned id = *((const uint8_t *)p + label_offset);
@@ -94,11 +96,14 @@ static cJSON *group_table(const st_profiles *ps, st_vocab vocab, size_t label_of
         if (!row) break;
         cJSON_AddStringToObject(row, key_name, st_vocab_key(vocab, id));
         cJSON_AddNumberToObject(row, "persons", (double)a->persons);
-        cJSON_AddNumberToObject(row, "person_share", r6(share((double)a->persons, (double)t->persons)));
+        cJSON_AddNumberToObject(row, "person_share",
+                                r6(share((double)a->persons, (double)t->persons)));
         cJSON_AddNumberToObject(row, "revenue", money(a->revenue));
-        cJSON_AddNumberToObject(row, "revenue_share", r6(share((double)a->revenue, (double)t->revenue)));
+        cJSON_AddNumberToObject(row, "revenue_share",
+                                r6(share((double)a->revenue, (double)t->revenue)));
         if (scores) {
-            cJSON_AddNumberToObject(row, "person_share_of_buyers", r6(share((double)a->persons, (double)t->buyers)));
+            cJSON_AddNumberToObject(row, "person_share_of_buyers",
+                                    r6(share((double)a->persons, (double)t->buyers)));
             if (a->persons) {
                 cJSON_AddNumberToObject(row, "min_value_score", a->min_score);
                 cJSON_AddNumberToObject(row, "max_value_score", a->max_score);
@@ -162,7 +167,8 @@ static cJSON *heatmap(const st_profiles *ps)
 static cJSON *pareto(const st_profiles *ps)
 {
     size_t n = 0;
-    for (size_t i = 0; i < ps->n; i++) n += ps->rows[i].frequency > 0;
+    for (size_t i = 0; i < ps->n; i++)
+        n += ps->rows[i].frequency > 0;
     int64_t *m = st_malloc((n + 1) * sizeof *m);
     cJSON *out = cJSON_CreateObject();
     if (!m || !out) {
@@ -176,13 +182,15 @@ static cJSON *pareto(const st_profiles *ps)
     uint64_t *keys = st_malloc((n + 1) * sizeof *keys);
     uint32_t *idx = st_malloc((n + 1) * sizeof *idx);
     strata_status st = keys && idx ? STRATA_OK : STRATA_ENOMEM;
-    for (size_t i = 0; i < n && st == STRATA_OK; i++) keys[i] = st_order_key(-m[i]), idx[i] = (uint32_t)i;
+    for (size_t i = 0; i < n && st == STRATA_OK; i++)
+        keys[i] = st_order_key(-m[i]), idx[i] = (uint32_t)i;
     if (st == STRATA_OK) st = st_radix_sort_pairs(keys, idx, n);
     if (st != STRATA_OK) {
         st_free(keys), st_free(idx), st_free(m);
         return out;
     }
-    for (size_t i = 0; i < n; i++) m[i] = -(int64_t)(keys[i] ^ (1ull << 63));
+    for (size_t i = 0; i < n; i++)
+        m[i] = -(int64_t)(keys[i] ^ (1ull << 63));
     st_free(keys);
     st_free(idx);
     int64_t *cum = st_malloc((n + 1) * sizeof *cum);
@@ -191,7 +199,8 @@ static cJSON *pareto(const st_profiles *ps)
         return out;
     }
     cum[0] = 0;
-    for (size_t i = 0; i < n; i++) cum[i + 1] = cum[i] + m[i];
+    for (size_t i = 0; i < n; i++)
+        cum[i + 1] = cum[i] + m[i];
     double total = (double)cum[n];
     cJSON *tops = cJSON_AddArrayToObject(out, "top_shares");
     static const double top[] = {0.01, 0.05, 0.10, 0.20};
@@ -229,8 +238,8 @@ static cJSON *file_quality(const st_quality *q, st_input_kind kind)
         if (!q->reasons[r]) continue;
         st_reason_kind k = st_reason_kind_of((st_reason)r);
         by_kind[k] += q->reasons[r];
-        cJSON_AddNumberToObject(k == ST_KIND_REPAIR ? repairs : reasons, st_reason_key((st_reason)r),
-                                (double)q->reasons[r]);
+        cJSON_AddNumberToObject(k == ST_KIND_REPAIR ? repairs : reasons,
+                                st_reason_key((st_reason)r), (double)q->reasons[r]);
     }
     cJSON_AddNumberToObject(f, "rejected", (double)by_kind[ST_KIND_REJECT]);
     cJSON_AddNumberToObject(f, "duplicates", (double)by_kind[ST_KIND_DUPLICATE]);
@@ -328,7 +337,8 @@ static cJSON *ltv_cac(const strata_job *job)
         if (!row) break;
         st_sv name = st_dict_name(&job->ds.channels, (uint16_t)ch);
         char buf[128];
-        snprintf(buf, sizeof buf, "%.*s", (int)ST_MIN(name.len, 127), name.len ? name.ptr : "(none)");
+        snprintf(buf, sizeof buf, "%.*s", (int)ST_MIN(name.len, 127),
+                 name.len ? name.ptr : "(none)");
         cJSON_AddStringToObject(row, "channel", name.len ? buf : "(none)");
         cJSON_AddNumberToObject(row, "persons", (double)c->persons);
         cJSON_AddNumberToObject(row, "buyers", (double)c->buyers);
@@ -339,7 +349,8 @@ static cJSON *ltv_cac(const strata_job *job)
         if (c->with_clv) {
             double future = c->clv / (double)c->persons;
             cJSON_AddNumberToObject(row, "ltv_with_clv", r6(ltv + future));
-            cJSON_AddNumberToObject(row, "ltv_with_clv_cac", cac > 0 ? r6((ltv + future) / cac) : 0);
+            cJSON_AddNumberToObject(row, "ltv_with_clv_cac",
+                                    cac > 0 ? r6((ltv + future) / cac) : 0);
         }
         cJSON_AddItemToArray(arr, row);
     }
@@ -391,25 +402,38 @@ static cJSON *build_summary(const strata_job *job)
     cJSON_AddNumberToObject(means, "recency_days", r6(job->means.recency_days));
     cJSON_AddNumberToObject(means, "frequency", r6(job->means.frequency));
     cJSON_AddNumberToObject(means, "monetary", r6(job->means.monetary));
-    cJSON_AddItemToObject(s, "tiers", group_table(ps, ST_VOCAB_TIER, offsetof(st_profile, tier), "tier", &t, true));
-    cJSON_AddItemToObject(s, "segments", group_table(ps, ST_VOCAB_SEGMENT, offsetof(st_profile, rfm_segment), "segment", &t, false));
-    cJSON_AddItemToObject(s, "class8", group_table(ps, ST_VOCAB_CLASS8, offsetof(st_profile, rfm_class8), "class", &t, false));
+    cJSON_AddItemToObject(
+        s, "tiers", group_table(ps, ST_VOCAB_TIER, offsetof(st_profile, tier), "tier", &t, true));
+    cJSON_AddItemToObject(
+        s, "segments",
+        group_table(ps, ST_VOCAB_SEGMENT, offsetof(st_profile, rfm_segment), "segment", &t, false));
+    cJSON_AddItemToObject(
+        s, "class8",
+        group_table(ps, ST_VOCAB_CLASS8, offsetof(st_profile, rfm_class8), "class", &t, false));
     cJSON_AddItemToObject(s, "rfm_heatmap", heatmap(ps));
     cJSON_AddItemToObject(s, "pareto", pareto(ps));
     cJSON *dist = cJSON_AddObjectToObject(s, "distributions");
-    cJSON_AddItemToObject(dist, "lifecycle", distribution(ps, ST_VOCAB_LIFECYCLE, offsetof(st_profile, lifecycle)));
-    cJSON_AddItemToObject(dist, "behavior_type", distribution(ps, ST_VOCAB_BEHAVIOR, offsetof(st_profile, behavior_type)));
-    cJSON_AddItemToObject(dist, "interaction_level", distribution(ps, ST_VOCAB_INTERACTION, offsetof(st_profile, interaction_level)));
-    cJSON_AddItemToObject(dist, "core_level", distribution(ps, ST_VOCAB_CORE, offsetof(st_profile, core_level)));
+    cJSON_AddItemToObject(dist, "lifecycle",
+                          distribution(ps, ST_VOCAB_LIFECYCLE, offsetof(st_profile, lifecycle)));
+    cJSON_AddItemToObject(dist, "behavior_type",
+                          distribution(ps, ST_VOCAB_BEHAVIOR, offsetof(st_profile, behavior_type)));
+    cJSON_AddItemToObject(
+        dist, "interaction_level",
+        distribution(ps, ST_VOCAB_INTERACTION, offsetof(st_profile, interaction_level)));
+    cJSON_AddItemToObject(dist, "core_level",
+                          distribution(ps, ST_VOCAB_CORE, offsetof(st_profile, core_level)));
     cJSON *channels = ltv_cac(job);
     if (channels) cJSON_AddItemToObject(s, "ltv_cac", channels);
     if (job->clv_section) cJSON_AddItemToObject(s, "clv", cJSON_Duplicate(job->clv_section, true));
-    if (job->churn_section) cJSON_AddItemToObject(s, "churn", cJSON_Duplicate(job->churn_section, true));
-    if (job->cluster_section) cJSON_AddItemToObject(s, "clusters", cJSON_Duplicate(job->cluster_section, true));
+    if (job->churn_section)
+        cJSON_AddItemToObject(s, "churn", cJSON_Duplicate(job->churn_section, true));
+    if (job->cluster_section)
+        cJSON_AddItemToObject(s, "clusters", cJSON_Duplicate(job->cluster_section, true));
     cJSON_AddItemToObject(s, "quality", st_job_quality(job));
     cJSON *timing = cJSON_AddObjectToObject(s, "seconds");
     static const char *const stages[] = {"load", "identity", "clean", "profile", "score", "models"};
-    for (int i = 0; i < 6; i++) cJSON_AddNumberToObject(timing, stages[i], round(job->seconds[i] * 1000) / 1000);
+    for (int i = 0; i < 6; i++)
+        cJSON_AddNumberToObject(timing, stages[i], round(job->seconds[i] * 1000) / 1000);
     return s;
 }
 
@@ -440,6 +464,17 @@ strata_status st_write_json(strata_ctx *ctx, const cJSON *tree, const char *path
     return st;
 }
 
+cJSON *st_json_wrap(const char *name, cJSON *section)
+{
+    cJSON *root = section ? cJSON_CreateObject() : NULL;
+    if (root && !cJSON_AddItemToObject(root, name, section)) {
+        cJSON_Delete(root);
+        root = NULL;
+    }
+    if (!root) cJSON_Delete(section);
+    return root;
+}
+
 char *st_json_text(const cJSON *tree)
 {
     char *text = tree ? cJSON_PrintUnformatted(tree) : NULL;
@@ -467,7 +502,8 @@ strata_status strata_job_section_json(strata_job *job, const char *name, char **
     const cJSON *s = st_job_summary(job);
     if (!s) return STRATA_ENOMEM;
     const cJSON *section = cJSON_GetObjectItemCaseSensitive(s, name);
-    if (!section) return st_error(job->ctx, STRATA_ENOTFOUND, "the summary has no section '%s'", name);
+    if (!section)
+        return st_error(job->ctx, STRATA_ENOTFOUND, "the summary has no section '%s'", name);
     char *text = cJSON_PrintUnformatted(section);
     if (!text) return STRATA_ENOMEM;
     *out_json = st_strdup(text);
@@ -502,7 +538,8 @@ static void fmt_money(char *buf, size_t n, double v)
         size_t left = int_len - i - 1;
         if (left && left % 3 == 0) buf[o++] = ',';
     }
-    for (const char *p = dot; *p && o + 1 < n; p++) buf[o++] = *p;
+    for (const char *p = dot; *p && o + 1 < n; p++)
+        buf[o++] = *p;
     buf[o] = '\0';
 }
 
@@ -519,13 +556,19 @@ strata_status strata_job_summary_text(strata_job *job, const char *lang, char **
     fmt_money(rev, sizeof rev, money(t.revenue));
     const char *cur = strata_config_get(job->ctx, "currency");
     if (zh)
-        st_buf_printf(&b, "strata 用户价值分层 — 截至 %s(不含当天)\n人数 %llu(购买用户 %llu,未下单 %llu)  有效订单 %llu  营收 %s %s\n\n",
+        st_buf_printf(&b,
+                      "strata 用户价值分层 — 截至 %s(不含当天)\n人数 %llu(购买用户 %llu,未下单 "
+                      "%llu)  有效订单 %llu  营收 %s %s\n\n",
                       day, (unsigned long long)t.persons, (unsigned long long)t.buyers,
-                      (unsigned long long)(t.persons - t.buyers), (unsigned long long)t.orders, rev, cur);
+                      (unsigned long long)(t.persons - t.buyers), (unsigned long long)t.orders, rev,
+                      cur);
     else
-        st_buf_printf(&b, "strata value tiers — as of %s (exclusive)\npersons %llu (buyers %llu, prospects %llu)  valid orders %llu  revenue %s %s\n\n",
+        st_buf_printf(&b,
+                      "strata value tiers — as of %s (exclusive)\npersons %llu (buyers %llu, "
+                      "prospects %llu)  valid orders %llu  revenue %s %s\n\n",
                       day, (unsigned long long)t.persons, (unsigned long long)t.buyers,
-                      (unsigned long long)(t.persons - t.buyers), (unsigned long long)t.orders, rev, cur);
+                      (unsigned long long)(t.persons - t.buyers), (unsigned long long)t.orders, rev,
+                      cur);
     /* tier table */
     uint64_t tp[8] = {0};
     int64_t tr[8] = {0};
@@ -537,13 +580,15 @@ strata_status strata_job_summary_text(strata_job *job, const char *lang, char **
                   zh ? "占购买%" : "% buyers", zh ? "营收" : "revenue", zh ? "营收%" : "% revenue");
     for (int k = ST_TIER_T1; k <= ST_TIER_T5; k++) {
         fmt_money(rev, sizeof rev, money(tr[k]));
-        st_buf_printf(&b, "%-6s %12llu %9.1f%% %16s %9.1f%%\n", st_vocab_key(ST_VOCAB_TIER, (unsigned)k),
-                      (unsigned long long)tp[k], 100 * share((double)tp[k], (double)t.buyers), rev,
+        st_buf_printf(&b, "%-6s %12llu %9.1f%% %16s %9.1f%%\n",
+                      st_vocab_key(ST_VOCAB_TIER, (unsigned)k), (unsigned long long)tp[k],
+                      100 * share((double)tp[k], (double)t.buyers), rev,
                       100 * share((double)tr[k], (double)t.revenue));
     }
     /* top segments by persons */
     uint64_t sp[16] = {0};
-    for (size_t i = 0; i < ps->n; i++) sp[ps->rows[i].rfm_segment & 15]++;
+    for (size_t i = 0; i < ps->n; i++)
+        sp[ps->rows[i].rfm_segment & 15]++;
     st_buf_printf(&b, "\n%s\n", zh ? "主要 RFM 分群:" : "Top RFM segments:");
     bool used[16] = {false};
     for (int rank = 0; rank < 5; rank++) {
@@ -554,7 +599,8 @@ strata_status strata_job_summary_text(strata_job *job, const char *lang, char **
         used[best] = true;
         const char *key = st_vocab_key(ST_VOCAB_SEGMENT, (unsigned)best);
         st_buf_printf(&b, "  %-20s %-24s %10llu  %5.1f%%\n", key, st_label(key, lang),
-                      (unsigned long long)sp[best], 100 * share((double)sp[best], (double)t.persons));
+                      (unsigned long long)sp[best],
+                      100 * share((double)sp[best], (double)t.persons));
     }
     /* data quality */
     st_buf_printf(&b, "\n%s\n", zh ? "数据质量:" : "Data quality:");
@@ -562,24 +608,33 @@ strata_status strata_job_summary_text(strata_job *job, const char *lang, char **
         const st_quality *q = &job->ds.quality[k];
         if (!q->present) continue;
         uint64_t by_kind[4] = {0};
-        for (int r = 0; r < ST_REASON__COUNT; r++) by_kind[st_reason_kind_of((st_reason)r)] += q->reasons[r];
-        st_buf_printf(&b, zh ? "  %-10s 读取 %llu 行,载入 %llu,拒绝 %llu,重复 %llu,晚于截至日 %llu,修复 %llu\n"
-                             : "  %-10s read %llu rows, loaded %llu, rejected %llu, duplicates %llu, after as-of %llu, repaired %llu\n",
-                      st_input_name((st_input_kind)k), (unsigned long long)q->rows_read,
-                      (unsigned long long)q->rows_loaded, (unsigned long long)by_kind[ST_KIND_REJECT],
-                      (unsigned long long)by_kind[ST_KIND_DUPLICATE], (unsigned long long)by_kind[ST_KIND_EXCLUDED],
-                      (unsigned long long)by_kind[ST_KIND_REPAIR]);
+        for (int r = 0; r < ST_REASON__COUNT; r++)
+            by_kind[st_reason_kind_of((st_reason)r)] += q->reasons[r];
+        st_buf_printf(
+            &b,
+            zh ? "  %-10s 读取 %llu 行,载入 %llu,拒绝 %llu,重复 %llu,晚于截至日 %llu,修复 %llu\n"
+               : "  %-10s read %llu rows, loaded %llu, rejected %llu, duplicates %llu, after as-of "
+                 "%llu, repaired %llu\n",
+            st_input_name((st_input_kind)k), (unsigned long long)q->rows_read,
+            (unsigned long long)q->rows_loaded, (unsigned long long)by_kind[ST_KIND_REJECT],
+            (unsigned long long)by_kind[ST_KIND_DUPLICATE],
+            (unsigned long long)by_kind[ST_KIND_EXCLUDED],
+            (unsigned long long)by_kind[ST_KIND_REPAIR]);
         for (int r = 0; r < ST_REASON__COUNT; r++)
             if (q->reasons[r] && st_reason_kind_of((st_reason)r) != ST_KIND_EXCLUDED)
-                st_buf_printf(&b, "      %-22s %llu\n", st_reason_key((st_reason)r), (unsigned long long)q->reasons[r]);
+                st_buf_printf(&b, "      %-22s %llu\n", st_reason_key((st_reason)r),
+                              (unsigned long long)q->reasons[r]);
     }
     if (job->identity.merged_ids || job->identity.novershared)
-        st_buf_printf(&b, zh ? "  身份合并:%llu 个 id 并入他人档案;%zu 个标识符关联过多未合并\n"
-                             : "  identity: %llu ids joined into another person; %zu identifiers linked to too many ids, not merged\n",
+        st_buf_printf(&b,
+                      zh ? "  身份合并:%llu 个 id 并入他人档案;%zu 个标识符关联过多未合并\n"
+                         : "  identity: %llu ids joined into another person; %zu identifiers "
+                           "linked to too many ids, not merged\n",
                       (unsigned long long)job->identity.merged_ids, job->identity.novershared);
     if (job->outliers.rows_above)
-        st_buf_printf(&b, zh ? "  金额异常值(> P%.4g = %.2f):%llu 行,策略 %s\n"
-                             : "  amount outliers (> P%.4g = %.2f): %llu rows, policy %s\n",
+        st_buf_printf(&b,
+                      zh ? "  金额异常值(> P%.4g = %.2f):%llu 行,策略 %s\n"
+                         : "  amount outliers (> P%.4g = %.2f): %llu rows, policy %s\n",
                       job->outliers.percentile, money(job->outliers.threshold),
                       (unsigned long long)job->outliers.rows_above,
                       strata_config_get(job->ctx, "clean.outliers"));

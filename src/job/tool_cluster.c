@@ -103,13 +103,7 @@ static cJSON *summary_of(const st_kmeans *m, size_t skipped, bool applied, const
                 cJSON_AddItemToArray(counts, cJSON_CreateNumber((double)count[c]));
         }
     }
-    cJSON *root = j ? cJSON_CreateObject() : NULL;
-    if (root && !cJSON_AddItemToObject(root, "clusters", j)) {
-        cJSON_Delete(root);
-        root = NULL;
-    }
-    if (!root) cJSON_Delete(j);
-    return root;
+    return st_json_wrap("clusters", j);
 }
 
 strata_status strata_cluster_run(strata_ctx *ctx, const strata_cluster_opts *o, char **out_json,

@@ -146,13 +146,7 @@ static cJSON *summary_of(const st_clv_data *data, const fitted *f, st_clv_unit u
     } else {
         cJSON_Delete(input);
     }
-    cJSON *root = j ? cJSON_CreateObject() : NULL;
-    if (root && !cJSON_AddItemToObject(root, "clv", j)) {
-        cJSON_Delete(root);
-        root = NULL;
-    }
-    if (!root) cJSON_Delete(j);
-    return root;
+    return st_json_wrap("clv", j);
 }
 
 strata_status strata_clv_run(strata_ctx *ctx, const strata_clv_opts *o, char **out_json,
