@@ -530,6 +530,10 @@ static void fmt_money(char *buf, size_t n, double v)
     char raw[48];
     snprintf(raw, sizeof raw, "%.2f", v);
     char *dot = strchr(raw, '.');
+    if (!isfinite(v) || !dot) { /* nan, inf, or too large for raw: as printed */
+        snprintf(buf, n, "%s", isfinite(v) ? raw : "-");
+        return;
+    }
     size_t int_len = (size_t)(dot - raw), o = 0;
     size_t start = raw[0] == '-' ? 1 : 0;
     if (start && o + 1 < n) buf[o++] = '-';
@@ -541,6 +545,93 @@ static void fmt_money(char *buf, size_t n, double v)
     for (const char *p = dot; *p && o + 1 < n; p++)
         buf[o++] = *p;
     buf[o] = '\0';
+}
+
+static double json_num(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* One line per model that ran (or why it was skipped), from its summary section. */
+static void models_text(st_buf *b, const strata_job *job, bool zh)
+{
+    const cJSON *clv = job->clv_section, *churn = job->churn_section, *cl = job->cluster_section;
+    if (!clv && !churn && !cl) return;
+    st_buf_printf(b, "\n%s\n", zh ? "模型:" : "Models:");
+    const char *name[3] = {zh ? "生命周期价值" : "CLV", zh ? "流失" : "churn",
+                           zh ? "聚类" : "clusters"};
+    const cJSON *sec[3] = {clv, churn, cl};
+    for (int i = 0; i < 3; i++) {
+        const cJSON *why = cJSON_GetObjectItemCaseSensitive(sec[i], "skipped");
+        if (cJSON_IsString(why))
+            st_buf_printf(b, zh ? "  %s:未拟合 — %s\n" : "  %s: skipped — %s\n", name[i],
+                          why->valuestring);
+    }
+    const cJSON *bg = cJSON_GetObjectItemCaseSensitive(clv, "bgnbd");
+    if (bg) {
+        const cJSON *tot = cJSON_GetObjectItemCaseSensitive(clv, "totals");
+        const cJSON *unit = cJSON_GetObjectItemCaseSensitive(clv, "unit");
+        st_buf_printf(
+            b,
+            zh ? "  生命周期价值(BG/NBD,时间单位 %s):r %.4g  alpha %.4g  a %.4g  b "
+                 "%.4g;平均存活概率 %.3f"
+               : "  CLV (BG/NBD, %s): r %.4g  alpha %.4g  a %.4g  b %.4g; mean P(alive) %.3f",
+            cJSON_IsString(unit) ? unit->valuestring : "", json_num(bg, "r"), json_num(bg, "alpha"),
+            json_num(bg, "a"), json_num(bg, "b"), json_num(tot, "p_alive_mean"));
+        const cJSON *no_spend = cJSON_GetObjectItemCaseSensitive(clv, "gamma_gamma_skipped");
+        if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(tot, "clv_sum"))) {
+            char sum[48];
+            fmt_money(sum, sizeof sum, json_num(tot, "clv_sum"));
+            st_buf_printf(b,
+                          zh ? ";未来 %.0f 个月 CLV 合计 %s(人均 %.2f)"
+                             : "; %.0f-month CLV %s (mean %.2f)",
+                          json_num(cJSON_GetObjectItemCaseSensitive(clv, "options"), "months"), sum,
+                          json_num(tot, "clv_mean"));
+        } else if (cJSON_IsString(no_spend)) {
+            st_buf_printf(b, zh ? ";无消费模型,故无 CLV:%s" : "; no spend model, so no CLV: %s",
+                          no_spend->valuestring);
+        }
+        st_buf_printf(b, "\n");
+    }
+    const cJSON *chosen = cJSON_GetObjectItemCaseSensitive(churn, "chosen");
+    if (cJSON_IsString(chosen)) {
+        st_buf_printf(b, zh ? "  流失:选用 %s" : "  churn: %s chosen", chosen->valuestring);
+        const cJSON *m;
+        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(churn, "models"))
+        {
+            const cJSON *mn = cJSON_GetObjectItemCaseSensitive(m, "model");
+            if (cJSON_IsString(mn))
+                st_buf_printf(b, zh ? ",%s 测试 AUC %.3f" : ", %s test AUC %.3f", mn->valuestring,
+                              json_num(m, "auc"));
+        }
+        const cJSON *counts = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(churn, "present"), "counts");
+        if (counts) {
+            double hi = json_num(counts, "high"), md = json_num(counts, "medium"),
+                   lo = json_num(counts, "low");
+            st_buf_printf(b,
+                          zh ? ";当前高风险 %.0f 人(%.1f%%),中 %.0f,低 %.0f"
+                             : "; now high risk %.0f (%.1f%%), medium %.0f, low %.0f",
+                          hi, 100 * share(hi, hi + md + lo), md, lo);
+        }
+        st_buf_printf(b, "\n");
+    }
+    const cJSON *clusters = cJSON_GetObjectItemCaseSensitive(cl, "clusters");
+    if (cJSON_IsArray(clusters)) {
+        st_buf_printf(b, zh ? "  聚类:k = %.0f" : "  clusters: k = %.0f", json_num(cl, "k"));
+        const cJSON *c;
+        cJSON_ArrayForEach(c, clusters)
+        {
+            const cJSON *nm = cJSON_GetObjectItemCaseSensitive(c, zh ? "name_zh" : "name_en");
+            double rs = json_num(c, "revenue_share");
+            st_buf_printf(b, zh ? ";%s %.1f%% 人数" : "; %s %.1f%% of buyers",
+                          cJSON_IsString(nm) ? nm->valuestring : "?", 100 * json_num(c, "share"));
+            if (!isnan(rs))
+                st_buf_printf(b, zh ? "、%.1f%% 营收" : ", %.1f%% of revenue", 100 * rs);
+        }
+        st_buf_printf(b, "\n");
+    }
 }
 
 strata_status strata_job_summary_text(strata_job *job, const char *lang, char **out_text)
@@ -602,6 +693,7 @@ strata_status strata_job_summary_text(strata_job *job, const char *lang, char **
                       (unsigned long long)sp[best],
                       100 * share((double)sp[best], (double)t.persons));
     }
+    models_text(&b, job, zh);
     /* data quality */
     st_buf_printf(&b, "\n%s\n", zh ? "数据质量:" : "Data quality:");
     for (int k = 0; k < ST_IN__COUNT; k++) {

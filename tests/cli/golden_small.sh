@@ -10,6 +10,11 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 "$strata" run --config "$g/config.yaml" --orders "$g/orders.csv" --events "$g/events.csv" \
   --users "$g/users.csv" --identities "$g/identities.csv" --as-of 2024-04-01 \
   --out "$work/out" --db "$work/out/s.db" --quiet > "$work/summary.txt"
+# the readable summary names each model's outcome: too few persons for churn here
+grep -q '^Models:$' "$work/summary.txt" || { echo "FAIL: no Models block in the summary"; exit 1; }
+grep -q '^  churn: skipped — too few persons to train on' "$work/summary.txt" ||
+  { echo "FAIL: churn skip reason missing from the summary"; exit 1; }
+grep -q '^  clusters: k = 2; ' "$work/summary.txt" || { echo "FAIL: clusters line"; exit 1; }
 cols=$(head -1 "$g/expected.csv")
 {
   echo ".mode csv"
