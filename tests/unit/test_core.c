@@ -19,17 +19,28 @@ static void micros_parsing(void **state)
         int64_t micros;
         bool rounded;
     } cases[] = {
-        {"0", true, 0, false},          {"12.5", true, 12500000, false},
-        {"-3.25", true, -3250000, false}, {"+7", true, 7000000, false},
-        {" 1.000001 ", true, 1000001, false}, {"0.0000005", true, 1, true},
-        {"0.0000004", true, 0, true},   {"-0.0000005", true, -1, true},
-        {"1e3", true, 1000000000, false}, {"2.5E-1", true, 250000, false},
-        {".5", true, 500000, false},    {"5.", true, 5000000, false},
-        {"1.23456789", true, 1234568, true}, {"9223372036854.775807", true, INT64_MAX, false},
-        {"9223372036854.775808", false, 0, false}, {"abc", false, 0, false},
-        {"", false, 0, false},          {"1.2.3", false, 0, false},
-        {"1e", false, 0, false},        {"-", false, 0, false},
-        {"12,5", false, 0, false},      {"0x10", false, 0, false},
+        {"0", true, 0, false},
+        {"12.5", true, 12500000, false},
+        {"-3.25", true, -3250000, false},
+        {"+7", true, 7000000, false},
+        {" 1.000001 ", true, 1000001, false},
+        {"0.0000005", true, 1, true},
+        {"0.0000004", true, 0, true},
+        {"-0.0000005", true, -1, true},
+        {"1e3", true, 1000000000, false},
+        {"2.5E-1", true, 250000, false},
+        {".5", true, 500000, false},
+        {"5.", true, 5000000, false},
+        {"1.23456789", true, 1234568, true},
+        {"9223372036854.775807", true, INT64_MAX, false},
+        {"9223372036854.775808", false, 0, false},
+        {"abc", false, 0, false},
+        {"", false, 0, false},
+        {"1.2.3", false, 0, false},
+        {"1e", false, 0, false},
+        {"-", false, 0, false},
+        {"12,5", false, 0, false},
+        {"0x10", false, 0, false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int64_t v = -99;
@@ -43,14 +54,81 @@ static void micros_parsing(void **state)
     }
 }
 
+/* Random decimals of every shape near the fast path's edges (digit counts, signs, a dot with
+ * nothing after it, exponents, junk) against an exact reference built here. */
+static void micros_random_against_reference(void **state)
+{
+    (void)state;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int iter = 0; iter < 200000; iter++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        char buf[64];
+        size_t n = 0;
+        int sign = (int)(x % 3), nint = (int)((x >> 2) % 15), nfrac = (int)((x >> 6) % 9);
+        bool dot = (x >> 10) & 1, junk = ((x >> 11) % 50) == 0;
+        if (sign) buf[n++] = sign == 1 ? '-' : '+';
+        uint64_t y = x;
+        __int128 whole = 0, frac = 0;
+        for (int i = 0; i < nint; i++, y = y * 6364136223846793005ull + 1) {
+            int d = (int)((y >> 33) % 10);
+            buf[n++] = (char)('0' + d);
+            whole = whole * 10 + d;
+        }
+        int shown = dot ? nfrac : 0;
+        if (dot) buf[n++] = '.';
+        for (int i = 0; i < shown; i++, y = y * 6364136223846793005ull + 1) {
+            int d = (int)((y >> 33) % 10);
+            buf[n++] = (char)('0' + d);
+            frac = frac * 10 + d;
+        }
+        if (junk) buf[n++] = 'x';
+        buf[n] = '\0';
+        int64_t got = -99;
+        bool rounded = false;
+        bool ok = st_sv_to_micros(st_sv_cstr(buf), &got, &rounded);
+        bool any_digit = nint + shown > 0;
+        if (junk || !any_digit) {
+            if (ok) fail_msg("'%s' accepted as %lld", buf, (long long)got);
+            continue;
+        }
+        /* exact value in micros, rounded half away from zero past 6 fraction digits */
+        __int128 scaled = whole * 1000000, f = frac;
+        int fd = shown;
+        bool lost = false;
+        while (fd > 6) {
+            int last = (int)(f % 10);
+            f /= 10, fd--;
+            if (fd == 6 && last >= 5) f += 1;
+            lost |= last != 0;
+        }
+        for (; fd < 6; fd++)
+            f *= 10;
+        __int128 want = scaled + f;
+        if (want > INT64_MAX) {
+            if (ok) fail_msg("'%s' accepted past the range", buf);
+            continue;
+        }
+        if (!ok) fail_msg("'%s' refused", buf);
+        if (sign == 1) want = -want;
+        if ((__int128)got != want)
+            fail_msg("'%s' gave %lld, want %lld", buf, (long long)got, (long long)want);
+        if (rounded != lost) fail_msg("'%s': rounded=%d", buf, rounded);
+    }
+}
+
 static void micros_printing(void **state)
 {
     (void)state;
     struct {
         int64_t v;
         const char *text;
-    } cases[] = {{0, "0.00"}, {12500000, "12.50"}, {-3250000, "-3.25"}, {105000, "0.105"},
-                 {1, "0.000001"}, {123456789012, "123456.789012"}, {INT64_MIN + 1, "-9223372036854.775807"}};
+    } cases[] = {{0, "0.00"},
+                 {12500000, "12.50"},
+                 {-3250000, "-3.25"},
+                 {105000, "0.105"},
+                 {1, "0.000001"},
+                 {123456789012, "123456.789012"},
+                 {INT64_MIN + 1, "-9223372036854.775807"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         st_buf b;
         st_buf_init(&b, 0);
@@ -67,9 +145,11 @@ static void numbers_printing(void **state)
         double v;
         int digits;
         const char *text;
-    } d[] = {{0.5, 4, "0.5"}, {1.0 / 3, 4, "0.3333"}, {2.0 / 3, 4, "0.6667"}, {62.5, 4, "62.5"},
-             {35, 2, "35"}, {-0.00001, 4, "0"}, {-1.25, 2, "-1.25"}, {1e12, 2, "1000000000000"},
-             {0.99999, 4, "1"}, {123.456, 0, "123"}};
+    } d[] = {{0.5, 4, "0.5"},        {1.0 / 3, 4, "0.3333"},
+             {2.0 / 3, 4, "0.6667"}, {62.5, 4, "62.5"},
+             {35, 2, "35"},          {-0.00001, 4, "0"},
+             {-1.25, 2, "-1.25"},    {1e12, 2, "1000000000000"},
+             {0.99999, 4, "1"},      {123.456, 0, "123"}};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
         st_buf b;
         st_buf_init(&b, 0);
@@ -78,7 +158,8 @@ static void numbers_printing(void **state)
         st_buf_clear(&b);
     }
     int64_t ints[] = {0, 7, -7, 1234567890123LL, INT64_MIN, INT64_MAX};
-    const char *texts[] = {"0", "7", "-7", "1234567890123", "-9223372036854775808", "9223372036854775807"};
+    const char *texts[] = {
+        "0", "7", "-7", "1234567890123", "-9223372036854775808", "9223372036854775807"};
     for (size_t i = 0; i < 6; i++) {
         st_buf b;
         st_buf_init(&b, 0);
@@ -115,7 +196,8 @@ static void interning(void **state)
     for (int i = 0; i < 5000; i++) {
         int n = snprintf(name, sizeof name, "id-%d", i);
         bool added;
-        assert_int_equal(st_intern_put(&t, name, (size_t)n, st_hash64(name, (size_t)n), &added), (uint32_t)i);
+        assert_int_equal(st_intern_put(&t, name, (size_t)n, st_hash64(name, (size_t)n), &added),
+                         (uint32_t)i);
         assert_true(added);
     }
     assert_int_equal(st_intern_find(&t, "id-4321", 7, st_hash64("id-4321", 7)), 4321);
@@ -145,8 +227,10 @@ static void allocator_counts_and_fails(void **state)
         strata_ctx *ctx = NULL;
         strata_status st = strata_ctx_create(&ctx);
         strata_memory_fail_after(0);
-        if (st == STRATA_OK) strata_ctx_free(ctx);
-        else assert_null(ctx);
+        if (st == STRATA_OK)
+            strata_ctx_free(ctx);
+        else
+            assert_null(ctx);
     }
     assert_int_equal(strata_memory_used(), before);
 }
@@ -197,10 +281,14 @@ static void days(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(micros_parsing),   cmocka_unit_test(micros_printing),
+        cmocka_unit_test(micros_parsing),
+        cmocka_unit_test(micros_random_against_reference),
+        cmocka_unit_test(micros_printing),
         cmocka_unit_test(numbers_printing),
-        cmocka_unit_test(buffers_are_bounded), cmocka_unit_test(interning),
-        cmocka_unit_test(allocator_counts_and_fails), cmocka_unit_test(config_errors_name_position),
+        cmocka_unit_test(buffers_are_bounded),
+        cmocka_unit_test(interning),
+        cmocka_unit_test(allocator_counts_and_fails),
+        cmocka_unit_test(config_errors_name_position),
         cmocka_unit_test(days),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
