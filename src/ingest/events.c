@@ -24,9 +24,9 @@ static const struct {
     st_event_type type;
     st_cfg_key aliases;
 } alias_keys[] = {
-    {ST_EV_VIEW, ST_CFG_EVENTS_ALIAS_VIEW},       {ST_EV_SEARCH, ST_CFG_EVENTS_ALIAS_SEARCH},
-    {ST_EV_CART, ST_CFG_EVENTS_ALIAS_CART},       {ST_EV_FAVORITE, ST_CFG_EVENTS_ALIAS_FAVORITE},
-    {ST_EV_LIKE, ST_CFG_EVENTS_ALIAS_LIKE},       {ST_EV_COMMENT, ST_CFG_EVENTS_ALIAS_COMMENT},
+    {ST_EV_VIEW, ST_CFG_EVENTS_ALIAS_VIEW},   {ST_EV_SEARCH, ST_CFG_EVENTS_ALIAS_SEARCH},
+    {ST_EV_CART, ST_CFG_EVENTS_ALIAS_CART},   {ST_EV_FAVORITE, ST_CFG_EVENTS_ALIAS_FAVORITE},
+    {ST_EV_LIKE, ST_CFG_EVENTS_ALIAS_LIKE},   {ST_EV_COMMENT, ST_CFG_EVENTS_ALIAS_COMMENT},
     {ST_EV_SHARE, ST_CFG_EVENTS_ALIAS_SHARE},
 };
 
@@ -61,7 +61,8 @@ static bool event_row(st_worker *w, const st_record *rec)
     bool used[F__COUNT] = {false};
     st_sv user = st_load_field(w, rec, F_USER);
     if (user.len == 0)
-        return st_load_reject(w, rec, (uint32_t)w->load->col[F_USER] + 1, ST_REASON_MISSING_USER_ID, NULL);
+        return st_load_reject(w, rec, (uint32_t)w->load->col[F_USER] + 1, ST_REASON_MISSING_USER_ID,
+                              NULL);
     st_key_lookup user_key = st_load_key_begin(w, user);
     int64_t ts;
     bool present;
@@ -69,7 +70,8 @@ static bool event_row(st_worker *w, const st_record *rec)
     parsed[F_TS] = ts, used[F_TS] = true;
     st_sv type_text = st_load_field(w, rec, F_TYPE);
     if (type_text.len == 0)
-        return st_load_reject(w, rec, (uint32_t)w->load->col[F_TYPE] + 1, ST_REASON_MISSING_EVENT_TYPE, NULL);
+        return st_load_reject(w, rec, (uint32_t)w->load->col[F_TYPE] + 1,
+                              ST_REASON_MISSING_EVENT_TYPE, NULL);
     uint8_t type;
     if (event_type_of(w, type_text, &type) != 0) return false;
     if (type == ST_EV_OTHER) st_load_repair(w, ST_REASON_EVENT_TYPE_OTHER);
@@ -90,17 +92,27 @@ static st_vmrows *event_table(st_dataset *ds)
     return &ds->events.vm;
 }
 
-static void event_remap(void *rows, size_t begin, size_t end, uint32_t *const *key_maps,
-                        uint16_t *const (*dict_maps)[5])
+static void event_remap(void *rows, size_t begin, size_t end, const uint32_t *key_map,
+                        uint16_t *const dict_map[5])
 {
-    (void)dict_maps;
+    (void)dict_map;
     st_event_row *r = rows;
-    for (size_t i = begin; i < end; i++) r[i].key = key_maps[r[i].worker][r[i].key];
+    for (size_t i = begin; i < end; i++)
+        r[i].key = key_map[r[i].key];
 }
 
 const st_input_spec st_events_spec = {
-    ST_IN_EVENTS, fields, F__COUNT, sizeof(event_rec),
-    ST_CFG_EVENTS_FORMAT, ST_CFG_EVENTS_DELIMITER, ST_CFG_EVENTS_TS_FORMAT,
-    event_row, NULL, NULL, event_table, event_remap,
-    offsetof(st_event_row, key), offsetof(st_event_row, worker),
+    ST_IN_EVENTS,
+    fields,
+    F__COUNT,
+    sizeof(event_rec),
+    ST_CFG_EVENTS_FORMAT,
+    ST_CFG_EVENTS_DELIMITER,
+    ST_CFG_EVENTS_TS_FORMAT,
+    event_row,
+    NULL,
+    NULL,
+    event_table,
+    event_remap,
+    offsetof(st_event_row, key),
 };

@@ -302,8 +302,6 @@ uint16_t st_load_dict(st_worker *w, int which, st_sv name)
     return id;
 }
 
-#define CLAIM_ROWS 4096 /* rows a worker claims from a shared table at a time */
-
 void *st_load_record(st_worker *w)
 {
     const st_load *ld = w->load;
@@ -311,16 +309,17 @@ void *st_load_record(st_worker *w)
     unsigned char *rec;
     if (ld->table) {
         if (w->range_at == w->range_end) {
-            size_t first = st_vmrows_claim(ld->table, CLAIM_ROWS);
+            size_t first = st_vmrows_claim(ld->table, ST_LOAD_CLAIM_ROWS);
             if (first == SIZE_MAX) {
                 w->table_full = true;
                 return NULL;
             }
+            /* the rows hold this worker's local ids until finish_table remaps them */
+            ld->range_owner[first / ST_LOAD_CLAIM_ROWS] = (uint8_t)w->index;
             w->range_at = first;
-            w->range_end = first + CLAIM_ROWS;
+            w->range_end = first + ST_LOAD_CLAIM_ROWS;
         }
         rec = ld->table->base + rs * w->range_at++;
-        rec[ld->spec->worker_offset] = (unsigned char)w->index;
     } else {
         st_chunk *c = w->current;
         if (c->n == c->cap) {
@@ -613,23 +612,38 @@ typedef struct remap_job {
     st_load *ld;
     uint32_t **key_map;
     uint16_t *(*dict_map)[5];
+    size_t total; /* rows claimed */
 } remap_job;
 
-static strata_status remap_range(void *arg, size_t begin, size_t end, unsigned thread)
+/* Ranges [begin, end) of the claimed rows, each from its owner's local ids; a worker's last
+ * range is filled only up to where it stopped. */
+static strata_status remap_ranges(void *arg, size_t begin, size_t end, unsigned thread)
 {
     (void)thread;
     remap_job *j = arg;
-    j->ld->spec->remap(j->ld->table->base, begin, end, j->key_map, j->dict_map);
+    for (size_t r = begin; r < end; r++) {
+        unsigned wi = j->ld->range_owner[r];
+        const st_worker *w = &j->ld->workers[wi];
+        size_t lo = r * ST_LOAD_CLAIM_ROWS, hi = ST_MIN(lo + ST_LOAD_CLAIM_ROWS, j->total);
+        if (w->range_end == lo + ST_LOAD_CLAIM_ROWS) hi = ST_MIN(hi, w->range_at);
+        if (lo < hi)
+            j->ld->spec->remap(j->ld->table->base, lo, hi, j->key_map[wi], j->dict_map[wi]);
+    }
     return STRATA_OK;
 }
 
 /* The shared table holds claimed rows with a hole at the end of each worker's last range:
- * move rows from the tail into the holes, then rewrite local ids on all threads. */
+ * rewrite local ids range by range on all threads, then move rows from the tail into the
+ * holes. */
 static strata_status finish_table(st_load *ld, uint32_t **key_map, uint16_t *(*dict_map)[5])
 {
     st_vmrows *t = ld->table;
     size_t rs = ld->spec->rec_size, total = atomic_load(&t->claimed), holes = 0;
     if (total > t->max_rows) total = t->max_rows;
+    remap_job j = {ld, key_map, dict_map, total};
+    strata_status st = st_parallel_for(
+        ld->nworkers, (total + ST_LOAD_CLAIM_ROWS - 1) / ST_LOAD_CLAIM_ROWS, remap_ranges, &j);
+    if (st != STRATA_OK) return st;
     uint32_t dead = UINT32_MAX;
     for (unsigned wi = 0; wi < ld->nworkers; wi++) {
         st_worker *w = &ld->workers[wi];
@@ -651,10 +665,8 @@ static strata_status finish_table(st_load *ld, uint32_t **key_map, uint16_t *(*d
         memcpy(t->base + i * rs, t->base + tail * rs, rs);
     }
     st_vmrows_account(t, valid);
-    remap_job j = {ld, key_map, dict_map};
-    strata_status st = st_parallel_for(ld->nworkers, valid, remap_range, &j);
     *row_count(ld->ds, ld->spec->kind) = valid;
-    return st;
+    return STRATA_OK;
 }
 
 typedef struct lookup_job {
@@ -837,7 +849,7 @@ static size_t max_rows_of(const char *path, const char *data, size_t len)
         }
         bytes = stat(path, &sb) == 0 && sb.st_size > 0 ? (uint64_t)sb.st_size : 0;
     }
-    uint64_t rows = (gz ? bytes * 1032 : bytes) / 4 + 4 * CLAIM_ROWS * 64;
+    uint64_t rows = (gz ? bytes * 1032 : bytes) / 4 + 4 * ST_LOAD_CLAIM_ROWS * 64;
     if (rows > UINT32_MAX) rows = UINT32_MAX;
     return (size_t)rows;
 }
@@ -905,6 +917,8 @@ static strata_status load_common(strata_ctx *ctx, st_dataset *ds, st_input_kind 
             return st_error(ctx, STRATA_ENOMEM, "%s: cannot reserve address space for %zu rows",
                             path, max_rows);
         ld.table = t;
+        ld.range_owner = st_calloc(max_rows / ST_LOAD_CLAIM_ROWS + 1, 1);
+        if (!ld.range_owner) return STRATA_ENOMEM;
         if (kind == ST_IN_ORDERS)
             ds->orders.rows = (st_order_row *)(void *)t->base;
         else
@@ -940,6 +954,7 @@ static strata_status load_common(strata_ctx *ctx, st_dataset *ds, st_input_kind 
     for (unsigned i = 0; i < ld.nworkers; i++)
         worker_clear(&ld.workers[i]);
     st_free(ld.workers);
+    st_free(ld.range_owner);
     return st;
 }
 

@@ -41,6 +41,7 @@ typedef struct st_last_lookup {
     char text[56];
 } st_last_lookup;
 
+#define ST_LOAD_CLAIM_ROWS 4096 /* rows a worker claims from a shared table at a time */
 #define ST_LOAD_BATCH 8 /* rows whose person-id slot is fetched before the first is parsed */
 
 typedef struct st_key_lookup {
@@ -103,11 +104,12 @@ typedef struct st_input_spec {
     void (*merge)(st_dataset *ds, const st_chunk *c, size_t at, const uint32_t *key_map,
                   uint16_t *const dict_map[5], const uint32_t *ident_map);
     /* Shared-table inputs (orders, events) write records straight into the dataset's row
-     * table (rows/n below); remap rewrites rows [begin, end) from their worker's local ids. */
+     * table (rows/n below); remap rewrites rows [begin, end), all read by one worker, from
+     * that worker's local ids (key_map, dict_map) to the dataset's. */
     st_vmrows *(*table)(st_dataset *ds);
-    void (*remap)(void *rows, size_t begin, size_t end, uint32_t *const *key_maps,
-                  uint16_t *const (*dict_maps)[5]);
-    size_t key_offset, worker_offset;
+    void (*remap)(void *rows, size_t begin, size_t end, const uint32_t *key_map,
+                  uint16_t *const dict_map[5]);
+    size_t key_offset;
 } st_input_spec;
 
 struct st_load {
@@ -122,7 +124,8 @@ struct st_load {
     bool normalize_ids;
     st_worker *workers;
     unsigned nworkers;
-    st_vmrows *table;                   /* shared row table, or NULL for chunked inputs */
+    st_vmrows *table;     /* shared row table, or NULL for chunked inputs */
+    uint8_t *range_owner; /* the worker that claimed each range of ST_LOAD_CLAIM_ROWS rows */
     int canon_of[ST_READER_MAX_FIELDS]; /* canonical field of each header column, -1 = none */
     /* input-specific settings, read once */
     st_sv cancel_prefix;

@@ -8,8 +8,21 @@
 #include "ingest/load.h"
 
 enum {
-    F_USER, F_ORDER, F_TS, F_AMOUNT, F_QTY, F_PRICE, F_CATEGORY, F_BRAND, F_CHANNEL,
-    F_PAYMENT, F_COUPON, F_DISCOUNT, F_STATUS, F_REFUND, F__COUNT
+    F_USER,
+    F_ORDER,
+    F_TS,
+    F_AMOUNT,
+    F_QTY,
+    F_PRICE,
+    F_CATEGORY,
+    F_BRAND,
+    F_CHANNEL,
+    F_PAYMENT,
+    F_COUPON,
+    F_DISCOUNT,
+    F_STATUS,
+    F_REFUND,
+    F__COUNT
 };
 
 static const st_field_spec fields[F__COUNT] = {
@@ -40,14 +53,16 @@ static uint32_t col1(const st_worker *w, int canon)
 /* Exact amount in micros from the amount column or quantity × unit price.
  * 1 = parsed, 0 = row rejected, -1 = out of memory. */
 static int row_amount(st_worker *w, const st_record *rec, int64_t *parsed, bool *used,
-                       int64_t *amount)
+                      int64_t *amount)
 {
     bool rounded = false;
     st_sv a = st_load_field(w, rec, F_AMOUNT);
     if (a.len) {
         if (!st_sv_to_micros(a, amount, &rounded))
             return st_load_reject(w, rec, col1(w, F_AMOUNT), ST_REASON_BAD_AMOUNT,
-                                  "amount '%.*s' is not a number", (int)ST_MIN(a.len, 64), a.ptr) ? 0 : -1;
+                                  "amount '%.*s' is not a number", (int)ST_MIN(a.len, 64), a.ptr)
+                       ? 0
+                       : -1;
         parsed[F_AMOUNT] = *amount, used[F_AMOUNT] = true;
         /* quantity and unit price are informative here, but duplicates compare parsed values
          * in every column: 10 and 10.00 are the same price */
@@ -59,21 +74,30 @@ static int row_amount(st_worker *w, const st_record *rec, int64_t *parsed, bool 
         st_sv q = st_load_field(w, rec, F_QTY), p = st_load_field(w, rec, F_PRICE);
         if (!q.len || !p.len)
             return st_load_reject(w, rec, st_load_has(w, F_AMOUNT) ? col1(w, F_AMOUNT) : 0,
-                                  ST_REASON_MISSING_AMOUNT, NULL) ? 0 : -1;
+                                  ST_REASON_MISSING_AMOUNT, NULL)
+                       ? 0
+                       : -1;
         int64_t qm, pm;
         bool r1 = false, r2 = false;
         if (!st_sv_to_micros(q, &qm, &r1))
             return st_load_reject(w, rec, col1(w, F_QTY), ST_REASON_BAD_QUANTITY,
-                                  "quantity '%.*s' is not a number", (int)ST_MIN(q.len, 64), q.ptr) ? 0 : -1;
+                                  "quantity '%.*s' is not a number", (int)ST_MIN(q.len, 64), q.ptr)
+                       ? 0
+                       : -1;
         if (!st_sv_to_micros(p, &pm, &r2))
             return st_load_reject(w, rec, col1(w, F_PRICE), ST_REASON_BAD_UNIT_PRICE,
-                                  "unit price '%.*s' is not a number", (int)ST_MIN(p.len, 64), p.ptr) ? 0 : -1;
+                                  "unit price '%.*s' is not a number", (int)ST_MIN(p.len, 64),
+                                  p.ptr)
+                       ? 0
+                       : -1;
         __int128 prod = (__int128)qm * pm;
         __int128 half = prod >= 0 ? 500000 : -500000;
         __int128 v = (prod + half) / 1000000;
         if (v > INT64_MAX / 4 || v < INT64_MIN / 4)
             return st_load_reject(w, rec, col1(w, F_QTY), ST_REASON_BAD_AMOUNT,
-                                  "quantity x unit price overflows") ? 0 : -1;
+                                  "quantity x unit price overflows")
+                       ? 0
+                       : -1;
         rounded = r1 || r2 || (prod % 1000000) != 0;
         *amount = (int64_t)v;
         parsed[F_QTY] = qm, used[F_QTY] = true;
@@ -97,7 +121,8 @@ static bool order_row(st_worker *w, const st_record *rec)
     bool used[F__COUNT] = {false};
 
     st_sv user = st_load_field(w, rec, F_USER);
-    if (user.len == 0) return st_load_reject(w, rec, col1(w, F_USER), ST_REASON_MISSING_USER_ID, NULL);
+    if (user.len == 0)
+        return st_load_reject(w, rec, col1(w, F_USER), ST_REASON_MISSING_USER_ID, NULL);
     st_key_lookup user_key = st_load_key_begin(w, user);
     st_sv order_id = st_load_field(w, rec, F_ORDER);
     if (st_load_has(w, F_ORDER) && order_id.len == 0)
@@ -116,7 +141,8 @@ static bool order_row(st_worker *w, const st_record *rec)
         bool c;
         if (!st_sv_to_bool(coupon, &c))
             return st_load_reject(w, rec, col1(w, F_COUPON), ST_REASON_BAD_FLAG,
-                                  "coupon_used '%.*s' is not a flag", (int)ST_MIN(coupon.len, 32), coupon.ptr);
+                                  "coupon_used '%.*s' is not a flag", (int)ST_MIN(coupon.len, 32),
+                                  coupon.ptr);
         if (c) flags |= ST_ORDER_COUPON;
         parsed[F_COUPON] = c, used[F_COUPON] = true;
     }
@@ -125,7 +151,8 @@ static bool order_row(st_worker *w, const st_record *rec)
         int64_t d;
         if (!st_sv_to_micros(discount, &d, NULL))
             return st_load_reject(w, rec, col1(w, F_DISCOUNT), ST_REASON_BAD_NUMBER,
-                                  "discount '%.*s' is not a number", (int)ST_MIN(discount.len, 32), discount.ptr);
+                                  "discount '%.*s' is not a number", (int)ST_MIN(discount.len, 32),
+                                  discount.ptr);
         if (d > 0) flags |= ST_ORDER_COUPON;
         parsed[F_DISCOUNT] = d, used[F_DISCOUNT] = true;
     }
@@ -134,7 +161,8 @@ static bool order_row(st_worker *w, const st_record *rec)
         bool r;
         if (!st_sv_to_bool(refund, &r))
             return st_load_reject(w, rec, col1(w, F_REFUND), ST_REASON_BAD_FLAG,
-                                  "refund '%.*s' is not a flag", (int)ST_MIN(refund.len, 32), refund.ptr);
+                                  "refund '%.*s' is not a flag", (int)ST_MIN(refund.len, 32),
+                                  refund.ptr);
         if (r) flags |= ST_ORDER_REFUNDED;
         parsed[F_REFUND] = r, used[F_REFUND] = true;
     }
@@ -173,21 +201,29 @@ static st_vmrows *order_table(st_dataset *ds)
     return &ds->orders.vm;
 }
 
-static void order_remap(void *rows, size_t begin, size_t end, uint32_t *const *key_maps,
-                        uint16_t *const (*dict_maps)[5])
+static void order_remap(void *rows, size_t begin, size_t end, const uint32_t *key_map,
+                        uint16_t *const dict_map[5])
 {
     st_order_row *r = rows;
     for (size_t i = begin; i < end; i++) {
-        unsigned w = r[i].worker;
-        r[i].key = key_maps[w][r[i].key];
-        r[i].category = dict_maps[w][ST_DICT_CATEGORY][r[i].category];
-        r[i].brand = dict_maps[w][ST_DICT_BRAND][r[i].brand];
+        r[i].key = key_map[r[i].key];
+        r[i].category = dict_map[ST_DICT_CATEGORY][r[i].category];
+        r[i].brand = dict_map[ST_DICT_BRAND][r[i].brand];
     }
 }
 
 const st_input_spec st_orders_spec = {
-    ST_IN_ORDERS, fields, F__COUNT, sizeof(order_rec),
-    ST_CFG_ORDERS_FORMAT, ST_CFG_ORDERS_DELIMITER, ST_CFG_ORDERS_TS_FORMAT,
-    order_row, NULL, NULL, order_table, order_remap,
-    offsetof(st_order_row, key), offsetof(st_order_row, worker),
+    ST_IN_ORDERS,
+    fields,
+    F__COUNT,
+    sizeof(order_rec),
+    ST_CFG_ORDERS_FORMAT,
+    ST_CFG_ORDERS_DELIMITER,
+    ST_CFG_ORDERS_TS_FORMAT,
+    order_row,
+    NULL,
+    NULL,
+    order_table,
+    order_remap,
+    offsetof(st_order_row, key),
 };

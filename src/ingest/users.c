@@ -126,5 +126,5 @@ static void user_merge(st_dataset *ds, const st_chunk *c, size_t at, const uint3
 const st_input_spec st_users_spec = {
     ST_IN_USERS, fields, F__COUNT, sizeof(user_rec),
     ST_CFG_USERS_FORMAT, ST_CFG_USERS_DELIMITER, ST_CFG_USERS_TS_FORMAT,
-    user_row, user_reserve, user_merge, NULL, NULL, 0, 0,
+    user_row, user_reserve, user_merge, NULL, NULL, 0,
 };
