@@ -99,7 +99,7 @@ typedef struct st_quality {
 
 #define ST_DICT_NONE 0 /* dictionary id 0 means "no value" */
 
-/* One order row, 48 bytes. Rows are kept whole (not as columns) because every later pass
+/* One order row, 40 bytes. Rows are kept whole (not as columns) because every later pass
  * reaches a person's rows through an index, and a whole row then costs one cache miss. */
 typedef struct st_order_row {
     uint64_t order; /* hash of the order id text; rows of one person sharing it = one order */
