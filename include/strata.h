@@ -301,6 +301,7 @@ strata_status strata_job_section_json(strata_job *job, const char *name, char **
  * with strata_free(): the summary JSON (shaped like summary.json: {"clv": ...} or
  * {"clusters": ...}, so the report renders it), a readable report, and warnings (NULL when
  * none; one per line, e.g. rows skipped for empty values — set even when the call fails).
+ * A failed call leaves the summary and the report NULL. The input table is held in memory.
  * ------------------------------------------------------------------------------------- */
 
 typedef struct strata_clv_opts {
@@ -309,44 +310,47 @@ typedef struct strata_clv_opts {
     const char *id_column, *date_column, *amount_column; /* log columns; NULL = usual names */
     int32_t calibration_end, holdout_end; /* log: last days, inclusive; STRATA_DAY_NONE = none */
     bool weeks;                           /* time unit of t_x, T and horizons: weeks, else days */
-    double holdout_length;   /* summary: > 0 compares predictions with its x_star column */
+    double holdout_length;        /* summary: > 0 compares predictions with its x_star column */
     const char *predictions_path; /* write id,x,t_x,T,p_alive,exp_purchases[,exp_aov,clv];
                                      NULL = fit only */
     double horizon, month_length, discount; /* predictions; NAN = default (90 days / 13
                                                weeks, 30 days / 4.345 weeks, 0.01) */
-    int months;               /* CLV months; -1 = default 12 */
-    const char *summary_path; /* also write the summary JSON here */
+    int months;                             /* CLV months; -1 = default 12 */
+    const char *summary_path;               /* also write the summary JSON here */
 } strata_clv_opts;
 
 /* Fit BG/NBD and Gamma-Gamma by maximum likelihood (see docs/models.md), check a holdout
  * when the input has one, and with predictions_path write every person's values. Fails with
  * STRATA_EINVAL (bad options), STRATA_ENOINPUT, STRATA_EPARSE (names file, line, column),
- * STRATA_EDATA (nothing to fit), STRATA_EIO, STRATA_ENOMEM. */
+ * STRATA_EDATA (nothing to fit), STRATA_EIO, STRATA_ENOMEM. Cost: one pass over the input,
+ * O(persons) per likelihood evaluation (tens to hundreds of evaluations), uses threads. */
 strata_status strata_clv_run(strata_ctx *ctx, const strata_clv_opts *opts, char **out_json,
                              char **out_text, char **out_warnings);
 
 typedef struct strata_cluster_opts {
-    const char *table;       /* CSV (optionally .gz) with a header; required */
-    const char *features;    /* numeric columns, "a,b,c"; NULL = recency_days,frequency,monetary */
-    const char *id_column;   /* copied to the labels file; NULL = row numbers */
-    const char *revenue;     /* the feature whose shares are reported; NULL = the money column */
-    int k;                   /* clusters 2..64; 0 = chosen by silhouette */
+    const char *table;     /* CSV (optionally .gz) with a header; required */
+    const char *features;  /* numeric columns, "a,b,c"; NULL = recency_days,frequency,monetary */
+    const char *id_column; /* copied to the labels file; NULL = row numbers */
+    const char *revenue;   /* the feature whose shares are reported; NULL = the money column */
+    int k;                 /* clusters 2..64; 0 = chosen by silhouette */
     int k_max, n_init, max_iter; /* 0 = defaults 8, 4, 300 */
-    uint64_t seed;           /* used when has_seed; the same seed gives the same clusters */
+    uint64_t seed;               /* used when has_seed; the same seed gives the same clusters */
     bool has_seed;
-    bool raw;                /* standardize raw values instead of log1p */
-    const char *labels_path; /* write id,cluster,cluster_en,cluster_zh per row */
-    const char *model_path;  /* save centroids and names (versioned JSON) */
-    const char *apply_path;  /* assign rows with this saved model instead of fitting */
+    bool raw;                 /* standardize raw values instead of log1p */
+    const char *labels_path;  /* write id,cluster,cluster_en,cluster_zh per row */
+    const char *model_path;   /* save centroids and names (versioned JSON) */
+    const char *apply_path;   /* assign rows with this saved model instead of fitting */
     const char *summary_path; /* also write the summary JSON here */
 } strata_cluster_opts;
 
 /* K-means (k-means++ seeding, Lloyd iterations, restarts) on standardized features, or the
  * assignment of rows to a saved model's clusters. Fails with STRATA_EINVAL, STRATA_ENOINPUT,
  * STRATA_EPARSE, STRATA_EMODEL (unusable model file), STRATA_EDATA, STRATA_EIO,
- * STRATA_ENOMEM. */
-strata_status strata_cluster_run(strata_ctx *ctx, const strata_cluster_opts *opts,
-                                 char **out_json, char **out_text, char **out_warnings);
+ * STRATA_ENOMEM. Cost: O(restarts x iterations x rows x k x d) plus the silhouette search for
+ * k on a sample of rows; an assignment is one pass. Deterministic for a seed and any thread
+ * count. */
+strata_status strata_cluster_run(strata_ctx *ctx, const strata_cluster_opts *opts, char **out_json,
+                                 char **out_text, char **out_warnings);
 
 /* ---------------------------------------------------------------------------------------
  * Synthetic data for tests, demos and benchmarks.
