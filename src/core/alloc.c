@@ -129,6 +129,14 @@ void *st_calloc(size_t count, size_t size)
     return p;
 }
 
+void *st_malloc_zeroed(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size) return NULL;
+    void *p = st_malloc(count * size);
+    if (p) memset(p, 0, count * size);
+    return p;
+}
+
 void *st_realloc(void *ptr, size_t size)
 {
     if (!ptr) return st_malloc(size);

@@ -41,6 +41,9 @@ void *st_malloc(size_t size);
  * writing to it. */
 void st_memory_sequential(void *p, size_t size);
 void *st_calloc(size_t count, size_t size);
+/* Zeroed like st_calloc, but by writing every byte: for tables read before they are written
+ * all over (hash slots, counters), where calloc's lazily zeroed pages cost two faults each. */
+void *st_malloc_zeroed(size_t count, size_t size);
 void *st_realloc(void *ptr, size_t size);
 void st_free(void *ptr);
 char *st_strndup(const char *s, size_t n);

@@ -68,7 +68,10 @@ uint32_t st_intern_find(const st_intern *t, const char *s, size_t len, uint64_t 
 
 static bool rehash(st_intern *t, size_t nslots)
 {
-    st_intern_slot *slots = st_calloc(nslots, sizeof *slots);
+    /* zeroed by writing, not by calloc: probing reads a slot before writing it, and on fresh
+     * calloc'd pages that read maps the shared zero page, so the write that follows takes a
+     * second fault and flushes the TLB of every core running this process */
+    st_intern_slot *slots = st_malloc_zeroed(nslots, sizeof *slots);
     if (!slots) return false;
     size_t mask = nslots - 1;
     for (size_t id = 0; id < t->count; id++) {

@@ -188,7 +188,7 @@ static void sort_rows(void *rows, size_t n, size_t npersons, bool events, unsign
 static strata_status person_offsets(st_grouping *g, const void *rows, size_t stride,
                                     size_t key_offset, size_t n, size_t npersons)
 {
-    g->offsets = st_calloc(npersons + 2, sizeof *g->offsets);
+    g->offsets = st_malloc_zeroed(npersons + 2, sizeof *g->offsets);
     if (!g->offsets) return STRATA_ENOMEM;
     const unsigned char *base = rows;
     for (size_t i = 0; i < n; i++) {

@@ -170,7 +170,7 @@ strata_status strata_job_run(strata_job *job, const strata_inputs *in, int32_t a
     st_progress(ctx, "profiles", npersons, npersons);
     job->seconds[ST_STAGE_PROFILE] = mono() - t, t = mono();
 
-    st = st_rfm_score(&job->profiles, &job->means);
+    st = st_rfm_score(&job->profiles, &job->means, threads);
     if (st == STRATA_OK) st = st_value_tier(&job->profiles, weights, cuts, false);
     if (st == STRATA_OK) st = st_behavior_labels(ctx, &job->profiles);
     if (st == STRATA_ENOMEM) return st_error(ctx, st, "scoring: out of memory");

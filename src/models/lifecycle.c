@@ -106,18 +106,15 @@ strata_status st_behavior_labels(strata_ctx *ctx, st_profiles *ps)
     size_t n = ps->n;
     int64_t *vals = st_malloc((n + 1) * sizeof *vals);
     uint32_t *below = st_malloc((n + 1) * sizeof *below);
-    uint32_t *below_neg = st_malloc((n + 1) * sizeof *below_neg);
+    uint32_t *higher = st_malloc((n + 1) * sizeof *higher);
     strata_status st = STRATA_ENOMEM;
-    if (!vals || !below || !below_neg) goto done;
+    if (!vals || !below || !higher) goto done;
     for (size_t i = 0; i < n; i++)
         vals[i] = ps->rows[i].activity_90;
-    if ((st = st_rank_below(vals, n, below)) != STRATA_OK) goto done;
-    for (size_t i = 0; i < n; i++)
-        vals[i] = -(int64_t)ps->rows[i].activity_90;
-    if ((st = st_rank_below(vals, n, below_neg)) != STRATA_OK) goto done;
+    if ((st = st_rank_counts(vals, n, below, higher)) != STRATA_OK) goto done;
     for (size_t i = 0; i < n; i++) {
         st_profile *p = &ps->rows[i];
-        double above = (double)below_neg[i] / (double)n, lower = (double)below[i] / (double)n;
+        double above = (double)higher[i] / (double)n, lower = (double)below[i] / (double)n;
         if (p->activity_90 > 0 && above < top)
             p->core_level = ST_CORE_CORE;
         else if (p->activity_90 == 0 || lower < bottom)
@@ -128,6 +125,6 @@ strata_status st_behavior_labels(strata_ctx *ctx, st_profiles *ps)
 done:
     st_free(vals);
     st_free(below);
-    st_free(below_neg);
+    st_free(higher);
     return st;
 }

@@ -56,7 +56,7 @@ unsigned st_rfm_class8_of(bool r_high, bool f_high, bool m_high)
     return m_high ? c : c + (ST_C8_GENERAL_VALUE - ST_C8_IMPORTANT_VALUE);
 }
 
-strata_status st_rank_below(const int64_t *values, size_t n, uint32_t *below)
+strata_status st_rank_counts(const int64_t *values, size_t n, uint32_t *below, uint32_t *above)
 {
     uint64_t *keys = st_malloc((n + 1) * sizeof *keys);
     uint32_t *idx = st_malloc((n + 1) * sizeof *idx);
@@ -72,10 +72,14 @@ strata_status st_rank_below(const int64_t *values, size_t n, uint32_t *below)
         st = st_radix_sort_pairs(keys, idx, n);
     }
     if (st == STRATA_OK) {
-        size_t first = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (i > 0 && keys[i] != keys[i - 1]) first = i;
-            below[idx[i]] = (uint32_t)first;
+        /* each run of equal keys [first, end) shares its counts */
+        for (size_t first = 0, end; first < n; first = end) {
+            for (end = first + 1; end < n && keys[end] == keys[first]; end++) {
+            }
+            for (size_t i = first; i < end; i++) {
+                below[idx[i]] = (uint32_t)first;
+                if (above) above[idx[i]] = (uint32_t)(n - end);
+            }
         }
     }
     st_free(keys);
@@ -83,42 +87,70 @@ strata_status st_rank_below(const int64_t *values, size_t n, uint32_t *below)
     return st;
 }
 
-strata_status st_rfm_score(st_profiles *ps, st_rfm_means *means)
+strata_status st_rank_below(const int64_t *values, size_t n, uint32_t *below)
+{
+    return st_rank_counts(values, n, below, NULL);
+}
+
+typedef struct rank_job {
+    const st_profiles *ps;
+    const uint32_t *who; /* the scored persons */
+    size_t n;
+    uint32_t *below[3]; /* per metric: scored persons strictly lower */
+} rank_job;
+
+/* Metrics [begin, end) in the order monetary, recency, frequency: monetary has the most key
+ * bytes to sort, so on two threads it gets one to itself. */
+static strata_status rank_metrics(void *arg, size_t begin, size_t end, unsigned thread)
+{
+    (void)thread;
+    static const int metric_of[3] = {2, 0, 1};
+    const rank_job *j = arg;
+    int64_t *vals = st_malloc((j->n + 1) * sizeof *vals);
+    if (!vals) return STRATA_ENOMEM;
+    strata_status st = STRATA_OK;
+    for (size_t t = begin; t < end && st == STRATA_OK; t++) {
+        int metric = metric_of[t];
+        for (size_t i = 0; i < j->n; i++) {
+            const st_profile *pr = &j->ps->rows[j->who[i]];
+            vals[i] = metric == 0   ? -(int64_t)pr->recency_days
+                      : metric == 1 ? pr->frequency
+                                    : pr->monetary;
+        }
+        st = st_rank_below(vals, j->n, j->below[metric]);
+    }
+    st_free(vals);
+    return st;
+}
+
+static uint8_t score_of(uint32_t below, size_t n)
+{
+    return (uint8_t)(1 + (5 * (uint64_t)below) / n);
+}
+
+strata_status st_rfm_score(st_profiles *ps, st_rfm_means *means, unsigned threads)
 {
     memset(means, 0, sizeof *means);
     size_t n = 0;
     for (size_t p = 0; p < ps->n; p++)
         n += ps->rows[p].frequency > 0;
+    rank_job j = {ps, NULL, n, {NULL, NULL, NULL}};
     uint32_t *who = st_malloc((n + 1) * sizeof *who);
-    int64_t *vals = st_malloc((n + 1) * sizeof *vals);
-    uint32_t *below = st_malloc((n + 1) * sizeof *below);
     strata_status st = STRATA_ENOMEM;
-    if (!who || !vals || !below) goto done;
+    if (!who) goto done;
+    for (int m = 0; m < 3; m++)
+        if (!(j.below[m] = st_malloc((n + 1) * sizeof *j.below[m]))) goto done;
     n = 0;
     for (size_t p = 0; p < ps->n; p++)
         if (ps->rows[p].frequency > 0) who[n++] = (uint32_t)p;
-    for (int metric = 0; metric < 3; metric++) {
-        for (size_t i = 0; i < n; i++) {
-            const st_profile *pr = &ps->rows[who[i]];
-            vals[i] = metric == 0   ? -(int64_t)pr->recency_days
-                      : metric == 1 ? pr->frequency
-                                    : pr->monetary;
-        }
-        if ((st = st_rank_below(vals, n, below)) != STRATA_OK) goto done;
-        for (size_t i = 0; i < n; i++) {
-            uint8_t score = (uint8_t)(1 + (5 * (uint64_t)below[i]) / n);
-            st_profile *pr = &ps->rows[who[i]];
-            if (metric == 0)
-                pr->r_score = score;
-            else if (metric == 1)
-                pr->f_score = score;
-            else
-                pr->m_score = score;
-        }
-    }
+    j.who = who;
+    if ((st = st_parallel_for(ST_MIN(threads, 3u), 3, rank_metrics, &j)) != STRATA_OK) goto done;
     double sr = 0, sf = 0, sm = 0;
     for (size_t i = 0; i < n; i++) {
-        const st_profile *pr = &ps->rows[who[i]];
+        st_profile *pr = &ps->rows[who[i]];
+        pr->r_score = score_of(j.below[0][i], n);
+        pr->f_score = score_of(j.below[1][i], n);
+        pr->m_score = score_of(j.below[2][i], n);
         sr += pr->recency_days, sf += pr->frequency, sm += (double)pr->monetary / 1e6;
     }
     if (n) means->recency_days = sr / n, means->frequency = sf / n, means->monetary = sm / n;
@@ -136,8 +168,8 @@ strata_status st_rfm_score(st_profiles *ps, st_rfm_means *means)
     st = STRATA_OK;
 done:
     st_free(who);
-    st_free(vals);
-    st_free(below);
+    for (int m = 0; m < 3; m++)
+        st_free(j.below[m]);
     return st;
 }
 

@@ -26,11 +26,14 @@ unsigned st_rfm_segment_of(unsigned r, unsigned f, unsigned m);
 /* Class8 id from the three comparisons. */
 unsigned st_rfm_class8_of(bool r_high, bool f_high, bool m_high);
 
-/* below[i] = number of values strictly lower than values[i]; O(n log n). */
+/* below[i] = number of values strictly lower than values[i]; above[i] (when not NULL) =
+ * number strictly higher; one radix sort for both. */
+strata_status st_rank_counts(const int64_t *values, size_t n, uint32_t *below, uint32_t *above);
 strata_status st_rank_below(const int64_t *values, size_t n, uint32_t *below);
 
-/* Scores, cells, segments and classes for every profile. */
-strata_status st_rfm_score(st_profiles *ps, st_rfm_means *means);
+/* Scores, cells, segments and classes for every profile; the three ranks on up to `threads`
+ * threads. */
+strata_status st_rfm_score(st_profiles *ps, st_rfm_means *means, unsigned threads);
 
 /* value_score and tier. weights[3] must sum to 1; cuts[4] strictly increasing in (0, 1].
  * use_clv: value_score = clv (must be computed) instead of the weighted scores. */

@@ -1,4 +1,5 @@
 /* test_rfm.c — the segment table, percent-rank scores with ties, class8, value tiers. */
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -50,6 +51,30 @@ static void rank_below_ties(void **state)
     for (int i = 0; i < 6; i++) assert_int_equal(below[i], want[i]);
 }
 
+/* below and above from one sort must equal counting by hand, ties and negatives included */
+static void rank_counts_against_counting(void **state)
+{
+    (void)state;
+    enum { N = 2000 };
+    int64_t *v = malloc(N * sizeof *v);
+    uint32_t *below = malloc(N * sizeof *below), *above = malloc(N * sizeof *above);
+    assert_non_null(v), assert_non_null(below), assert_non_null(above);
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        v[i] = (int64_t)(x % 301) - 150 + (i % 7 == 0 ? INT64_C(1) << 40 : 0);
+    }
+    assert_int_equal(st_rank_counts(v, N, below, above), STRATA_OK);
+    for (int i = 0; i < N; i++) {
+        uint32_t lo = 0, hi = 0;
+        for (int k = 0; k < N; k++)
+            lo += v[k] < v[i], hi += v[k] > v[i];
+        assert_int_equal(below[i], lo);
+        assert_int_equal(above[i], hi);
+    }
+    free(v), free(below), free(above);
+}
+
 static st_profile buyer(int32_t recency, int32_t frequency, int64_t monetary_units)
 {
     st_profile p;
@@ -75,7 +100,7 @@ static void scores_follow_sql_rank(void **state)
     rows[10].recency_days = ST_NONE_I32;
     st_profiles ps = {rows, 11, 0, 10};
     st_rfm_means means;
-    assert_int_equal(st_rfm_score(&ps, &means), STRATA_OK);
+    assert_int_equal(st_rfm_score(&ps, &means, 2), STRATA_OK);
     /* recency value −rec: below counts persons more recent... i.e. with larger rec */
     uint8_t want_r[10] = {5, 4, 4, 4, 2, 2, 2, 2, 1, 1};
     uint8_t want_f[10] = {5, 1, 1, 1, 4, 4, 1, 1, 5, 1};
@@ -145,6 +170,7 @@ int main(void)
         cmocka_unit_test(segment_table_covers_all_cells),
         cmocka_unit_test(segment_examples),
         cmocka_unit_test(rank_below_ties),
+        cmocka_unit_test(rank_counts_against_counting),
         cmocka_unit_test(scores_follow_sql_rank),
         cmocka_unit_test(class8_table),
         cmocka_unit_test(tiers_pyramid_and_ties),
