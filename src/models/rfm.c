@@ -56,6 +56,25 @@ unsigned st_rfm_class8_of(bool r_high, bool f_high, bool m_high)
     return m_high ? c : c + (ST_C8_GENERAL_VALUE - ST_C8_IMPORTANT_VALUE);
 }
 
+/* Sort keys (idx moved along, idx[i] = i on entry) and give every item the counts of keys
+ * strictly lower (below) and, when wanted, strictly higher (above); each run of equal keys
+ * [first, end) shares them. */
+static strata_status rank_keys(uint64_t *keys, uint32_t *idx, size_t n, uint32_t *below,
+                               uint32_t *above)
+{
+    strata_status st = st_radix_sort_pairs(keys, idx, n);
+    if (st != STRATA_OK) return st;
+    for (size_t first = 0, end; first < n; first = end) {
+        for (end = first + 1; end < n && keys[end] == keys[first]; end++) {
+        }
+        for (size_t i = first; i < end; i++) {
+            below[idx[i]] = (uint32_t)first;
+            if (above) above[idx[i]] = (uint32_t)(n - end);
+        }
+    }
+    return STRATA_OK;
+}
+
 strata_status st_rank_counts(const int64_t *values, size_t n, uint32_t *below, uint32_t *above)
 {
     uint64_t *keys = st_malloc((n + 1) * sizeof *keys);
@@ -69,18 +88,7 @@ strata_status st_rank_counts(const int64_t *values, size_t n, uint32_t *below, u
             lo = ST_MIN(lo, values[i]);
         for (size_t i = 0; i < n; i++)
             keys[i] = (uint64_t)values[i] - (uint64_t)lo, idx[i] = (uint32_t)i;
-        st = st_radix_sort_pairs(keys, idx, n);
-    }
-    if (st == STRATA_OK) {
-        /* each run of equal keys [first, end) shares its counts */
-        for (size_t first = 0, end; first < n; first = end) {
-            for (end = first + 1; end < n && keys[end] == keys[first]; end++) {
-            }
-            for (size_t i = first; i < end; i++) {
-                below[idx[i]] = (uint32_t)first;
-                if (above) above[idx[i]] = (uint32_t)(n - end);
-            }
-        }
+        st = rank_keys(keys, idx, n, below, above);
     }
     st_free(keys);
     st_free(idx);
@@ -99,27 +107,35 @@ typedef struct rank_job {
     uint32_t *below[3]; /* per metric: scored persons strictly lower */
 } rank_job;
 
+static int64_t metric_value(const st_profile *pr, int metric)
+{
+    return metric == 0 ? -(int64_t)pr->recency_days : metric == 1 ? pr->frequency : pr->monetary;
+}
+
 /* Metrics [begin, end) in the order monetary, recency, frequency: monetary has the most key
- * bytes to sort, so on two threads it gets one to itself. */
+ * bytes to sort, so on two threads it gets one to itself. Keys are filled straight from the
+ * profiles (as st_rank_counts would from an array of values). */
 static strata_status rank_metrics(void *arg, size_t begin, size_t end, unsigned thread)
 {
     (void)thread;
     static const int metric_of[3] = {2, 0, 1};
     const rank_job *j = arg;
-    int64_t *vals = st_malloc((j->n + 1) * sizeof *vals);
-    if (!vals) return STRATA_ENOMEM;
-    strata_status st = STRATA_OK;
+    const st_profile *rows = j->ps->rows;
+    uint64_t *keys = st_malloc((j->n + 1) * sizeof *keys);
+    uint32_t *idx = st_malloc((j->n + 1) * sizeof *idx);
+    strata_status st = keys && idx ? STRATA_OK : STRATA_ENOMEM;
     for (size_t t = begin; t < end && st == STRATA_OK; t++) {
         int metric = metric_of[t];
-        for (size_t i = 0; i < j->n; i++) {
-            const st_profile *pr = &j->ps->rows[j->who[i]];
-            vals[i] = metric == 0   ? -(int64_t)pr->recency_days
-                      : metric == 1 ? pr->frequency
-                                    : pr->monetary;
-        }
-        st = st_rank_below(vals, j->n, j->below[metric]);
+        int64_t lo = j->n ? metric_value(&rows[j->who[0]], metric) : 0;
+        for (size_t i = 1; i < j->n; i++)
+            lo = ST_MIN(lo, metric_value(&rows[j->who[i]], metric));
+        for (size_t i = 0; i < j->n; i++)
+            keys[i] = (uint64_t)metric_value(&rows[j->who[i]], metric) - (uint64_t)lo,
+            idx[i] = (uint32_t)i;
+        st = rank_keys(keys, idx, j->n, j->below[metric], NULL);
     }
-    st_free(vals);
+    st_free(keys);
+    st_free(idx);
     return st;
 }
 
