@@ -22,23 +22,34 @@ void st_partial_reset(st_partial *p)
     p->norders = p->ncategories = p->nbrands = p->ndays = 0;
 }
 
-/* Add net spend to id in a list kept sorted by id. */
+/* Add net spend to id in a list kept sorted by id. Most lists hold a handful of ids: a
+ * linear scan and an inline shift there, bisection and memmove beyond. */
 static strata_status add_spend(st_spend_part **list, size_t *n, size_t *cap, uint16_t id,
                                int64_t net)
 {
     size_t lo = 0, hi = *n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if ((*list)[mid].id < id) lo = mid + 1;
-        else hi = mid;
+    if (hi <= 16) {
+        while (lo < hi && (*list)[lo].id < id)
+            lo++;
+    } else {
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if ((*list)[mid].id < id) lo = mid + 1;
+            else hi = mid;
+        }
     }
     if (lo < *n && (*list)[lo].id == id) {
         (*list)[lo].net += net;
         return STRATA_OK;
     }
     if (!ST_GROW(*list, *cap, *n + 1)) return STRATA_ENOMEM;
-    memmove(*list + lo + 1, *list + lo, (*n - lo) * sizeof **list);
-    (*list)[lo] = (st_spend_part){id, net};
+    st_spend_part *l = *list;
+    if (*n <= 16)
+        for (size_t i = *n; i > lo; i--)
+            l[i] = l[i - 1];
+    else
+        memmove(l + lo + 1, l + lo, (*n - lo) * sizeof *l);
+    l[lo] = (st_spend_part){id, net};
     (*n)++;
     return STRATA_OK;
 }
