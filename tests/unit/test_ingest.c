@@ -1,6 +1,7 @@
 /* test_ingest.c — loading and cleaning: column mapping, amount from quantity × price,
  * cancellation prefix, refund status, id normalization, rejects with line and column,
  * JSON Lines equal to CSV, duplicates, as-of exclusion and the outlier policies. */
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -183,6 +184,64 @@ static void cleaning(void **state)
     st_identity_clear(&id);
 }
 
+/* Persons with thousands of rows (past the insertion sort inside the person sort): rows end
+ * up ordered by (order, fingerprint) within each person, and exactly the repeated lines are
+ * dropped as duplicates, the earliest copy kept. */
+static void many_rows_per_person(void **state)
+{
+    fx *f = *state;
+    enum { N = 9000 };
+    st_buf csv;
+    st_buf_init(&csv, 0);
+    assert_int_equal(st_buf_puts(&csv, "order_id,user_id,order_ts,amount\n"), STRATA_OK);
+    char (*text)[64] = st_malloc(N * sizeof *text);
+    bool *first = st_malloc(N * sizeof *first);
+    assert_non_null(text), assert_non_null(first);
+    size_t dups = 0;
+    uint64_t x = 2463534242ull;
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        if (i >= 5 && x % 6 == 0)
+            memcpy(text[i], text[i - 1 - (int)(x % 5)], sizeof text[i]); /* an exact copy */
+        else
+            snprintf(text[i], sizeof text[i], "o%u,u%u,2024-01-%02u,%u.%02u\n",
+                     (unsigned)(x >> 8) % 700, (unsigned)(x >> 20) % 3,
+                     1 + (unsigned)(x >> 30) % 28, (unsigned)(x >> 40) % 90,
+                     (unsigned)(x >> 50) % 100);
+        first[i] = true;
+        for (int k = 0; k < i && first[i]; k++)
+            if (!strcmp(text[k], text[i])) first[i] = false;
+        dups += !first[i];
+        assert_int_equal(st_buf_puts(&csv, text[i]), STRATA_OK);
+    }
+    assert_int_equal(load(f, ST_IN_ORDERS, "m.csv", csv.data), STRATA_OK);
+    st_buf_clear(&csv);
+    st_identity id;
+    st_identity_init(&id);
+    assert_int_equal(st_identity_resolve(&f->ds, 0, &id), STRATA_OK);
+    st_identity_apply(&id, &f->ds);
+    int32_t as_of = STRATA_DAY_NONE;
+    st_grouping g;
+    st_outlier_report rep;
+    assert_int_equal(st_clean_orders(f->ctx, &f->ds, id.npersons, &as_of, &g, &rep), STRATA_OK);
+    assert_int_equal(f->ds.quality[ST_IN_ORDERS].reasons[ST_REASON_DUPLICATE], dups);
+    assert_int_equal(g.n, N - dups);
+    size_t kept_first = 0;
+    for (size_t p = 0; p < id.npersons; p++)
+        for (size_t i = g.offsets[p]; i < g.offsets[p + 1]; i++) {
+            const st_order_row *r = &f->ds.orders.rows[i];
+            assert_int_equal(r->key, f->ds.orders.rows[g.offsets[p]].key);
+            kept_first += first[r->line - 2]; /* line 2 is the first data row */
+            if (i == g.offsets[p]) continue;
+            const st_order_row *q = r - 1;
+            assert_true(q->order < r->order || (q->order == r->order && q->fp < r->fp));
+        }
+    assert_int_equal(kept_first, N - dups);
+    st_free(text), st_free(first);
+    st_grouping_clear(&g);
+    st_identity_clear(&id);
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -353,6 +412,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(missing_column_is_config_error, setup, teardown),
         cmocka_unit_test_setup_teardown(jsonl_equals_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(cleaning, setup, teardown),
+        cmocka_unit_test_setup_teardown(many_rows_per_person, setup, teardown),
         cmocka_unit_test_setup_teardown(outlier_threshold_is_nearest_rank, setup, teardown),
         cmocka_unit_test_setup_teardown(as_of_defaults_to_day_after_last_order, setup, teardown),
         cmocka_unit_test_setup_teardown(identifiers_hashed, setup, teardown),
