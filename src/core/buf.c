@@ -133,9 +133,9 @@ strata_status st_buf_json_string(st_buf *b, const char *s, size_t len)
     return st == STRATA_OK ? st_buf_putc(b, '"') : st;
 }
 
-/* Digits of v, most significant first, into the end of tmp; returns the start. Writing a
- * million profiles calls this tens of millions of times, where printf's format parsing
- * showed at the top of the profile. */
+/* Digits of v, most significant first, ending at end; returns the start. Writing a million
+ * profiles calls this tens of millions of times, where printf's format parsing showed at the
+ * top of the profile. */
 static char *utoa_end(uint64_t v, char *end)
 {
     char *p = end;
@@ -146,45 +146,86 @@ static char *utoa_end(uint64_t v, char *end)
     return p;
 }
 
-strata_status st_buf_i64(st_buf *b, int64_t v)
+static int digit_count(uint64_t v)
 {
-    char tmp[24];
-    char *end = tmp + sizeof tmp;
+    int n = 1;
+    while (v >= 10)
+        v /= 10, n++;
+    return n;
+}
+
+char *st_fmt_i64(char *out, int64_t v)
+{
     uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    char *p = utoa_end(mag, end);
-    if (v < 0) *--p = '-';
-    return st_buf_append(b, p, (size_t)(end - p));
+    if (v < 0) *out++ = '-';
+    char *end = out + digit_count(mag);
+    utoa_end(mag, end);
+    return end;
 }
 
 /* sign, whole part and `digits` fraction digits of mag / 10^digits, trailing zeros trimmed
  * down to keep_digits */
-static strata_status put_fixed(st_buf *b, bool neg, uint64_t mag, int digits, int keep_digits)
+static char *put_fixed(char *out, bool neg, uint64_t mag, int digits, int keep_digits)
 {
     static const uint64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
                                      100000000, 1000000000};
     uint64_t scale = pow10[digits];
     uint64_t whole = mag / scale, frac = mag % scale;
-    char tmp[48];
-    char *end = tmp + sizeof tmp;
-    char *p = end;
     int shown = digits;
-    while (shown > keep_digits && frac % 10 == 0) frac /= 10, shown--;
-    if (shown > 0) {
-        for (int i = 0; i < shown; i++) {
-            *--p = (char)('0' + frac % 10);
-            frac /= 10;
-        }
-        *--p = '.';
+    while (shown > keep_digits && frac % 10 == 0)
+        frac /= 10, shown--;
+    if (neg && (whole || shown)) *out++ = '-';
+    char *end = out + digit_count(whole) + (shown ? 1 + shown : 0);
+    char *p = end;
+    for (int i = 0; i < shown; i++) {
+        *--p = (char)('0' + frac % 10);
+        frac /= 10;
     }
-    p = utoa_end(whole, p);
-    if (neg && (whole || shown)) *--p = '-';
-    return st_buf_append(b, p, (size_t)(end - p));
+    if (shown) *--p = '.';
+    utoa_end(whole, p);
+    return end;
+}
+
+char *st_fmt_micros(char *out, int64_t micros)
+{
+    uint64_t mag = micros < 0 ? (uint64_t)0 - (uint64_t)micros : (uint64_t)micros;
+    return put_fixed(out, micros < 0, mag, 6, 2);
+}
+
+char *st_fmt_double(char *out, double v, int digits)
+{
+    if (!isfinite(v)) return out;
+    if (digits < 0) digits = 0;
+    if (digits > 9 || fabs(v) >= 1e9) return NULL;
+    static const double pow10d[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    uint64_t mag = (uint64_t)llround(fabs(v) * pow10d[digits]);
+    if (mag == 0) {
+        *out = '0';
+        return out + 1;
+    }
+    return put_fixed(out, v < 0, mag, digits, 0);
+}
+
+/* An st_fmt_* encoder's output appended to b */
+#define APPEND_FMT(b, call)                                                                        \
+    do {                                                                                           \
+        strata_status st_ = reserve(b, ST_FMT_NUMBER_MAX);                                         \
+        if (st_ != STRATA_OK) return st_;                                                          \
+        char *out = (b)->data + (b)->len;                                                          \
+        (b)->len = (size_t)((call) - (b)->data);                                                   \
+        (b)->data[(b)->len] = '\0';                                                                \
+    } while (0)
+
+strata_status st_buf_i64(st_buf *b, int64_t v)
+{
+    APPEND_FMT(b, st_fmt_i64(out, v));
+    return STRATA_OK;
 }
 
 strata_status st_buf_micros(st_buf *b, int64_t micros)
 {
-    uint64_t mag = micros < 0 ? (uint64_t)0 - (uint64_t)micros : (uint64_t)micros;
-    return put_fixed(b, micros < 0, mag, 6, 2);
+    APPEND_FMT(b, st_fmt_micros(out, micros));
+    return STRATA_OK;
 }
 
 strata_status st_buf_double(st_buf *b, double v, int digits)
@@ -192,11 +233,8 @@ strata_status st_buf_double(st_buf *b, double v, int digits)
     if (!isfinite(v)) return STRATA_OK;
     if (digits < 0) digits = 0;
     if (digits <= 9 && fabs(v) < 1e9) {
-        static const double pow10d[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
-        double scaled = fabs(v) * pow10d[digits];
-        uint64_t mag = (uint64_t)llround(scaled);
-        if (mag == 0) return st_buf_putc(b, '0');
-        return put_fixed(b, v < 0, mag, digits, 0);
+        APPEND_FMT(b, st_fmt_double(out, v, digits));
+        return STRATA_OK;
     }
     char tmp[64];
     int n = snprintf(tmp, sizeof tmp, "%.*f", digits, v);

@@ -157,6 +157,13 @@ strata_status st_buf_csv_field(st_buf *b, const char *s, size_t len);
 strata_status st_buf_json_string(st_buf *b, const char *s, size_t len);
 /* Append a decimal integer (no printf). */
 strata_status st_buf_i64(st_buf *b, int64_t v);
+/* The same encoders into a caller's array with room for ST_FMT_NUMBER_MAX bytes (no NUL),
+ * for writers that reserve a whole row at once; they return the end of what they wrote.
+ * st_fmt_double returns NULL where st_buf_double needs printf (|v| ≥ 1e9 or digits > 9). */
+#define ST_FMT_NUMBER_MAX 48
+char *st_fmt_i64(char *out, int64_t v);
+char *st_fmt_micros(char *out, int64_t micros);
+char *st_fmt_double(char *out, double v, int digits);
 /* Append micro-units as a decimal with at least two fraction digits ("12.50", "0.105"). */
 strata_status st_buf_micros(st_buf *b, int64_t micros);
 /* Append a double with up to `digits` fraction digits, trailing zeros trimmed. */

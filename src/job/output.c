@@ -38,24 +38,9 @@ typedef struct write_job {
 
 static strata_status format_rows(st_buf *b, const st_profile_view *view, size_t begin, size_t end)
 {
-    size_t ncol = st_profile_column_count();
     strata_status st = STRATA_OK;
-    for (size_t p = begin; p < end && st == STRATA_OK; p++) {
-        /* room for a typical row up front, so the appends below take their inline path */
-        st = st_buf_reserve(b, 1024);
-        for (size_t c = 0; c < ncol && st == STRATA_OK; c++) {
-            if (c) st = st_buf_putc(b, ',');
-            st_value v;
-            st_profile_column_value(view, p, c, &v);
-            if (st == STRATA_OK) {
-                if (v.type == ST_V_TEXT)
-                    st = st_buf_csv_field(b, v.s.ptr, v.s.len);
-                else
-                    st = st_value_format(b, &v);
-            }
-        }
-        if (st == STRATA_OK) st = st_buf_putc(b, '\n');
-    }
+    for (size_t p = begin; p < end && st == STRATA_OK; p++)
+        st = st_profile_csv_row(b, view, p);
     return st;
 }
 

@@ -72,7 +72,8 @@ static void set_day(st_value *v, int32_t day)
     v->i = day;
 }
 
-void st_profile_column_value(const st_profile_view *view, size_t p, size_t col, st_value *v)
+/* inline so that st_profile_csv_row's loop over the columns compiles to straight code */
+static inline void column_value(const st_profile_view *view, size_t p, size_t col, st_value *v)
 {
     const st_profile *r = &view->ps->rows[p];
     v->type = ST_V_NULL; /* the other fields are read only for the type set below */
@@ -133,6 +134,11 @@ void st_profile_column_value(const st_profile_view *view, size_t p, size_t col, 
     }
 }
 
+void st_profile_column_value(const st_profile_view *view, size_t p, size_t col, st_value *v)
+{
+    column_value(view, p, col, v);
+}
+
 int st_profile_column_find(const char *name)
 {
     for (int c = 0; c < COL__COUNT; c++)
@@ -152,17 +158,82 @@ double st_value_number(const st_value *v)
     }
 }
 
+/* A value's text into out (room for ST_FMT_NUMBER_MAX bytes, or the text's length); NULL
+ * where st_buf_double needs printf. */
+static char *format_into(char *out, const st_value *v)
+{
+    switch (v->type) {
+    case ST_V_NULL: return out;
+    case ST_V_INT: return st_fmt_i64(out, v->i);
+    case ST_V_REAL: return st_fmt_double(out, v->d, v->digits);
+    case ST_V_MONEY: return st_fmt_micros(out, v->i);
+    case ST_V_DATE: {
+        char day[11];
+        strata_day_format((int32_t)v->i, day);
+        memcpy(out, day, 10);
+        return out + 10;
+    }
+    case ST_V_TEXT:
+    case ST_V_LABEL: memcpy(out, v->s.ptr, v->s.len); return out + v->s.len;
+    }
+    return out;
+}
+
 strata_status st_value_format(st_buf *b, const st_value *v)
 {
-    char day[11];
-    switch (v->type) {
-    case ST_V_NULL: return STRATA_OK;
-    case ST_V_INT: return st_buf_i64(b, v->i);
-    case ST_V_REAL: return st_buf_double(b, v->d, v->digits);
-    case ST_V_MONEY: return st_buf_micros(b, v->i);
-    case ST_V_DATE: strata_day_format((int32_t)v->i, day); return st_buf_puts(b, day);
-    case ST_V_TEXT:
-    case ST_V_LABEL: return st_buf_append(b, v->s.ptr, v->s.len);
+    if (v->type == ST_V_REAL) return st_buf_double(b, v->d, v->digits);
+    size_t room = v->type == ST_V_TEXT || v->type == ST_V_LABEL ? v->s.len : ST_FMT_NUMBER_MAX;
+    strata_status st = st_buf_reserve(b, room);
+    if (st != STRATA_OK) return st;
+    b->len = (size_t)(format_into(b->data + b->len, v) - b->data);
+    b->data[b->len] = '\0';
+    return STRATA_OK;
+}
+
+static bool csv_needs_quotes(st_sv s)
+{
+    for (size_t i = 0; i < s.len; i++)
+        if (s.ptr[i] == ',' || s.ptr[i] == '"' || s.ptr[i] == '\n' || s.ptr[i] == '\r') return true;
+    return false;
+}
+
+strata_status st_profile_csv_row(st_buf *b, const st_profile_view *view, size_t p)
+{
+    /* numbers and dates fit ST_FMT_NUMBER_MAX; the two text columns are reserved at their
+     * length (quoted ones go through st_buf_csv_field), longer labels through st_buf_append */
+    st_value v;
+    size_t room = COL__COUNT * (ST_FMT_NUMBER_MAX + 1) + 1;
+    column_value(view, p, COL_user_id, &v);
+    room += v.s.len;
+    column_value(view, p, COL_top_category, &v);
+    if (v.type == ST_V_TEXT) room += v.s.len;
+    strata_status st = st_buf_reserve(b, room);
+    if (st != STRATA_OK) return st;
+    char *out = b->data + b->len;
+    for (size_t c = 0; c < COL__COUNT; c++) {
+        if (c) *out++ = ',';
+        column_value(view, p, c, &v);
+        if ((v.type == ST_V_TEXT && csv_needs_quotes(v.s)) ||
+            (v.type == ST_V_LABEL && v.s.len > ST_FMT_NUMBER_MAX)) {
+            b->len = (size_t)(out - b->data);
+            st = v.type == ST_V_TEXT ? st_buf_csv_field(b, v.s.ptr, v.s.len)
+                                     : st_buf_append(b, v.s.ptr, v.s.len);
+            if (st == STRATA_OK) st = st_buf_reserve(b, room);
+            if (st != STRATA_OK) return st;
+            out = b->data + b->len;
+            continue;
+        }
+        char *end = format_into(out, &v);
+        if (!end) { /* a real number printf must write */
+            b->len = (size_t)(out - b->data);
+            if ((st = st_buf_double(b, v.d, v.digits)) != STRATA_OK) return st;
+            if ((st = st_buf_reserve(b, room)) != STRATA_OK) return st;
+            end = b->data + b->len;
+        }
+        out = end;
     }
+    *out++ = '\n';
+    b->len = (size_t)(out - b->data);
+    b->data[b->len] = '\0';
     return STRATA_OK;
 }

@@ -8,7 +8,13 @@
 
 #include "profile/partial.h"
 #include "profile/profile.h"
+#include "profile/columns.h"
+#include "ingest/ingest.h"
+#include "models/labels.h"
 
+#include <math.h>
+
+#include <stdio.h>
 #include <stdlib.h>
 
 #define N 200
@@ -139,11 +145,94 @@ static void cutoff_excludes_later_rows(void **state)
     free_rows(&all), free_rows(&a), free_rows(&b);
 }
 
+static uint64_t next_rand(uint64_t *x)
+{
+    *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+    return *x;
+}
+
+/* profiles.csv rows from st_profile_csv_row must be the bytes of the generic path
+ * (st_profile_column_value, st_value_format, CSV quoting) for profiles with every kind of
+ * value: empty, NaN, negative, huge (printf's path), dates, labels, ids needing quotes. */
+static void csv_row_matches_columns(void **state)
+{
+    (void)state;
+    enum { P = 3000 };
+    st_intern keys;
+    st_intern_init(&keys);
+    st_dict cats;
+    st_dict_init(&cats);
+    static const char *const cat_names[] = {"food", "a,b", "say \"hi\"", "multi\nline"};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_not_equal(st_dict_put(&cats, st_sv_cstr(cat_names[i])), UINT16_MAX);
+    st_profiles ps;
+    st_profiles_init(&ps);
+    ps.rows = st_calloc(P, sizeof *ps.rows);
+    ps.n = P;
+    uint32_t *canon = st_malloc(P * sizeof *canon);
+    assert_non_null(ps.rows), assert_non_null(canon);
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    static const double reals[] = {NAN, 0, -0.0, 0.5, -1.23456, 1e9, 3.5e12, -2e15, 1e-7, 12.345678};
+    for (size_t p = 0; p < P; p++) {
+        char id[32];
+        int len = snprintf(id, sizeof id, next_rand(&x) % 9 == 0 ? "u\"%zu,x" : "u%zu", p);
+        canon[p] = st_intern_put(&keys, id, (size_t)len, st_hash64(id, (size_t)len), NULL);
+        st_profile *r = &ps.rows[p];
+        r->frequency = (int32_t)(next_rand(&x) % 4);
+        r->monetary = (int64_t)(next_rand(&x) % 100000000000ull) - (next_rand(&x) % 3 == 0 ? 50000000000 : 0);
+        r->aov = (int64_t)(next_rand(&x) % 1000000000);
+        r->first_order_day = next_rand(&x) % 5 == 0 ? STRATA_DAY_NONE : (int32_t)(next_rand(&x) % 40000) - 20000;
+        r->last_order_day = r->first_order_day;
+        r->recency_days = (int32_t)(next_rand(&x) % 900);
+        r->tenure_days = next_rand(&x) % 4 == 0 ? ST_NONE_I32 : (int32_t)(next_rand(&x) % 900);
+        r->purchase_interval_days = reals[next_rand(&x) % 10];
+        r->refund_rate = reals[next_rand(&x) % 10], r->coupon_rate = reals[next_rand(&x) % 10];
+        r->top_category = (uint16_t)(next_rand(&x) % 5);
+        r->category_count = (uint16_t)(next_rand(&x) % 7);
+        r->views = (uint32_t)next_rand(&x), r->shares = (uint32_t)(next_rand(&x) % 3);
+        r->last_active_day = next_rand(&x) % 3 == 0 ? STRATA_DAY_NONE : (int32_t)(next_rand(&x) % 30000);
+        r->r_score = (uint8_t)(next_rand(&x) % 6), r->f_score = (uint8_t)(1 + next_rand(&x) % 5);
+        r->m_score = (uint8_t)(1 + next_rand(&x) % 5);
+        r->value_score = reals[next_rand(&x) % 10];
+        r->churn_prob = reals[next_rand(&x) % 10], r->p_alive = reals[next_rand(&x) % 10];
+        r->exp_purchases = reals[next_rand(&x) % 10], r->exp_aov = reals[next_rand(&x) % 10];
+        r->clv = reals[next_rand(&x) % 10];
+        r->cluster = (int32_t)(next_rand(&x) % 5) - 1;
+        r->rfm_segment = (uint8_t)(next_rand(&x) % 5), r->tier = (uint8_t)(next_rand(&x) % 6);
+        r->lifecycle = (uint8_t)(next_rand(&x) % 3), r->churn_risk = (uint8_t)(next_rand(&x) % 4);
+    }
+    st_profile_view view = {&ps, &keys, canon, &cats};
+    st_buf fast, slow;
+    st_buf_init(&fast, 0), st_buf_init(&slow, 0);
+    for (size_t p = 0; p < P; p++) {
+        assert_int_equal(st_profile_csv_row(&fast, &view, p), STRATA_OK);
+        for (size_t c = 0; c < st_profile_column_count(); c++) {
+            st_value v;
+            if (c) assert_int_equal(st_buf_putc(&slow, ','), STRATA_OK);
+            st_profile_column_value(&view, p, c, &v);
+            assert_int_equal(v.type == ST_V_TEXT ? st_buf_csv_field(&slow, v.s.ptr, v.s.len)
+                                                 : st_value_format(&slow, &v),
+                             STRATA_OK);
+        }
+        assert_int_equal(st_buf_putc(&slow, '\n'), STRATA_OK);
+    }
+    assert_int_equal(fast.len, slow.len);
+    assert_memory_equal(fast.data, slow.data, slow.len);
+    assert_non_null(strstr(slow.data, "\"a,b\"")); /* the quoting path was taken */
+    assert_non_null(strstr(slow.data, "3500000000000")); /* and printf's */
+    st_buf_clear(&fast), st_buf_clear(&slow);
+    st_free(canon);
+    st_profiles_clear(&ps);
+    st_dict_clear(&cats);
+    st_intern_clear(&keys);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(merge_equals_union),
         cmocka_unit_test(cutoff_excludes_later_rows),
+        cmocka_unit_test(csv_row_matches_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
