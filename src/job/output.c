@@ -91,6 +91,12 @@ static strata_status format_and_write(void *arg, size_t begin, size_t end, unsig
     return STRATA_OK;
 }
 
+static void *build_summary_thread(void *job)
+{
+    st_job_summary(job);
+    return NULL;
+}
+
 strata_status strata_job_write_profiles(strata_job *job, const char *path)
 {
     strata_ctx *ctx = job->ctx;
@@ -119,7 +125,12 @@ strata_status strata_job_write_profiles(strata_job *job, const char *path)
         atomic_init(&j.next_part, 0);
         pthread_mutex_init(&j.lock, NULL);
         pthread_cond_init(&j.turn, NULL);
+        /* the summary (read by every later output) is built on a thread of its own meanwhile:
+         * both only read the profiles, and the writers wait on the disk now and then */
+        pthread_t summarizer;
+        bool summarizing = pthread_create(&summarizer, NULL, build_summary_thread, job) == 0;
         st = st_parallel_for(threads, threads, format_and_write, &j);
+        if (summarizing) pthread_join(summarizer, NULL);
         if (st == STRATA_OK) st = j.status;
         pthread_cond_destroy(&j.turn);
         pthread_mutex_destroy(&j.lock);
