@@ -18,8 +18,8 @@
 #
 # Steps: (1) a hand-made edge-case file (duplicates, refund statuses in any case, orders over
 # two days, negative and all-refunded persons, ties) through all three, which must agree;
-# (2) generate the data once per size; (3) warm the page cache, then REPEATS rounds of
-# strata, DuckDB, pandas, each under /usr/bin/time -v; (4) compare.py: every person, every
+# (2) generate the data once per size and strata binary; (3) warm the page cache, then
+# REPEATS rounds of strata, DuckDB, pandas, each under /usr/bin/time -v; (4) compare.py: every person, every
 # column, exact — exits non-zero on any difference, and so does this script; (5) memory
 # bandwidth (bench/membw.c) and the CSV reader's parse rate (bench/csv_parse.c) on the same
 # file; (6) RESULTS.md: generated tables plus the hand-written analysis between the
@@ -131,12 +131,14 @@ EOF
 
 # --- 2. data ---------------------------------------------------------------------------------
 orders=$data/orders.csv
-if [ ! -f "$data/done" ]; then
+# reused only if written by this very binary: a generator change must not leave stale data
+gen_id=$(sha256sum "$strata" | cut -c1-16)
+if [ "$(cat "$data/done" 2>/dev/null)" != "$gen_id" ]; then
   say "strata gen --users $users --orders $orders_n --seed $seed"
   rm -rf "$data"
   "$strata" gen --users "$users" --orders "$orders_n" --seed "$seed" --out "$data" --quiet >/dev/null
   rm -f "$data/identities.csv" "$data/users.csv"   # the job reads orders only
-  touch "$data/done"
+  echo "$gen_id" >"$data/done"
 fi
 sync   # the generated files' write-back must not run during the timed rounds
 bytes=$(stat -c %s "$orders")
