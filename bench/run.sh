@@ -17,13 +17,13 @@
 # e.g. BENCH_USERS=50k BENCH_ORDERS=300k bash bench/run.sh build-bench/strata  (seconds)
 #
 # Steps: (1) a hand-made edge-case file (duplicates, refund statuses in any case, orders over
-# two days, negative and all-refunded persons, ties) through all three, which must agree;
-# (2) generate the data once per size and strata binary; (3) warm the page cache, then
-# REPEATS rounds of strata, DuckDB, pandas, each under /usr/bin/time -v; (4) compare.py: every person, every
-# column, exact — exits non-zero on any difference, and so does this script; (5) memory
+# two days, negative and all-refunded persons, ties) through all three, which must agree; (2)
+# generate the data once per size and strata binary; (3) warm the page cache, then REPEATS
+# rounds of strata, DuckDB, pandas, each under /usr/bin/time -v; (4) compare.py: every person,
+# every column, exact — exits non-zero on any difference, and so does this script; (5) memory
 # bandwidth (bench/membw.c) and the CSV reader's parse rate (bench/csv_parse.c) on the same
-# file; (6) RESULTS.md: generated tables plus the hand-written analysis between the
-# <!-- analysis --> markers, which is kept from the previous file.
+# file; (6) RESULTS.md: generated tables plus the hand-written analysis between the <!--
+# analysis --> markers, which is kept from the previous file.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
