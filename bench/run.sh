@@ -22,8 +22,8 @@
 # rounds of strata, DuckDB, pandas, each under /usr/bin/time -v; (4) compare.py: every person,
 # every column, exact — exits non-zero on any difference, and so does this script; (5) memory
 # bandwidth (bench/membw.c) and the CSV reader's parse rate (bench/csv_parse.c) on the same
-# file; (6) RESULTS.md: generated tables plus the hand-written analysis between the <!--
-# analysis --> markers, which is kept from the previous file.
+# file; (6) RESULTS.md: generated tables plus the hand-written analysis between the
+# <!-- analysis --> markers, which is kept from the previous file.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
