@@ -74,24 +74,15 @@ static bool rehash(st_intern *t, size_t nslots)
     st_intern_slot *slots = st_malloc_zeroed(nslots, sizeof *slots);
     if (!slots) return false;
     size_t mask = nslots - 1;
-    if (t->slots) {
-        /* move the old slots as they are, walking them in order: rebuilding each from its
-         * string cost a cache miss per key in the string arena */
-        for (size_t k = 0; k <= t->mask; k++) {
-            const st_intern_slot *old = &t->slots[k];
-            if (!old->id1) continue;
-            size_t i = old->hash & mask;
-            while (slots[i].id1)
-                i = (i + 1) & mask;
-            slots[i] = *old;
-        }
-    } else {
-        for (size_t id = 0; id < t->count; id++) {
-            size_t i = t->hashes[id] & mask;
-            while (slots[i].id1)
-                i = (i + 1) & mask;
-            slots[i] = make_slot(t->hashes[id], (uint32_t)id, t->strs[id], t->lens[id]);
-        }
+    /* the old slots move as they are, walked in order: rebuilding each from its string cost a
+     * cache miss per key in the string arena (ids are only added once slots exist) */
+    for (size_t k = 0; t->slots && k <= t->mask; k++) {
+        const st_intern_slot *old = &t->slots[k];
+        if (!old->id1) continue;
+        size_t i = old->hash & mask;
+        while (slots[i].id1)
+            i = (i + 1) & mask;
+        slots[i] = *old;
     }
     st_free(t->slots);
     t->slots = slots;
