@@ -261,6 +261,12 @@ unsigned st_threads(const strata_ctx *ctx);
  * thread takes the first). fn returns a status; the first failure is returned. */
 typedef strata_status (*st_range_fn)(void *arg, size_t begin, size_t end, unsigned thread);
 strata_status st_parallel_for(unsigned threads, size_t n, st_range_fn fn, void *arg);
+/* Run fn over [0, n) in chunks of `chunk` items that threads take in turn as they finish the
+ * last: for work whose cost per item varies along the range (a person's rows, say). Which
+ * thread runs a chunk depends on scheduling; fn's results must not. After a failure no new
+ * chunk starts; the first failure is returned. */
+strata_status st_parallel_chunks(unsigned threads, size_t n, size_t chunk, st_range_fn fn,
+                                 void *arg);
 
 /* ---- sorting ---- */
 /* Sort pairs by key ascending (stable), payload moved along. O(n) extra memory. */

@@ -6,6 +6,7 @@
 #include "core/core.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 typedef struct part {
     st_range_fn fn;
@@ -43,4 +44,40 @@ strata_status st_parallel_for(unsigned threads, size_t n, st_range_fn fn, void *
         if (st == STRATA_OK) st = parts[t].status;
     }
     return st;
+}
+
+/* st_parallel_chunks: every thread takes the next chunk until none is left or one fails */
+typedef struct chunk_pool {
+    st_range_fn fn;
+    void *arg;
+    size_t n, chunk;
+    atomic_size_t next;
+    atomic_bool failed;
+} chunk_pool;
+
+static strata_status take_chunks(void *arg, size_t begin, size_t end, unsigned thread)
+{
+    (void)begin, (void)end;
+    chunk_pool *p = arg;
+    while (!atomic_load_explicit(&p->failed, memory_order_relaxed)) {
+        size_t first = atomic_fetch_add(&p->next, 1) * p->chunk;
+        if (first >= p->n) break;
+        strata_status st = p->fn(p->arg, first, ST_MIN(first + p->chunk, p->n), thread);
+        if (st != STRATA_OK) {
+            atomic_store(&p->failed, true);
+            return st;
+        }
+    }
+    return STRATA_OK;
+}
+
+strata_status st_parallel_chunks(unsigned threads, size_t n, size_t chunk, st_range_fn fn,
+                                 void *arg)
+{
+    if (chunk < 1) chunk = 1;
+    size_t nchunks = n / chunk + (n % chunk != 0);
+    if (threads > nchunks) threads = nchunks ? (unsigned)ST_MIN(nchunks, (size_t)64) : 1;
+    chunk_pool p = {fn, arg, n, chunk, 0, false};
+    if (threads <= 1) return take_chunks(&p, 0, n, 0);
+    return st_parallel_for(threads, threads, take_chunks, &p);
 }

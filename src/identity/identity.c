@@ -151,12 +151,35 @@ static void map_keys(const st_identity *id, uint32_t *keys, size_t n)
         keys[i] = id->person_of_key[keys[i]];
 }
 
-void st_identity_apply(const st_identity *id, st_dataset *ds)
+typedef struct apply_job {
+    const st_identity *id;
+    st_dataset *ds;
+} apply_job;
+
+/* rows [begin, end) of the orders then the events, as one range */
+static strata_status map_rows(void *arg, size_t begin, size_t end, unsigned thread)
 {
-    for (size_t i = 0; i < ds->orders.n; i++)
-        ds->orders.rows[i].key = id->person_of_key[ds->orders.rows[i].key];
-    for (size_t i = 0; i < ds->events.n; i++)
-        ds->events.rows[i].key = id->person_of_key[ds->events.rows[i].key];
+    (void)thread;
+    const apply_job *j = arg;
+    const uint32_t *person_of = j->id->person_of_key;
+    size_t norders = j->ds->orders.n;
+    for (size_t i = begin; i < end && i < norders; i++)
+        j->ds->orders.rows[i].key = person_of[j->ds->orders.rows[i].key];
+    for (size_t i = ST_MAX(begin, norders); i < end; i++)
+        j->ds->events.rows[i - norders].key = person_of[j->ds->events.rows[i - norders].key];
+    return STRATA_OK;
+}
+
+void st_identity_apply(const st_identity *id, st_dataset *ds, unsigned threads)
+{
+    /* Without merges every key with rows may still get another number (keys count by first
+     * appearance per loading worker, persons by first line); when none does, the order and
+     * event tables — 10M rows and more — stay as they are. */
+    bool renumbered = false;
+    for (size_t k = 0; k < id->nkeys && !renumbered; k++)
+        renumbered = id->person_of_key[k] != k && id->person_of_key[k] != ST_NO_PERSON;
+    apply_job j = {id, ds};
+    if (renumbered) st_parallel_for(threads, ds->orders.n + ds->events.n, map_rows, &j);
     map_keys(id, ds->users.key, ds->users.n);
     map_keys(id, ds->links.key, ds->links.n);
 }

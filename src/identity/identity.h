@@ -42,6 +42,6 @@ void st_identity_clear(st_identity *id);
 strata_status st_identity_resolve(const st_dataset *ds, uint32_t max_links, st_identity *out);
 
 /* Replace key ids by person ids in every row array of ds (orders, events, users, links). */
-void st_identity_apply(const st_identity *id, st_dataset *ds);
+void st_identity_apply(const st_identity *id, st_dataset *ds, unsigned threads);
 
 #endif

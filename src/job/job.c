@@ -147,7 +147,7 @@ strata_status strata_job_run(strata_job *job, const strata_inputs *in, int32_t a
     if (max_links < 0) return st_error(ctx, STRATA_ECONFIG, "identity.max_links must be ≥ 0");
     st = st_identity_resolve(&job->ds, (uint32_t)ST_MIN(max_links, (int64_t)UINT32_MAX), &job->identity);
     if (st != STRATA_OK) return st_error(ctx, st, "identity resolution: out of memory");
-    st_identity_apply(&job->identity, &job->ds);
+    st_identity_apply(&job->identity, &job->ds, threads);
     size_t npersons = job->identity.npersons;
     job->seconds[ST_STAGE_IDENTITY] = mono() - t, t = mono();
 

@@ -234,7 +234,9 @@ strata_status st_profiles_build(st_profiles *ps, const st_dataset *ds, size_t np
     ps->n = npersons;
     ps->as_of_day = as_of_day;
     build_job job = {ps, ds, orders, events, attrs, as_of_day, before_day};
-    strata_status st = st_parallel_for(threads, npersons, build_range, &job);
+    /* persons seen early in the file have longer histories: chunks taken in turn keep both
+     * threads busy to the end, where halves of the range finished ~0.1 s apart at 1M persons */
+    strata_status st = st_parallel_chunks(threads, npersons, 4096, build_range, &job);
     if (st != STRATA_OK) {
         st_profiles_clear(ps);
         return st;

@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "core/core.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 
 static void micros_parsing(void **state)
@@ -278,6 +279,53 @@ static void days(void **state)
     assert_string_equal(buf, "1969-12-31");
 }
 
+/* Each index of [0, n) is visited once, in chunks of the asked size, whatever the threads. */
+typedef struct visit_log {
+    _Atomic unsigned char *seen;
+    atomic_size_t calls, bad_chunks;
+    size_t chunk, n, fail_at;
+} visit_log;
+
+static strata_status visit(void *arg, size_t begin, size_t end, unsigned thread)
+{
+    visit_log *v = arg;
+    atomic_fetch_add(&v->calls, 1);
+    if (thread >= 64 || begin % v->chunk || end <= begin || end - begin > v->chunk || end > v->n ||
+        (end - begin < v->chunk && end != v->n))
+        atomic_fetch_add(&v->bad_chunks, 1);
+    for (size_t i = begin; i < end; i++)
+        atomic_fetch_add(&v->seen[i], 1);
+    return begin <= v->fail_at && v->fail_at < end ? STRATA_EIO : STRATA_OK;
+}
+
+static void parallel_chunks_cover_once(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {0, 1, 7, 64, 1000, 4099};
+    static const size_t chunks[] = {1, 3, 64, 5000};
+    static const unsigned threads[] = {1, 2, 3, 8};
+    _Atomic unsigned char seen[4099];
+    for (size_t a = 0; a < ST_ARRAY_LEN(sizes); a++)
+        for (size_t b = 0; b < ST_ARRAY_LEN(chunks); b++)
+            for (size_t c = 0; c < ST_ARRAY_LEN(threads); c++) {
+                size_t n = sizes[a];
+                for (size_t i = 0; i < n; i++)
+                    atomic_init(&seen[i], 0);
+                visit_log v = {seen, 0, 0, chunks[b], n, SIZE_MAX};
+                assert_int_equal(st_parallel_chunks(threads[c], n, chunks[b], visit, &v), STRATA_OK);
+                assert_int_equal(atomic_load(&v.bad_chunks), 0);
+                assert_int_equal(atomic_load(&v.calls), (n + chunks[b] - 1) / chunks[b]);
+                for (size_t i = 0; i < n; i++)
+                    assert_int_equal(atomic_load(&seen[i]), 1);
+            }
+    /* a failing chunk is reported and stops the chunks not yet started */
+    for (size_t i = 0; i < 4099; i++)
+        atomic_init(&seen[i], 0);
+    visit_log v = {seen, 0, 0, 1, 4099, 5};
+    assert_int_equal(st_parallel_chunks(2, 4099, 1, visit, &v), STRATA_EIO);
+    assert_true(atomic_load(&v.calls) < 4099);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +338,7 @@ int main(void)
         cmocka_unit_test(allocator_counts_and_fails),
         cmocka_unit_test(config_errors_name_position),
         cmocka_unit_test(days),
+        cmocka_unit_test(parallel_chunks_cover_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -160,7 +160,7 @@ static void cleaning(void **state)
     st_identity id;
     st_identity_init(&id);
     assert_int_equal(st_identity_resolve(&f->ds, 0, &id), STRATA_OK);
-    st_identity_apply(&id, &f->ds);
+    st_identity_apply(&id, &f->ds, 2);
     int32_t as_of;
     assert_int_equal(strata_day_parse("2024-03-01", &as_of), STRATA_OK);
     st_grouping g;
@@ -219,7 +219,7 @@ static void many_rows_per_person(void **state)
     st_identity id;
     st_identity_init(&id);
     assert_int_equal(st_identity_resolve(&f->ds, 0, &id), STRATA_OK);
-    st_identity_apply(&id, &f->ds);
+    st_identity_apply(&id, &f->ds, 2);
     int32_t as_of = STRATA_DAY_NONE;
     st_grouping g;
     st_outlier_report rep;
@@ -279,7 +279,7 @@ static void outlier_threshold_is_nearest_rank(void **state)
     st_identity id;
     st_identity_init(&id);
     assert_int_equal(st_identity_resolve(&f->ds, 0, &id), STRATA_OK);
-    st_identity_apply(&id, &f->ds);
+    st_identity_apply(&id, &f->ds, 2);
     static const char *const pcts[] = {"0.01", "50", "90", "99.9", "100"};
     for (size_t t = 0; t < sizeof pcts / sizeof pcts[0]; t++) {
         assert_int_equal(strata_config_set(f->ctx, "clean.outlier_percentile", pcts[t]), STRATA_OK);
@@ -311,7 +311,7 @@ static void as_of_defaults_to_day_after_last_order(void **state)
     st_identity id;
     st_identity_init(&id);
     assert_int_equal(st_identity_resolve(&f->ds, 0, &id), STRATA_OK);
-    st_identity_apply(&id, &f->ds);
+    st_identity_apply(&id, &f->ds, 2);
     int32_t as_of = STRATA_DAY_NONE, want;
     st_grouping g;
     st_outlier_report rep;
@@ -377,7 +377,7 @@ static void no_row_after_cutoff_changes_a_feature(void **state)
         st_identity id;
         st_identity_init(&id);
         assert_int_equal(st_identity_resolve(&ds, 0, &id), STRATA_OK);
-        st_identity_apply(&id, &ds);
+        st_identity_apply(&id, &ds, 2);
         st_grouping og, eg;
         st_outlier_report rep;
         int32_t d = as_of;
