@@ -17,7 +17,6 @@
 
 void st_grouping_clear(st_grouping *g)
 {
-    st_free(g->idx);
     st_free(g->offsets);
     memset(g, 0, sizeof *g);
 }
@@ -233,64 +232,179 @@ static strata_status person_offsets(st_grouping *g, const void *rows, size_t str
     return STRATA_OK;
 }
 
-/* Nearest-rank percentile of the positive amounts, without copying them all: a histogram of
- * their top 16 bits finds the bucket holding the rank, and only that bucket is copied and
- * selected from (copying 10M amounts to select from was most of the outlier step). */
-static strata_status amount_percentile(const st_order_rows *o, double pct, int64_t *out)
+/* ---- orders after the sort: duplicates, the as-of cut, the outlier threshold ----
+ *
+ * Each pass runs on all threads, each over a part of the table made of whole persons (a
+ * duplicate is always of the same person), compacting kept rows to the front of its part.
+ * Done on one thread these passes took 0.17 s at 10M rows while the other core idled. */
+
+#define AMOUNT_BUCKETS 65536
+
+typedef struct dup_pair {
+    uint32_t line, first; /* a duplicate row and the kept row it repeats */
+} dup_pair;
+
+typedef struct clean_part {
+    size_t lo, hi, kept; /* rows [lo, hi) of whole persons; kept rows now at [lo, lo + kept) */
+    int32_t max_day;
+    int64_t max_amount;
+    size_t positive, after_as_of;
+    uint32_t *hist; /* AMOUNT_BUCKETS counts of positive amounts >> shift */
+    int64_t *in_bucket;
+    size_t nin_bucket;
+    dup_pair *dups;
+    size_t ndups, cap_dups;
+    strata_status st;
+} clean_part;
+
+typedef struct clean_job {
+    st_order_row *rows;
+    clean_part *parts;
+    int32_t as_of_day;
+    int shift;           /* positive amounts go to bucket amount >> shift */
+    size_t bucket;       /* the bucket holding the percentile */
+    uint32_t *counts;    /* per person rows (offsets + 1), or NULL */
+} clean_job;
+
+/* Exact duplicates are adjacent after the sort (same person, order and fingerprint); the
+ * earliest line, first of its run, stays. */
+static strata_status dedupe_part(void *arg, size_t begin, size_t end, unsigned thread)
 {
-    size_t m = 0;
-    int64_t max = 0;
-    for (size_t i = 0; i < o->n; i++) {
-        int64_t a = o->rows[i].amount;
-        m += a > 0;
-        max = ST_MAX(max, a);
+    (void)thread;
+    clean_job *j = arg;
+    for (size_t t = begin; t < end; t++) {
+        clean_part *pt = &j->parts[t];
+        st_order_row *rows = j->rows;
+        size_t w = pt->lo;
+        pt->max_day = INT32_MIN;
+        pt->max_amount = 0;
+        for (size_t i = pt->lo; i < pt->hi; i++) {
+            const st_order_row *r = &rows[i];
+            if (w > pt->lo) {
+                const st_order_row *prev = &rows[w - 1];
+                if (r->key == prev->key && r->order == prev->order && r->fp == prev->fp) {
+                    if (!ST_GROW(pt->dups, pt->cap_dups, pt->ndups + 1)) return STRATA_ENOMEM;
+                    pt->dups[pt->ndups++] = (dup_pair){r->line, prev->line};
+                    continue;
+                }
+            }
+            pt->max_day = ST_MAX(pt->max_day, r->day);
+            pt->max_amount = ST_MAX(pt->max_amount, r->amount);
+            if (w != i) rows[w] = *r;
+            w++;
+        }
+        pt->kept = w - pt->lo;
     }
-    *out = 0;
-    if (m == 0) return STRATA_OK;
-    double rank = pct / 100.0 * (double)m;
+    return STRATA_OK;
+}
+
+/* Rows dated on or after the as-of day go; positive amounts of the rest are counted by
+ * bucket for the percentile. */
+static strata_status cut_part(void *arg, size_t begin, size_t end, unsigned thread)
+{
+    (void)thread;
+    clean_job *j = arg;
+    for (size_t t = begin; t < end; t++) {
+        clean_part *pt = &j->parts[t];
+        pt->hist = st_malloc_zeroed(AMOUNT_BUCKETS, sizeof *pt->hist);
+        if (!pt->hist) return STRATA_ENOMEM;
+        st_order_row *rows = j->rows;
+        size_t w = pt->lo;
+        for (size_t i = pt->lo; i < pt->lo + pt->kept; i++) {
+            if (rows[i].day >= j->as_of_day) {
+                pt->after_as_of++;
+                continue;
+            }
+            int64_t a = rows[i].amount;
+            if (a > 0) pt->positive++, pt->hist[(uint64_t)a >> j->shift]++;
+            if (w != i) rows[w] = rows[i];
+            w++;
+        }
+        pt->kept = w - pt->lo;
+    }
+    return STRATA_OK;
+}
+
+/* The amounts in the percentile's bucket, and rows per person when the outlier policy will
+ * not remove rows. */
+static strata_status collect_part(void *arg, size_t begin, size_t end, unsigned thread)
+{
+    (void)thread;
+    clean_job *j = arg;
+    for (size_t t = begin; t < end; t++) {
+        clean_part *pt = &j->parts[t];
+        size_t want = j->bucket < AMOUNT_BUCKETS ? pt->hist[j->bucket] : 0;
+        pt->in_bucket = st_malloc((want + 1) * sizeof *pt->in_bucket);
+        if (!pt->in_bucket) return STRATA_ENOMEM;
+        for (size_t i = pt->lo; i < pt->lo + pt->kept; i++) {
+            const st_order_row *r = &j->rows[i];
+            if (j->counts) j->counts[r->key + 1]++; /* persons are not shared between parts */
+            if (r->amount > 0 && ((uint64_t)r->amount >> j->shift) == j->bucket)
+                pt->in_bucket[pt->nin_bucket++] = r->amount;
+        }
+    }
+    return STRATA_OK;
+}
+
+/* Parts of about n / nparts rows each, every boundary moved forward to the next person. */
+static void split_parts(const st_order_row *rows, size_t n, clean_part *parts, unsigned nparts)
+{
+    size_t lo = 0;
+    for (unsigned t = 0; t < nparts; t++) {
+        size_t hi = t + 1 == nparts ? n : ST_MAX(lo, n * (t + 1) / nparts);
+        while (hi > 0 && hi < n && rows[hi].key == rows[hi - 1].key)
+            hi++;
+        parts[t] = (clean_part){.lo = lo, .hi = hi};
+        lo = hi;
+    }
+}
+
+/* Nearest-rank percentile of the positive amounts from the parts' bucket counts and the
+ * amounts of the one bucket that holds the rank (copying 10M amounts to select from was
+ * most of the outlier step once). */
+static strata_status amount_percentile(clean_job *j, unsigned nparts, size_t positive,
+                                       st_outlier_report *rep)
+{
+    rep->threshold = 0;
+    if (positive == 0) return collect_part(j, 0, nparts, 0); /* no bucket: counts only */
+    double rank = rep->percentile / 100.0 * (double)positive;
     size_t k = rank <= 1 ? 0 : (size_t)(rank + 0.999999999) - 1;
-    if (k >= m) k = m - 1;
-    int shift = 0;
-    while (shift < 63 && ((uint64_t)max >> shift) >= 65536)
-        shift++;
-    size_t *count = st_calloc(65536, sizeof *count);
-    if (!count) return STRATA_ENOMEM;
-    for (size_t i = 0; i < o->n; i++)
-        if (o->rows[i].amount > 0) count[(uint64_t)o->rows[i].amount >> shift]++;
-    size_t bucket = 0, below = 0;
-    while (below + count[bucket] <= k)
-        below += count[bucket++];
-    size_t nb = count[bucket];
-    st_free(count);
-    int64_t *v = st_malloc(nb * sizeof *v);
-    if (!v) return STRATA_ENOMEM;
-    size_t j = 0;
-    for (size_t i = 0; i < o->n; i++) {
-        int64_t a = o->rows[i].amount;
-        if (a > 0 && ((uint64_t)a >> shift) == bucket) v[j++] = a;
+    if (k >= positive) k = positive - 1;
+    size_t below = 0;
+    for (j->bucket = 0;; j->bucket++) {
+        size_t c = 0;
+        for (unsigned t = 0; t < nparts; t++)
+            c += j->parts[t].hist[j->bucket];
+        if (below + c > k) break;
+        below += c;
     }
-    *out = st_select_i64(v, nb, k - below);
+    strata_status st = st_parallel_for(nparts, nparts, collect_part, j);
+    if (st != STRATA_OK) return st;
+    size_t nb = 0;
+    for (unsigned t = 0; t < nparts; t++)
+        nb += j->parts[t].nin_bucket;
+    int64_t *v = st_malloc((nb + 1) * sizeof *v);
+    if (!v) return STRATA_ENOMEM;
+    nb = 0;
+    for (unsigned t = 0; t < nparts; t++) {
+        memcpy(v + nb, j->parts[t].in_bucket, j->parts[t].nin_bucket * sizeof *v);
+        nb += j->parts[t].nin_bucket;
+    }
+    rep->threshold = st_select_i64(v, nb, k - below);
+    /* above the threshold: the rest of its bucket and every higher bucket */
+    for (size_t i = 0; i < nb; i++)
+        rep->rows_above += v[i] > rep->threshold;
+    for (size_t b = j->bucket + 1; b < AMOUNT_BUCKETS; b++)
+        for (unsigned t = 0; t < nparts; t++)
+            rep->rows_above += j->parts[t].hist[b];
     st_free(v);
     return STRATA_OK;
 }
 
-static strata_status apply_outliers(strata_ctx *ctx, st_dataset *ds, st_outlier_report *rep)
+/* cap or reject rows above the limit (on one thread: rare, and rejects are written) */
+static strata_status apply_outlier_policy(st_dataset *ds, st_outlier_report *rep)
 {
     st_order_rows *o = &ds->orders;
-    const char *policy = st_cfg_str(ctx->config, ST_CFG_CLEAN_OUTLIERS);
-    rep->policy = !strcmp(policy, "cap")      ? ST_OUTLIER_CAP
-                  : !strcmp(policy, "reject") ? ST_OUTLIER_REJECT
-                                              : ST_OUTLIER_KEEP;
-    rep->percentile = st_cfg_num(ctx->config, ST_CFG_CLEAN_OUTLIER_PERCENTILE);
-    if (rep->percentile <= 0 || rep->percentile > 100)
-        return st_error(ctx, STRATA_ECONFIG, "clean.outlier_percentile must be in (0, 100]");
-    double above = st_cfg_num(ctx->config, ST_CFG_CLEAN_REJECT_ABOVE);
-    rep->reject_above = above > 0 ? (int64_t)(above * 1e6 + 0.5) : 0;
-    strata_status st = amount_percentile(o, rep->percentile, &rep->threshold);
-    if (st != STRATA_OK) return st;
-    for (size_t i = 0; i < o->n; i++)
-        rep->rows_above += o->rows[i].amount > rep->threshold;
-    if (rep->policy == ST_OUTLIER_KEEP) return STRATA_OK;
     int64_t limit =
         rep->policy == ST_OUTLIER_REJECT && rep->reject_above ? rep->reject_above : rep->threshold;
     size_t w = 0;
@@ -305,8 +419,8 @@ static strata_status apply_outliers(strata_ctx *ctx, st_dataset *ds, st_outlier_
                 char detail[96];
                 snprintf(detail, sizeof detail, "amount %.2f above the outlier limit %.2f",
                          (double)row->amount / 1e6, (double)limit / 1e6);
-                st = st_dataset_add_reject(ds, ST_IN_ORDERS, row->line, 0, ST_REASON_AMOUNT_OUTLIER,
-                                           detail);
+                strata_status st = st_dataset_add_reject(ds, ST_IN_ORDERS, row->line, 0,
+                                                         ST_REASON_AMOUNT_OUTLIER, detail);
                 if (st != STRATA_OK) return st;
                 continue;
             }
@@ -317,56 +431,101 @@ static strata_status apply_outliers(strata_ctx *ctx, st_dataset *ds, st_outlier_
     return STRATA_OK;
 }
 
-strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons, int32_t *as_of_day,
-                              st_grouping *g, st_outlier_report *rep)
+static strata_status outlier_config(strata_ctx *ctx, st_outlier_report *rep)
+{
+    const char *policy = st_cfg_str(ctx->config, ST_CFG_CLEAN_OUTLIERS);
+    rep->policy = !strcmp(policy, "cap")      ? ST_OUTLIER_CAP
+                  : !strcmp(policy, "reject") ? ST_OUTLIER_REJECT
+                                              : ST_OUTLIER_KEEP;
+    rep->percentile = st_cfg_num(ctx->config, ST_CFG_CLEAN_OUTLIER_PERCENTILE);
+    if (rep->percentile <= 0 || rep->percentile > 100)
+        return st_error(ctx, STRATA_ECONFIG, "clean.outlier_percentile must be in (0, 100]");
+    double above = st_cfg_num(ctx->config, ST_CFG_CLEAN_REJECT_ABOVE);
+    rep->reject_above = above > 0 ? (int64_t)(above * 1e6 + 0.5) : 0;
+    return STRATA_OK;
+}
+
+static strata_status clean_parts(strata_ctx *ctx, st_dataset *ds, size_t npersons,
+                                 int32_t *as_of_day, st_grouping *g, st_outlier_report *rep,
+                                 clean_job *j, unsigned nparts)
 {
     st_order_rows *o = &ds->orders;
-    memset(rep, 0, sizeof *rep);
-    memset(g, 0, sizeof *g);
-    sort_rows(o->rows, o->n, npersons, false, st_threads(ctx));
-
-    /* duplicates are adjacent: same person, order and fingerprint; the earliest line stays */
+    split_parts(o->rows, o->n, j->parts, nparts);
+    strata_status st = st_parallel_for(nparts, nparts, dedupe_part, j);
+    if (st != STRATA_OK) return st;
     int32_t last_day = INT32_MIN;
-    size_t w = 0;
-    strata_status st = STRATA_OK;
-    for (size_t i = 0; i < o->n; i++) {
-        const st_order_row *r = &o->rows[i];
-        if (w > 0) {
-            const st_order_row *prev = &o->rows[w - 1];
-            if (r->key == prev->key && r->order == prev->order && r->fp == prev->fp) {
-                char detail[64];
-                snprintf(detail, sizeof detail, "duplicate of line %u", prev->line);
-                st = st_dataset_add_reject(ds, ST_IN_ORDERS, r->line, 0, ST_REASON_DUPLICATE,
-                                           detail);
-                if (st != STRATA_OK) return st;
-                continue;
-            }
+    int64_t max_amount = 0;
+    for (unsigned t = 0; t < nparts; t++) { /* rejects in row order, as one pass would */
+        const clean_part *pt = &j->parts[t];
+        for (size_t d = 0; d < pt->ndups; d++) {
+            char detail[64];
+            snprintf(detail, sizeof detail, "duplicate of line %u", pt->dups[d].first);
+            st = st_dataset_add_reject(ds, ST_IN_ORDERS, pt->dups[d].line, 0,
+                                       ST_REASON_DUPLICATE, detail);
+            if (st != STRATA_OK) return st;
         }
-        if (r->day > last_day) last_day = r->day;
-        if (w != i) o->rows[w] = *r;
-        w++;
+        last_day = ST_MAX(last_day, pt->max_day);
+        max_amount = ST_MAX(max_amount, pt->max_amount);
     }
-    o->n = w;
     if (*as_of_day == STRATA_DAY_NONE) {
         if (last_day == INT32_MIN)
             return st_error(ctx, STRATA_EDATA,
                             "no valid order rows to take the as-of date from; give --as-of");
         *as_of_day = last_day + 1;
     }
-    st_quality *q = &ds->quality[ST_IN_ORDERS];
-    w = 0;
-    for (size_t i = 0; i < o->n; i++) {
-        if (o->rows[i].day >= *as_of_day) {
-            q->reasons[ST_REASON_AFTER_AS_OF]++;
-            continue;
-        }
-        if (w != i) o->rows[w] = o->rows[i];
-        w++;
+    /* any shift that fits the largest amount into the buckets gives the same percentile */
+    j->as_of_day = *as_of_day;
+    while (j->shift < 63 && ((uint64_t)max_amount >> j->shift) >= AMOUNT_BUCKETS)
+        j->shift++;
+    if ((st = st_parallel_for(nparts, nparts, cut_part, j)) != STRATA_OK) return st;
+    size_t n = 0, positive = 0;
+    for (unsigned t = 0; t < nparts; t++) { /* close the gaps between parts */
+        clean_part *pt = &j->parts[t];
+        if (n != pt->lo) memmove(o->rows + n, o->rows + pt->lo, pt->kept * sizeof *o->rows);
+        pt->lo = n;
+        n += pt->kept;
+        positive += pt->positive;
+        ds->quality[ST_IN_ORDERS].reasons[ST_REASON_AFTER_AS_OF] += pt->after_as_of;
     }
-    o->n = w;
-    if ((st = apply_outliers(ctx, ds, rep)) != STRATA_OK) return st;
-    q->rows_loaded = o->n;
-    return person_offsets(g, o->rows, sizeof *o->rows, offsetof(st_order_row, key), o->n, npersons);
+    o->n = n;
+    if ((st = outlier_config(ctx, rep)) != STRATA_OK) return st;
+    g->offsets = st_malloc_zeroed(npersons + 2, sizeof *g->offsets);
+    if (!g->offsets) return STRATA_ENOMEM;
+    j->counts = rep->policy == ST_OUTLIER_REJECT ? NULL : g->offsets;
+    j->bucket = SIZE_MAX;
+    if ((st = amount_percentile(j, nparts, positive, rep)) != STRATA_OK) return st;
+    if (rep->policy != ST_OUTLIER_KEEP) {
+        if ((st = apply_outlier_policy(ds, rep)) != STRATA_OK) return st;
+        if (!j->counts)
+            for (size_t i = 0; i < o->n; i++)
+                g->offsets[o->rows[i].key + 1]++;
+    }
+    for (size_t p = 0; p < npersons; p++)
+        g->offsets[p + 1] += g->offsets[p];
+    g->n = o->n;
+    g->npersons = npersons;
+    ds->quality[ST_IN_ORDERS].rows_loaded = o->n;
+    return STRATA_OK;
+}
+
+strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons, int32_t *as_of_day,
+                              st_grouping *g, st_outlier_report *rep)
+{
+    st_order_rows *o = &ds->orders;
+    memset(rep, 0, sizeof *rep);
+    memset(g, 0, sizeof *g);
+    unsigned threads = ST_MIN(st_threads(ctx), 64u);
+    sort_rows(o->rows, o->n, npersons, false, threads);
+    clean_part parts[64];
+    clean_job j = {o->rows, parts, 0, 0, SIZE_MAX, NULL};
+    strata_status st = clean_parts(ctx, ds, npersons, as_of_day, g, rep, &j, threads ? threads : 1);
+    for (unsigned t = 0; t < (threads ? threads : 1); t++) {
+        st_free(parts[t].hist);
+        st_free(parts[t].in_bucket);
+        st_free(parts[t].dups);
+    }
+    if (st != STRATA_OK) st_grouping_clear(g);
+    return st;
 }
 
 strata_status st_clean_events(st_dataset *ds, size_t npersons, int32_t as_of_day, st_grouping *g,

@@ -4,10 +4,9 @@
  * policy. Every removed row is counted by reason in the dataset's quality counters;
  * duplicates and outliers are also recorded as rejects with their line.
  *
- * Row columns stay in file order; the result is a grouping: an index of the kept rows in
- * person order (and, within a person, order id then fingerprint for orders, time for events)
- * with offsets per person. Building the index instead of moving nine columns keeps the memory
- * traffic at 4 bytes per row.
+ * The row tables are sorted in place by person (and, within a person, order id then
+ * fingerprint for orders, time for events) and removed rows are compacted away; the result is
+ * a grouping: offsets of each person's rows in the sorted table.
  *
  * Runs after identity resolution (rows carry person ids) and before profile building.
  */
@@ -27,9 +26,8 @@ typedef struct st_outlier_report {
     uint64_t rows_changed; /* capped or rejected */
 } st_outlier_report;
 
-/* Kept rows of person p are rows idx[offsets[p]] … idx[offsets[p + 1] − 1]. */
+/* Kept rows of person p are rows offsets[p] … offsets[p + 1] − 1 of the sorted table. */
 typedef struct st_grouping {
-    uint32_t *idx;
     uint32_t *offsets; /* npersons + 1 entries */
     size_t n, npersons;
 } st_grouping;

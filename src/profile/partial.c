@@ -54,15 +54,14 @@ static strata_status add_spend(st_spend_part **list, size_t *n, size_t *cap, uin
     return STRATA_OK;
 }
 
-strata_status st_partial_build(st_partial *p, const st_order_rows *o, const uint32_t *oidx,
-                               size_t o_begin, size_t o_end, const st_event_rows *e,
-                               const uint32_t *eidx, size_t e_begin, size_t e_end,
-                               int32_t before_day)
+strata_status st_partial_build(st_partial *p, const st_order_rows *o, size_t o_begin,
+                               size_t o_end, const st_event_rows *e, size_t e_begin,
+                               size_t e_end, int32_t before_day)
 {
     st_partial_reset(p);
     int32_t limit = before_day == STRATA_DAY_NONE ? INT32_MAX : before_day;
     for (size_t k = o_begin; k < o_end; k++) {
-        const st_order_row *r = &o->rows[oidx ? oidx[k] : k];
+        const st_order_row *r = &o->rows[k];
         int32_t day = r->day;
         if (day >= limit) continue;
         int64_t amount = r->amount;
@@ -86,7 +85,7 @@ strata_status st_partial_build(st_partial *p, const st_order_rows *o, const uint
             return STRATA_ENOMEM;
     }
     for (size_t k = e_begin; k < e_end; k++) {
-        const st_event_row *r = &e->rows[eidx ? eidx[k] : k];
+        const st_event_row *r = &e->rows[k];
         int32_t day = st_local_day(r->ts);
         if (day >= limit) continue;
         st_day_part *last = p->ndays ? &p->days[p->ndays - 1] : NULL;

@@ -55,15 +55,13 @@ void st_partial_init(st_partial *p);
 void st_partial_clear(st_partial *p);
 void st_partial_reset(st_partial *p);
 
-/* Build the partial of one person from its rows: order rows oidx[o_begin .. o_end) in order
- * id order (as st_clean_orders groups them) and event rows eidx[e_begin .. e_end) in time
- * order; a NULL index means rows o_begin .. o_end themselves. Rows dated on or after
- * before_day are left out (STRATA_DAY_NONE = none), which is how churn features see only data
- * before the cutoff. */
-strata_status st_partial_build(st_partial *p, const st_order_rows *o, const uint32_t *oidx,
-                               size_t o_begin, size_t o_end, const st_event_rows *e,
-                               const uint32_t *eidx, size_t e_begin, size_t e_end,
-                               int32_t before_day);
+/* Build the partial of one person from its rows: order rows o_begin .. o_end in order id
+ * order (as st_clean_orders groups them) and event rows e_begin .. e_end in time order. Rows
+ * dated on or after before_day are left out (STRATA_DAY_NONE = none), which is how churn
+ * features see only data before the cutoff. */
+strata_status st_partial_build(st_partial *p, const st_order_rows *o, size_t o_begin,
+                               size_t o_end, const st_event_rows *e, size_t e_begin,
+                               size_t e_end, int32_t before_day);
 
 /* out = a ∪ b. out must not alias a or b. */
 strata_status st_partial_merge(st_partial *out, const st_partial *a, const st_partial *b);

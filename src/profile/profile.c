@@ -212,8 +212,8 @@ static strata_status build_range(void *arg, size_t begin, size_t end, unsigned t
         size_t ob = 0, oe = 0, eb = 0, ee = 0;
         if (og && og->offsets) ob = og->offsets[p], oe = og->offsets[p + 1];
         if (eg && eg->offsets) eb = eg->offsets[p], ee = eg->offsets[p + 1];
-        st = st_partial_build(&part, &job->ds->orders, og ? og->idx : NULL, ob, oe,
-                              &job->ds->events, eg ? eg->idx : NULL, eb, ee, job->before_day);
+        st = st_partial_build(&part, &job->ds->orders, ob, oe, &job->ds->events, eb, ee,
+                              job->before_day);
         if (st == STRATA_OK)
             st = st_profile_finalize(&job->ps->rows[p], &part, job->attrs ? &job->attrs[p] : NULL,
                                      job->as_of_day, &job->ds->categories);

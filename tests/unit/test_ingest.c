@@ -405,6 +405,94 @@ static void no_row_after_cutoff_changes_a_feature(void **state)
     st_profiles_clear(&ps[1]);
 }
 
+/* Cleaning orders runs on all threads over parts of whole persons: the kept rows, the
+ * grouping, the rejects (in order, with their text), the counters and the outlier report are
+ * the same on 1, 2, 3 or 7 threads, under every outlier policy. */
+static void cleaning_same_on_any_thread_count(void **state)
+{
+    fx *f = *state;
+    enum { N = 5000 };
+    st_buf csv;
+    st_buf_init(&csv, 0);
+    assert_int_equal(st_buf_puts(&csv, "order_id,user_id,order_ts,amount\n"), STRATA_OK);
+    char prev[64] = "";
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        char line[64];
+        if (i > 0 && x % 3 == 0) {
+            memcpy(line, prev, sizeof line); /* a duplicate of the line before */
+        } else {
+            long long cents = (long long)(x % 20000) * (x % 53 == 0 ? 1000 : 1);
+            snprintf(line, sizeof line, "o%u,u%u,2024-%02u-%02u,%s%lld.%02lld\n",
+                     (unsigned)(x >> 9) % 400, (unsigned)(x >> 21) % 37 + (i % 5 == 0 ? i : 0),
+                     1 + (unsigned)(x >> 30) % 12, 1 + (unsigned)(x >> 40) % 28,
+                     x % 17 == 0 ? "-" : "", cents / 100, cents % 100);
+        }
+        memcpy(prev, line, sizeof prev);
+        assert_int_equal(st_buf_puts(&csv, line), STRATA_OK);
+    }
+    static const char *const policies[] = {"keep", "cap", "reject"};
+    static const unsigned threads[] = {1, 2, 3, 7};
+    for (size_t pi = 0; pi < 3; pi++) {
+        st_dataset ref;
+        st_grouping ref_g;
+        st_outlier_report ref_rep;
+        int32_t ref_as_of = 0;
+        assert_int_equal(strata_config_set(f->ctx, "clean.outliers", policies[pi]), STRATA_OK);
+        assert_int_equal(strata_config_set(f->ctx, "clean.outlier_percentile", "99"), STRATA_OK);
+        for (size_t ti = 0; ti < 4; ti++) {
+            st_dataset ds;
+            st_dataset_init(&ds);
+            strata_set_threads(f->ctx, 2);
+            assert_int_equal(st_dataset_load_buffer(f->ctx, &ds, ST_IN_ORDERS, "t.csv", csv.data,
+                                                    csv.len),
+                             STRATA_OK);
+            st_identity id;
+            st_identity_init(&id);
+            assert_int_equal(st_identity_resolve(&ds, 0, &id), STRATA_OK);
+            st_identity_apply(&id, &ds, 2);
+            strata_set_threads(f->ctx, threads[ti]);
+            int32_t as_of = STRATA_DAY_NONE;
+            if (pi == 1) assert_int_equal(strata_day_parse("2024-10-15", &as_of), STRATA_OK);
+            st_grouping g;
+            st_outlier_report rep;
+            assert_int_equal(st_clean_orders(f->ctx, &ds, id.npersons, &as_of, &g, &rep),
+                             STRATA_OK);
+            st_identity_clear(&id);
+            assert_true(ds.quality[ST_IN_ORDERS].reasons[ST_REASON_DUPLICATE] > 100);
+            if (pi == 1) assert_true(ds.quality[ST_IN_ORDERS].reasons[ST_REASON_AFTER_AS_OF] > 100);
+            assert_true(rep.rows_above > 0);
+            if (ti == 0) {
+                ref = ds, ref_g = g, ref_rep = rep, ref_as_of = as_of;
+                continue;
+            }
+            assert_int_equal(as_of, ref_as_of);
+            assert_memory_equal(&rep, &ref_rep, sizeof rep);
+            assert_memory_equal(ds.quality, ref.quality, sizeof ds.quality);
+            assert_int_equal(g.n, ref_g.n);
+            assert_int_equal(g.npersons, ref_g.npersons);
+            assert_memory_equal(g.offsets, ref_g.offsets, (g.npersons + 1) * sizeof *g.offsets);
+            assert_int_equal(ds.orders.n, ref.orders.n);
+            assert_memory_equal(ds.orders.rows, ref.orders.rows, ds.orders.n * sizeof *ds.orders.rows);
+            assert_int_equal(ds.nrejects, ref.nrejects);
+            for (size_t r = 0; r < ds.nrejects; r++) {
+                assert_int_equal(ds.rejects[r].line, ref.rejects[r].line);
+                assert_int_equal(ds.rejects[r].reason, ref.rejects[r].reason);
+                assert_string_equal(ds.rejects[r].detail, ref.rejects[r].detail);
+            }
+            st_grouping_clear(&g);
+            st_tz_free(ds.tz);
+            st_dataset_clear(&ds);
+        }
+        st_grouping_clear(&ref_g);
+        st_tz_free(ref.tz);
+        st_dataset_clear(&ref);
+    }
+    strata_set_threads(f->ctx, 2);
+    st_buf_clear(&csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +502,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(cleaning, setup, teardown),
         cmocka_unit_test_setup_teardown(many_rows_per_person, setup, teardown),
         cmocka_unit_test_setup_teardown(outlier_threshold_is_nearest_rank, setup, teardown),
+        cmocka_unit_test_setup_teardown(cleaning_same_on_any_thread_count, setup, teardown),
         cmocka_unit_test_setup_teardown(as_of_defaults_to_day_after_last_order, setup, teardown),
         cmocka_unit_test_setup_teardown(identifiers_hashed, setup, teardown),
         cmocka_unit_test_setup_teardown(no_row_after_cutoff_changes_a_feature, setup, teardown),

@@ -100,9 +100,9 @@ static void merge_equals_union(void **state)
         st_partial pa, pb, pall, m1, m2;
         st_partial_init(&pa), st_partial_init(&pb), st_partial_init(&pall);
         st_partial_init(&m1), st_partial_init(&m2);
-        assert_int_equal(st_partial_build(&pall, &all.o, NULL, 0, all.o.n, &all.e, NULL, 0, all.e.n, STRATA_DAY_NONE), STRATA_OK);
-        assert_int_equal(st_partial_build(&pa, &a.o, NULL, 0, a.o.n, &a.e, NULL, 0, a.e.n, STRATA_DAY_NONE), STRATA_OK);
-        assert_int_equal(st_partial_build(&pb, &b.o, NULL, 0, b.o.n, &b.e, NULL, 0, b.e.n, STRATA_DAY_NONE), STRATA_OK);
+        assert_int_equal(st_partial_build(&pall, &all.o, 0, all.o.n, &all.e, 0, all.e.n, STRATA_DAY_NONE), STRATA_OK);
+        assert_int_equal(st_partial_build(&pa, &a.o, 0, a.o.n, &a.e, 0, a.e.n, STRATA_DAY_NONE), STRATA_OK);
+        assert_int_equal(st_partial_build(&pb, &b.o, 0, b.o.n, &b.e, 0, b.e.n, STRATA_DAY_NONE), STRATA_OK);
         assert_int_equal(st_partial_merge(&m1, &pa, &pb), STRATA_OK);
         assert_int_equal(st_partial_merge(&m2, &pb, &pa), STRATA_OK);
         assert_true(st_partial_equal(&m1, &pall));
@@ -132,13 +132,13 @@ static void cutoff_excludes_later_rows(void **state)
     fill(&all, parts, np, 99);
     st_partial p1, p2;
     st_partial_init(&p1), st_partial_init(&p2);
-    assert_int_equal(st_partial_build(&p1, &all.o, NULL, 0, all.o.n, &all.e, NULL, 0, all.e.n, 19200), STRATA_OK);
+    assert_int_equal(st_partial_build(&p1, &all.o, 0, all.o.n, &all.e, 0, all.e.n, 19200), STRATA_OK);
     /* change every later row: the partial must not move */
     for (size_t i = 0; i < all.o.n; i++)
         if (all.o.rows[i].day >= 19200) all.o.rows[i].amount += 777000, all.o.rows[i].flags ^= 7;
     for (size_t i = 0; i < all.e.n; i++)
         if (all.e.rows[i].ts >= 19200LL * 86400) all.e.rows[i].type = 0;
-    assert_int_equal(st_partial_build(&p2, &all.o, NULL, 0, all.o.n, &all.e, NULL, 0, all.e.n, 19200), STRATA_OK);
+    assert_int_equal(st_partial_build(&p2, &all.o, 0, all.o.n, &all.e, 0, all.e.n, 19200), STRATA_OK);
     assert_true(st_partial_equal(&p1, &p2));
     for (size_t i = 0; i < p1.norders; i++) assert_true(p1.orders[i].last_day < 19200);
     st_partial_clear(&p1), st_partial_clear(&p2);
