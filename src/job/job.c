@@ -8,6 +8,7 @@
 #include "models/kmeans.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -110,6 +111,19 @@ static strata_status scoring_config(strata_ctx *ctx, double weights[3], double c
     return STRATA_OK;
 }
 
+typedef struct label_job {
+    strata_ctx *ctx;
+    st_profiles *profiles;
+    strata_status status;
+} label_job;
+
+static void *label_thread(void *arg)
+{
+    label_job *j = arg;
+    j->status = st_behavior_labels(j->ctx, j->profiles);
+    return NULL;
+}
+
 static strata_status load_inputs(strata_job *job, const strata_inputs *in)
 {
     const char *paths[ST_IN__COUNT] = {in->orders, in->events, in->users, in->identities};
@@ -170,9 +184,18 @@ strata_status strata_job_run(strata_job *job, const strata_inputs *in, int32_t a
     st_progress(ctx, "profiles", npersons, npersons);
     job->seconds[ST_STAGE_PROFILE] = mono() - t, t = mono();
 
+    /* the rule labels read profile fields the scores never write: on a thread of their own
+     * meanwhile (their activity rank is a sort as long as each of the r/f/m ones) */
+    label_job labels = {ctx, &job->profiles, STRATA_OK};
+    pthread_t labeler;
+    bool labeling = threads > 1 && pthread_create(&labeler, NULL, label_thread, &labels) == 0;
     st = st_rfm_score(&job->profiles, &job->means, threads);
     if (st == STRATA_OK) st = st_value_tier(&job->profiles, weights, cuts, false);
-    if (st == STRATA_OK) st = st_behavior_labels(ctx, &job->profiles);
+    if (labeling)
+        pthread_join(labeler, NULL);
+    else
+        label_thread(&labels);
+    if (st == STRATA_OK) st = labels.status;
     if (st == STRATA_ENOMEM) return st_error(ctx, st, "scoring: out of memory");
     job->seconds[ST_STAGE_SCORE] = mono() - t, t = mono();
     if (st == STRATA_OK) st = st_job_models(job, weights, cuts);
