@@ -665,25 +665,32 @@ static strata_status finish_table(st_load *ld, uint32_t **key_map, uint16_t *(*d
         ld->nworkers, (total + ST_LOAD_CLAIM_ROWS - 1) / ST_LOAD_CLAIM_ROWS, remap_ranges, &j);
     if (st != STRATA_OK) return st;
     uint32_t dead = UINT32_MAX;
+    size_t hole_at[64], hole_end[64], nholes = 0;
     for (unsigned wi = 0; wi < ld->nworkers; wi++) {
         st_worker *w = &ld->workers[wi];
-        for (size_t i = w->range_at; i < w->range_end && i < total; i++) {
+        size_t end = ST_MIN(w->range_end, total);
+        if (w->range_at >= end) continue;
+        for (size_t i = w->range_at; i < end; i++)
             memcpy(t->base + i * rs + ld->spec->key_offset, &dead, sizeof dead);
-            holes++;
-        }
+        /* in increasing order: ranges are claimed in order, so by their start */
+        size_t h = nholes++;
+        for (; h > 0 && hole_at[h - 1] > w->range_at; h--)
+            hole_at[h] = hole_at[h - 1], hole_end[h] = hole_end[h - 1];
+        hole_at[h] = w->range_at, hole_end[h] = end;
+        holes += end - w->range_at;
     }
+    /* fill the holes below `valid` with the last live rows (only the holes are visited: a
+     * scan of every row's key was a serial pass over the whole table) */
     size_t valid = total - holes, tail = total;
-    for (size_t i = 0; i < valid; i++) {
-        uint32_t key;
-        memcpy(&key, t->base + i * rs + ld->spec->key_offset, sizeof key);
-        if (key != UINT32_MAX) continue;
-        for (;;) { /* the last live row; there is one, since valid rows remain past i */
-            tail--;
-            memcpy(&key, t->base + tail * rs + ld->spec->key_offset, sizeof key);
-            if (key != UINT32_MAX) break;
+    for (size_t h = 0; h < nholes; h++)
+        for (size_t i = hole_at[h]; i < hole_end[h] && i < valid; i++) {
+            uint32_t key;
+            do { /* the last live row; there is one, since valid rows remain past i */
+                tail--;
+                memcpy(&key, t->base + tail * rs + ld->spec->key_offset, sizeof key);
+            } while (key == dead);
+            memcpy(t->base + i * rs, t->base + tail * rs, rs);
         }
-        memcpy(t->base + i * rs, t->base + tail * rs, rs);
-    }
     st_vmrows_account(t, valid);
     *row_count(ld->ds, ld->spec->kind) = valid;
     return STRATA_OK;
