@@ -39,7 +39,7 @@ static inline bool slot_matches(const st_intern *t, const st_intern_slot *slot, 
                                 size_t len, uint64_t hash)
 {
     if (slot->hash != hash || slot->len != len) return false;
-    if (len <= ST_INTERN_INLINE) return memcmp(slot->prefix, s, len) == 0;
+    if (len <= ST_INTERN_INLINE) return st_short_eq(slot->prefix, s, len);
     return memcmp(slot->prefix, s, ST_INTERN_INLINE) == 0 &&
            memcmp(t->strs[slot->id1 - 1] + ST_INTERN_INLINE, s + ST_INTERN_INLINE,
                   len - ST_INTERN_INLINE) == 0;

@@ -241,7 +241,8 @@ void st_load_repair(st_worker *w, st_reason reason)
 
 static bool last_hit(const st_last_lookup *l, st_sv v)
 {
-    return l->len == v.len && memcmp(l->text, v.ptr, v.len) == 0;
+    if (l->len != v.len) return false;
+    return v.len <= 16 ? st_short_eq(l->text, v.ptr, v.len) : memcmp(l->text, v.ptr, v.len) == 0;
 }
 
 static void last_set(st_last_lookup *l, st_sv v, uint32_t id)
@@ -295,10 +296,14 @@ uint16_t st_load_dict(st_worker *w, int which, st_sv name)
 {
     name = st_sv_trim(name);
     if (name.len == 0) return ST_DICT_NONE;
-    st_last_lookup *l = &w->last_dict[which];
-    if (last_hit(l, name)) return (uint16_t)l->id;
+    if (name.len > 16) return st_dict_put(&w->dicts[which], name);
+    uint64_t words[2];
+    st_short_words(name.ptr, name.len, words);
+    uint64_t h = (words[0] * 0x9e3779b97f4a7c15ULL) ^ (words[1] * 0xff51afd7ed558ccdULL) ^ name.len;
+    st_name_entry *e = &w->dict_cache[which][(h ^ h >> 29) % ST_NAME_CACHE];
+    if (e->len == name.len && e->words[0] == words[0] && e->words[1] == words[1]) return e->id;
     uint16_t id = st_dict_put(&w->dicts[which], name);
-    if (id != UINT16_MAX) last_set(l, name, id);
+    if (id != UINT16_MAX) *e = (st_name_entry){{words[0], words[1]}, (uint32_t)name.len, id};
     return id;
 }
 
@@ -546,8 +551,6 @@ static void worker_init(st_worker *w, st_load *ld, unsigned index)
     st_buf_init(&w->tmp, 1 << 16);
     st_dict_init(&w->evtypes);
     w->last_key.len = UINT32_MAX;
-    for (int i = 0; i < 5; i++)
-        w->last_dict[i].len = UINT32_MAX;
 }
 
 static void worker_clear(st_worker *w)

@@ -41,6 +41,16 @@ typedef struct st_last_lookup {
     char text[56];
 } st_last_lookup;
 
+/* Dictionary names of up to 16 bytes seen lately, by a hash of their bytes: categories and
+ * brands change from row to row, and hashing each with XXH3 then probing the dictionary
+ * showed in the profile. len 0 = empty entry. */
+#define ST_NAME_CACHE 64
+typedef struct st_name_entry {
+    uint64_t words[2]; /* st_short_words of the name */
+    uint32_t len;
+    uint16_t id;
+} st_name_entry;
+
 #define ST_LOAD_CLAIM_ROWS 4096 /* rows a worker claims from a shared table at a time */
 #define ST_LOAD_BATCH 8 /* rows whose person-id slot is fetched before the first is parsed */
 
@@ -71,7 +81,8 @@ typedef struct st_worker {
     size_t nrejects, cap_rejects;
     st_arena text;
     st_buf tmp; /* scratch for hashing identifiers etc. */
-    st_last_lookup last_key, last_dict[5];
+    st_last_lookup last_key;
+    st_name_entry dict_cache[5][ST_NAME_CACHE];
     st_dict evtypes;    /* event type texts seen by this worker */
     uint8_t *evtype_of; /* st_event_type of each evtypes id */
     size_t evtype_cap;

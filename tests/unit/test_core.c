@@ -279,6 +279,30 @@ static void days(void **state)
     assert_string_equal(buf, "1969-12-31");
 }
 
+/* Short strings compared by words: equal exactly when memcmp says so, for every length up
+ * to 16 and a change at every position. */
+static void short_strings_compare_like_memcmp(void **state)
+{
+    (void)state;
+    char a[16], b[16];
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    for (size_t len = 0; len <= 16; len++)
+        for (int round = 0; round < 50; round++) {
+            for (size_t i = 0; i < len; i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                a[i] = b[i] = (char)(x & (round % 2 ? 0xff : 0x3));
+            }
+            assert_true(st_short_eq(a, b, len));
+            for (size_t i = 0; i < len; i++) {
+                char keep = b[i];
+                b[i] = (char)(b[i] ^ (1 << (round % 8)));
+                assert_int_equal(st_short_eq(a, b, len), memcmp(a, b, len) == 0);
+                assert_false(st_short_eq(a, b, len));
+                b[i] = keep;
+            }
+        }
+}
+
 /* Each index of [0, n) is visited once, in chunks of the asked size, whatever the threads. */
 typedef struct visit_log {
     _Atomic unsigned char *seen;
@@ -339,6 +363,7 @@ int main(void)
         cmocka_unit_test(config_errors_name_position),
         cmocka_unit_test(days),
         cmocka_unit_test(parallel_chunks_cover_once),
+        cmocka_unit_test(short_strings_compare_like_memcmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

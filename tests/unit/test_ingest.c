@@ -493,6 +493,49 @@ static void cleaning_same_on_any_thread_count(void **state)
     st_buf_clear(&csv);
 }
 
+/* Category and brand names go through a small cache of recent short names: over hundreds of
+ * names of 1 to 25 bytes that share slots and prefixes, every row keeps its own name. */
+static void dictionary_names_survive_the_cache(void **state)
+{
+    fx *f = *state;
+    enum { N = 4000, NAMES = 300 };
+    static char names[NAMES][32];
+    /* many names per length share their first 8 bytes, and 300 names fill 64 slots */
+    static const char *const formats[] = {"%d", "c%03d", "catego%03d", "category_%03d",
+                                          "category-name-%03d", "a very long category %03d"};
+    for (int k = 0; k < NAMES; k++)
+        snprintf(names[k], sizeof names[k], formats[k % 6], k);
+    st_buf csv;
+    st_buf_init(&csv, 0);
+    assert_int_equal(st_buf_puts(&csv, "order_id,user_id,order_ts,amount,category,brand\n"),
+                     STRATA_OK);
+    int *cat = st_malloc(N * sizeof *cat), *brand = st_malloc(N * sizeof *brand);
+    uint64_t x = 0xC0FFEEull;
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        cat[i] = (int)(x % NAMES), brand[i] = (int)((x >> 20) % 7);
+        assert_int_equal(st_buf_printf(&csv, "o%d,u%d,2024-01-01,1,%s,%s\n", i, i % 50,
+                                       names[cat[i]], names[brand[i]]),
+                         STRATA_OK);
+    }
+    assert_int_equal(load(f, ST_IN_ORDERS, "n.csv", csv.data), STRATA_OK);
+    st_buf_clear(&csv);
+    assert_int_equal(f->ds.orders.n, N);
+    for (size_t r = 0; r < N; r++) { /* rows are in file order after loading */
+        const st_order_row *row = &f->ds.orders.rows[r];
+        size_t i = row->line - 2;
+        st_sv c = st_dict_name(&f->ds.categories, row->category);
+        st_sv b = st_dict_name(&f->ds.brands, row->brand);
+        assert_int_equal(c.len, strlen(names[cat[i]]));
+        assert_memory_equal(c.ptr, names[cat[i]], c.len);
+        assert_int_equal(b.len, strlen(names[brand[i]]));
+        assert_memory_equal(b.ptr, names[brand[i]], b.len);
+    }
+    assert_int_equal(f->ds.categories.names.count, NAMES + 1); /* + "none" */
+    st_free(cat);
+    st_free(brand);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +546,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(many_rows_per_person, setup, teardown),
         cmocka_unit_test_setup_teardown(outlier_threshold_is_nearest_rank, setup, teardown),
         cmocka_unit_test_setup_teardown(cleaning_same_on_any_thread_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(dictionary_names_survive_the_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(as_of_defaults_to_day_after_last_order, setup, teardown),
         cmocka_unit_test_setup_teardown(identifiers_hashed, setup, teardown),
         cmocka_unit_test_setup_teardown(no_row_after_cutoff_changes_a_feature, setup, teardown),
