@@ -509,8 +509,12 @@ static strata_status on_block(void *ud, unsigned worker, const st_block *block)
     bool ok = true;
     size_t nbatch = 0, nf = ld->header_nfields;
     if (!w->batch_fields && ld->format == ST_FMT_CSV && nf)
-        w->batch_fields = st_malloc(ST_LOAD_BATCH * nf * sizeof *w->batch_fields);
-    while (ok && st_cursor_next(&cur, &rec)) {
+        w->batch_fields =
+            st_malloc(ST_LOAD_BATCH * ST_READER_MAX_FIELDS * sizeof *w->batch_fields);
+    for (;;) {
+        /* the cursor writes each record's fields straight into the batch slot it may take */
+        if (w->batch_fields) cur.out = w->batch_fields + nbatch * ST_READER_MAX_FIELDS;
+        if (!ok || !st_cursor_next(&cur, &rec)) break;
         w->rows_read++;
         /* A plain well-formed row waits in the batch while its person-id slot is fetched:
          * the lookup was the largest cache miss of the load. Anything else goes after the
@@ -518,10 +522,7 @@ static strata_status on_block(void *ud, unsigned worker, const st_block *block)
         bool plain =
             !rec.error_field && cur.scratch.len == 0 && w->batch_fields && rec.nfields == nf;
         if (plain) {
-            st_sv *f = w->batch_fields + nbatch * nf;
-            memcpy(f, rec.fields, nf * sizeof *f);
             w->batch[nbatch] = rec;
-            w->batch[nbatch].fields = f;
             /* canonical field 0 is the person id in every input */
             w->batch_keys[nbatch] = st_load_key_begin(w, st_load_field(w, &w->batch[nbatch], 0));
             if (++nbatch < ST_LOAD_BATCH) continue;

@@ -78,6 +78,10 @@ typedef struct st_cursor {
     size_t pos;
     uint64_t line;
     st_sv fields[ST_READER_MAX_FIELDS];
+    /* where CSV records' fields go: `fields` after st_cursor_init, or an array of
+     * ST_READER_MAX_FIELDS views of the caller's, set before a call to keep several records'
+     * fields without copying them (JSON Lines always uses `fields`) */
+    st_sv *out;
     st_buf scratch;      /* unescaped copies of fields with doubled quotes / JSON escapes */
     uint64_t blank_lines; /* empty lines skipped so far in this block (JSONL: also blank-only) */
     /* private to the cursor */

@@ -49,6 +49,7 @@ void st_cursor_init(st_cursor *c, const st_block *block)
     c->win_base = 0;
     c->win_mask = 0;
     c->win_valid = false;
+    c->out = c->fields;
     /* unescaped text is never longer than the record it comes from */
     st_buf_init(&c->scratch, max_record_of(block->opts) + 64);
 }
@@ -133,7 +134,7 @@ static inline void set_error(st_record *rec, uint32_t field, const char *text)
 static inline void put_field(st_cursor *c, st_record *rec, uint32_t *nf, st_sv v)
 {
     if (ST_LIKELY(*nf < ST_READER_MAX_FIELDS))
-        c->fields[*nf] = v;
+        c->out[*nf] = v;
     else if (*nf == ST_READER_MAX_FIELDS)
         set_error(rec, ST_READER_MAX_FIELDS + 1, err_too_many);
     (*nf)++;
@@ -160,7 +161,7 @@ static bool unescape_quotes(st_cursor *c, uint32_t nf, const char *p, size_t n)
         }
     }
     c->scratch_off[nf] = off;
-    c->fields[nf] = st_sv_make(NULL, c->scratch.len - off);
+    c->out[nf] = st_sv_make(NULL, c->scratch.len - off);
     return true;
 }
 
@@ -279,10 +280,10 @@ static bool csv_next(st_cursor *c, st_record *rec)
     if (raw_end > start && base[raw_end - 1] == '\r') raw_end--;
     rec->raw = st_sv_make(base + start, raw_end - start);
     rec->nfields = nf < ST_READER_MAX_FIELDS ? nf : ST_READER_MAX_FIELDS;
-    rec->fields = c->fields;
+    rec->fields = c->out;
     if (ST_UNLIKELY(scratch_used)) {
         for (uint32_t i = 0; i < rec->nfields; i++)
-            if (!c->fields[i].ptr) c->fields[i].ptr = c->scratch.data + c->scratch_off[i];
+            if (!c->out[i].ptr) c->out[i].ptr = c->scratch.data + c->scratch_off[i];
     }
     if (end < len) {
         c->line++;

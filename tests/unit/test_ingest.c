@@ -536,6 +536,48 @@ static void dictionary_names_survive_the_cache(void **state)
     st_free(brand);
 }
 
+/* Plain rows wait in a batch with their fields in the batch's slots while rows with quoted
+ * text (unescaped into the cursor's scratch) or a wrong field count go on their own: mixed
+ * in one block, every row keeps its own values and the bad ones are rejected. */
+static void batched_rows_keep_their_fields(void **state)
+{
+    fx *f = *state;
+    enum { N = 200 };
+    st_buf csv;
+    st_buf_init(&csv, 0);
+    assert_int_equal(st_buf_puts(&csv, "order_id,user_id,order_ts,amount,category\n"), STRATA_OK);
+    size_t bad = 0;
+    for (int i = 0; i < N; i++) {
+        strata_status st;
+        if (i % 7 == 3) /* a field short */
+            st = st_buf_printf(&csv, "o%d,u%d,2024-01-01,%d.25\n", i, i % 13, i), bad++;
+        else if (i % 3 == 0) /* quoted, with doubled quotes */
+            st = st_buf_printf(&csv, "o%d,\"u%d\",2024-01-01,%d.25,\"c \"\"%d\"\"\"\n", i, i % 13,
+                               i, i % 5);
+        else
+            st = st_buf_printf(&csv, "o%d,u%d,2024-01-01,%d.25,c%d\n", i, i % 13, i, i % 5);
+        assert_int_equal(st, STRATA_OK);
+    }
+    assert_int_equal(load(f, ST_IN_ORDERS, "b.csv", csv.data), STRATA_OK);
+    st_buf_clear(&csv);
+    assert_int_equal(f->ds.quality[ST_IN_ORDERS].reasons[ST_REASON_FIELD_COUNT], bad);
+    assert_int_equal(f->ds.orders.n, N - bad);
+    for (size_t r = 0; r < f->ds.orders.n; r++) {
+        const st_order_row *row = &f->ds.orders.rows[r];
+        int i = (int)row->line - 2;
+        assert_int_equal(row->amount, (int64_t)i * 1000000 + 250000);
+        char want[32], order[16], user[16];
+        snprintf(want, sizeof want, i % 3 == 0 ? "c \"%d\"" : "c%d", i % 5);
+        st_sv c = st_dict_name(&f->ds.categories, row->category);
+        assert_int_equal(c.len, strlen(want));
+        assert_memory_equal(c.ptr, want, c.len);
+        snprintf(order, sizeof order, "o%d", i);
+        assert_true(row->order == st_hash64(order, strlen(order)));
+        snprintf(user, sizeof user, "u%d", i % 13);
+        assert_int_equal(row->key, key_of(&f->ds, user));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -547,6 +589,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(outlier_threshold_is_nearest_rank, setup, teardown),
         cmocka_unit_test_setup_teardown(cleaning_same_on_any_thread_count, setup, teardown),
         cmocka_unit_test_setup_teardown(dictionary_names_survive_the_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(batched_rows_keep_their_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(as_of_defaults_to_day_after_last_order, setup, teardown),
         cmocka_unit_test_setup_teardown(identifiers_hashed, setup, teardown),
         cmocka_unit_test_setup_teardown(no_row_after_cutoff_changes_a_feature, setup, teardown),
