@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- assertions with defined build behaviour (SQLite's ALWAYS/NEVER) ---- */
@@ -283,6 +284,11 @@ strata_status st_error(strata_ctx *ctx, strata_status status, const char *fmt, .
     __attribute__((format(printf, 3, 4)));
 void st_progress(strata_ctx *ctx, const char *stage, uint64_t done, uint64_t total);
 unsigned st_threads(const strata_ctx *ctx);
+
+/* ---- output files ---- */
+/* fopen(path, "wb") of a new file: an existing file of that name is removed first, not
+ * truncated (see file.c). */
+FILE *st_fopen_new(const char *path);
 
 /* ---- parallel loops (pthreads) ---- */
 /* Run fn over [0, n) split into `threads` contiguous ranges, one thread each (the calling

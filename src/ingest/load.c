@@ -164,7 +164,7 @@ static int reject_cmp(const void *a, const void *b)
 
 strata_status st_dataset_write_rejects(strata_ctx *ctx, const st_dataset *ds, const char *path)
 {
-    FILE *f = fopen(path, "wb");
+    FILE *f = st_fopen_new(path);
     if (!f) return st_error(ctx, STRATA_EIO, "%s: cannot write: %s", path, strerror(errno));
     /* sorting a copy keeps the dataset const */
     st_reject *sorted = NULL;

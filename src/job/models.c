@@ -449,7 +449,7 @@ strata_status strata_job_churn_score(strata_job *job, const strata_churn_model *
     size_t m = 0;
     st = section ? score_present(job, model, section, &prob, &who, &m) : STRATA_ENOMEM;
     FILE *f = NULL;
-    if (st == STRATA_OK && !(f = fopen(out_csv, "wb")))
+    if (st == STRATA_OK && !(f = st_fopen_new(out_csv)))
         st = st_error(ctx, STRATA_EIO, "%s: cannot write: %s", out_csv, strerror(errno));
     if (st == STRATA_OK) {
         st_buf b;

@@ -100,7 +100,7 @@ static void *build_summary_thread(void *job)
 strata_status strata_job_write_profiles(strata_job *job, const char *path)
 {
     strata_ctx *ctx = job->ctx;
-    FILE *f = fopen(path, "wb");
+    FILE *f = st_fopen_new(path);
     if (!f) return st_error(ctx, STRATA_EIO, "%s: cannot write: %s", path, strerror(errno));
     st_profile_view view = st_job_view(job);
     unsigned threads = st_threads(ctx);

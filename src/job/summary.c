@@ -446,7 +446,7 @@ const cJSON *st_job_summary(strata_job *job)
 
 strata_status st_write_text(strata_ctx *ctx, const char *text, const char *path)
 {
-    FILE *f = fopen(path, "wb");
+    FILE *f = st_fopen_new(path);
     if (!f) return st_error(ctx, STRATA_EIO, "%s: cannot write: %s", path, strerror(errno));
     strata_status st = STRATA_OK;
     size_t n = strlen(text);

@@ -398,7 +398,7 @@ strata_status st_report_write(strata_ctx *ctx, const char *summary_json, size_t 
             {"ECHARTS", (const char *)st_asset_echarts_js, st_asset_echarts_js_len, false},
             {"APP", (const char *)st_asset_report_js, st_asset_report_js_len, false},
         };
-        out o = {fopen(path, "wb"), false};
+        out o = {st_fopen_new(path), false};
         if (!o.f) {
             st = st_error(ctx, STRATA_EIO, "%s: cannot write the report: %s", path,
                           strerror(errno));
