@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         st_identity id;
         st_identity_init(&id);
         if (st_identity_resolve(&ds, 0, &id) == STRATA_OK) {
-            st_identity_apply(&id, &ds);
+            st_identity_apply(&id, &ds, 2);
             int32_t as_of = STRATA_DAY_NONE;
             st_grouping g;
             st_outlier_report rep;
@@ -61,6 +61,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (before != ds.orders.n + removed) abort();
                 for (size_t i = 1; i < ds.orders.n; i++)
                     if (ds.orders.rows[i].key < ds.orders.rows[i - 1].key) abort();
+                /* the grouping: each person's rows, and only those, between its offsets */
+                if (g.n != ds.orders.n || g.offsets[id.npersons] != ds.orders.n) abort();
+                for (size_t p = 0; p < id.npersons; p++)
+                    for (size_t i = g.offsets[p]; i < g.offsets[p + 1]; i++)
+                        if (ds.orders.rows[i].key != p) abort();
                 st_profiles ps;
                 st_profiles_init(&ps);
                 st_grouping none = {0};
