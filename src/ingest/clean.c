@@ -254,7 +254,6 @@ typedef struct clean_part {
     size_t nin_bucket;
     dup_pair *dups;
     size_t ndups, cap_dups;
-    strata_status st;
 } clean_part;
 
 typedef struct clean_job {
