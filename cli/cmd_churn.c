@@ -4,25 +4,27 @@
  * held-out split, keeps the better one and saves it; eval measures a saved model on a
  * labelled table; score writes id,churn_prob,churn_risk for every row and shows who is most
  * worth saving.
- *
- * The strata_churn_* entry points are declared in src/models/churn.h, which depends only on
- * strata.h and cJSON, until the lead moves them into include/strata.h; then the second
- * include below goes away.
  */
 #include "cli.h"
 
-
 #include <string.h>
+
+/* --orders and the inputs that go with it, the same for the three subcommands */
+#define ORDERS_INPUT_OPTIONS                                                                       \
+    {"--orders", "FILE", "instead of --table: orders (features and labels from the data)", false}, \
+        {"--events", "FILE", "with --orders: behaviour events", false},                            \
+        {"--users", "FILE", "with --orders: user attributes", false},                              \
+        {"--identities", "FILE", "with --orders: identity links", false},                          \
+    {                                                                                              \
+        "--as-of", "YYYY-MM-DD",                                                                   \
+            "with --orders: the as-of date (cutoff = as-of − churn.horizon_days)", false           \
+    }
 
 static const cli_option train_options[] = {
     {"--table", "FILE", "labelled table: CSV with a header, optionally .gz", false},
-    {"--orders", "FILE", "instead of --table: orders (features and labels from the data)", false},
-    {"--events", "FILE", "with --orders: behaviour events", false},
-    {"--users", "FILE", "with --orders: user attributes", false},
-    {"--identities", "FILE", "with --orders: identity links", false},
-    {"--as-of", "YYYY-MM-DD", "with --orders: the as-of date (cutoff = as-of − churn.horizon_days)", false},
-
-    {"--label", "COLUMN", "label column: churned = yes/1/true, stayed = no/0/false (required)", false},
+    ORDERS_INPUT_OPTIONS,
+    {"--label", "COLUMN", "label column: churned = yes/1/true, stayed = no/0/false (required)",
+     false},
     {"--id", "COLUMN", "person id column: never a feature, used again by `churn score`", false},
     {"--model", "FILE", "save the chosen model here", false},
     {"--summary", "FILE", "also write the summary JSON here", false},
@@ -31,7 +33,8 @@ static const cli_option train_options[] = {
 };
 static const cli_command train_command = {
     "churn train",
-    "strata churn train (--orders FILE [--events FILE] [--as-of DATE] | --table FILE --label COLUMN)\n"
+    "strata churn train (--orders FILE [--events FILE] [--as-of DATE] | --table FILE --label "
+    "COLUMN)\n"
     "                          [--model OUT] [--json]",
     "With --orders: a person is labelled churned when they had a valid order before the cutoff\n"
     "(as-of − churn.horizon_days, default 90) and none in the horizon after it; features come\n"
@@ -45,37 +48,32 @@ static const cli_command train_command = {
     "  strata churn train --table tests/data/telco/telco_customer_churn.csv.gz \\\n"
     "      --label Churn --id customerID --model out/churn.model\n"
     "  strata churn train --table persons.csv --label churned --json --set churn.seed=7\n",
-    train_options, sizeof train_options / sizeof train_options[0], 0};
+    train_options,
+    sizeof train_options / sizeof train_options[0],
+    0};
 
 static const cli_option eval_options[] = {
     {"--table", "FILE", "labelled table with the model's feature columns", false},
-    {"--orders", "FILE", "instead of --table: orders (features and labels from the data)", false},
-    {"--events", "FILE", "with --orders: behaviour events", false},
-    {"--users", "FILE", "with --orders: user attributes", false},
-    {"--identities", "FILE", "with --orders: identity links", false},
-    {"--as-of", "YYYY-MM-DD", "with --orders: the as-of date (cutoff = as-of − churn.horizon_days)", false},
-
+    ORDERS_INPUT_OPTIONS,
     {"--model", "FILE", "model saved by `strata churn train` (required)", false},
     {"--label", "COLUMN", "label column (default: the one the model was trained on)", false},
     {"--summary", "FILE", "also write the summary JSON here", false},
     CLI_COMMON_OPTIONS,
 };
 static const cli_command eval_command = {
-    "churn eval", "strata churn eval (--orders FILE … | --table FILE) --model FILE [--json]",
+    "churn eval",
+    "strata churn eval (--orders FILE … | --table FILE) --model FILE [--json]",
     "Measure a saved churn model on a labelled table: AUC, PR-AUC, log loss, Brier, the\n"
     "confusion matrix at the model's threshold, calibration deciles and risk counts.",
     "  strata churn eval --orders orders_2025.csv --model out/churn.model\n"
     "  strata churn eval --table later.csv --model out/churn.model\n",
-    eval_options, sizeof eval_options / sizeof eval_options[0], 0};
+    eval_options,
+    sizeof eval_options / sizeof eval_options[0],
+    0};
 
 static const cli_option score_options[] = {
     {"--table", "FILE", "table with the model's feature columns", false},
-    {"--orders", "FILE", "instead of --table: orders (features and labels from the data)", false},
-    {"--events", "FILE", "with --orders: behaviour events", false},
-    {"--users", "FILE", "with --orders: user attributes", false},
-    {"--identities", "FILE", "with --orders: identity links", false},
-    {"--as-of", "YYYY-MM-DD", "with --orders: the as-of date (cutoff = as-of − churn.horizon_days)", false},
-
+    ORDERS_INPUT_OPTIONS,
     {"--model", "FILE", "model saved by `strata churn train` (required)", false},
     {"--out", "FILE", "write id,churn_prob,churn_risk here (required)", false},
     {"--id", "COLUMN", "id column (default: the model's id column when present)", false},
@@ -94,18 +92,21 @@ static const cli_command score_command = {
     "  strata churn score --table customers.csv --model out/churn.model --out out/churn.csv \\\n"
     "      --id customerID --value TotalCharges\n"
     "  strata churn score --table p.csv --model m.model --out s.csv --set churn.high=0.7\n",
-    score_options, sizeof score_options / sizeof score_options[0], 0};
+    score_options,
+    sizeof score_options / sizeof score_options[0],
+    0};
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: strata churn <train|eval|score> [options]\n\n"
-               "Churn prediction on your orders (--orders) or on any table with one row per\n"
-               "person (--table).\n\n"
-               "  train   fit XGBoost and logistic models, measure, keep and save the better one\n"
-               "  eval    measure a saved model on a labelled table\n"
-               "  score   write id,churn_prob,churn_risk and show who is most worth saving\n\n"
-               "Run `strata churn <subcommand> --help` for its options.\n"
-               "Example: strata churn train --table telco.csv.gz --label Churn --model churn.model\n");
+    fprintf(f,
+            "Usage: strata churn <train|eval|score> [options]\n\n"
+            "Churn prediction on your orders (--orders) or on any table with one row per\n"
+            "person (--table).\n\n"
+            "  train   fit XGBoost and logistic models, measure, keep and save the better one\n"
+            "  eval    measure a saved model on a labelled table\n"
+            "  score   write id,churn_prob,churn_risk and show who is most worth saving\n\n"
+            "Run `strata churn <subcommand> --help` for its options.\n"
+            "Example: strata churn train --table telco.csv.gz --label Churn --model churn.model\n");
 }
 
 /* Print the summary (JSON or text) and write --summary. */
@@ -196,7 +197,8 @@ static int run_train_orders(const cli_parsed *p)
     if (st == STRATA_OK && !model) {
         fprintf(stderr, "strata %s: no model could be trained on this data: %s\n", name, json);
         code = 65;
-    } else if (st == STRATA_OK && out && (st = strata_churn_model_save(ctx, model, out)) != STRATA_OK) {
+    } else if (st == STRATA_OK && out &&
+               (st = strata_churn_model_save(ctx, model, out)) != STRATA_OK) {
         code = cli_fail(name, ctx, st);
     } else if (st != STRATA_OK) {
         code = cli_fail(name, ctx, st);
