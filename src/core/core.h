@@ -286,8 +286,8 @@ void st_progress(strata_ctx *ctx, const char *stage, uint64_t done, uint64_t tot
 unsigned st_threads(const strata_ctx *ctx);
 
 /* ---- output files ---- */
-/* fopen(path, "wb") of a new file: an existing file of that name is removed first, not
- * truncated (see file.c). */
+/* fopen(path, "wb") of a new file: an existing file or symlink of that name is removed
+ * first, not truncated or followed (see file.c). */
 FILE *st_fopen_new(const char *path);
 
 /* ---- parallel loops (pthreads) ---- */
