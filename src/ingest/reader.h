@@ -89,6 +89,9 @@ typedef struct st_cursor {
     size_t win_base;     /* 64-byte window of separator positions, reused across fields */
     uint64_t win_mask;
     bool win_valid;
+    size_t plain_base;   /* the plain-record path's window: [plain_base, +64), 64-aligned */
+    uint64_t plain_delim, plain_lf, plain_quote; /* its delimiter, LF and quote bits */
+    bool plain_valid;
 } st_cursor;
 
 /* block must outlive the cursor; block->opts may be NULL (CSV with ',' and the defaults). */

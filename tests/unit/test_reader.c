@@ -545,6 +545,77 @@ static void test_block_boundaries(void **state)
     }
 }
 
+/* Records without quotes are read from the separator bits of 64-byte windows: checked against
+ * a plain split on LF and the delimiter over random text — fields from empty to several
+ * windows long, CR inside fields and before LF, blank lines, a last record with no LF, and
+ * records past the field limit (those go to the general loop, which flags them). */
+static void test_plain_records(void **state)
+{
+    (void)state;
+    static const char delims[] = {',', ';', '\t'};
+    for (uint64_t seed = 1; seed <= 24; seed++) {
+        rng_state = seed * 7919;
+        char delim = delims[seed % 3];
+        dstr d = {0};
+        dget(&d);
+        int nrec = 20 + (int)rnd(40);
+        for (int r = 0; r < nrec; r++) {
+            if (rnd(8) == 0) dputs(&d, rnd(2) ? "\n" : "\r\n"); /* a blank line */
+            int nf = rnd(16) == 0 ? 500 + (int)rnd(30) : 1 + (int)rnd(20);
+            for (int f = 0; f < nf; f++) {
+                if (f) dputn(&d, &delim, 1);
+                int flen = rnd(6) == 0 ? 60 + (int)rnd(150) : (int)rnd(12);
+                for (int i = 0; i < flen; i++)
+                    dputn(&d, &"ab c\r.9"[rnd(7)], 1);
+            }
+            if (r + 1 < nrec || seed % 2) dputs(&d, rnd(3) ? "\n" : "\r\n");
+        }
+        st_reader_opts o = {.delimiter = delim};
+        st_block b = {d.s, d.len, 0, 1, &o};
+        st_cursor cur;
+        st_cursor_init(&cur, &b);
+        st_record rec;
+        /* the reference: lines, blank ones skipped, one CR before the end dropped, split */
+        uint64_t line = 1;
+        size_t at = 0, records = 0;
+        while (at < d.len) {
+            const char *lf = memchr(d.s + at, '\n', d.len - at);
+            size_t end = lf ? (size_t)(lf - d.s) : d.len, n = end - at;
+            bool blank = n == 0 || (n == 1 && d.s[at] == '\r');
+            if (!blank) {
+                assert_true(st_cursor_next(&cur, &rec));
+                records++;
+                assert_int_equal(rec.line, line);
+                if (d.s[end - 1] == '\r') n--;
+                uint32_t fields = 1;
+                for (size_t i = 0; i < n; i++)
+                    fields += d.s[at + i] == delim;
+                if (fields > ST_READER_MAX_FIELDS) {
+                    assert_int_equal(rec.error_field, ST_READER_MAX_FIELDS + 1);
+                    assert_int_equal(rec.nfields, ST_READER_MAX_FIELDS);
+                } else {
+                    assert_int_equal(rec.error_field, 0);
+                    assert_int_equal(rec.nfields, fields);
+                }
+                size_t fs = at;
+                for (uint32_t f = 0; f < rec.nfields; f++) {
+                    const char *sep = memchr(d.s + fs, delim, at + n - fs);
+                    size_t fe = sep ? (size_t)(sep - d.s) : at + n;
+                    assert_int_equal(rec.fields[f].len, fe - fs);
+                    assert_ptr_equal(rec.fields[f].ptr, d.s + fs);
+                    fs = fe + 1;
+                }
+            }
+            line++;
+            at = end + 1;
+        }
+        assert_false(st_cursor_next(&cur, &rec));
+        assert_true(records > 0);
+        st_cursor_clear(&cur);
+        free(d.s);
+    }
+}
+
 /* ---- files, gzip, stats, errors ---- */
 
 static char tmpdir[256];
@@ -874,6 +945,7 @@ int main(void)
         cmocka_unit_test(test_long_record),
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_block_boundaries),
+        cmocka_unit_test(test_plain_records),
         cmocka_unit_test(test_gzip),
         cmocka_unit_test(test_file_stats_and_progress),
         cmocka_unit_test(test_errors),
