@@ -4,9 +4,11 @@
  *
  * This is the innermost loop of every batch job, so it allocates nothing per record or per
  * field: fields are views into block memory, and only fields that need unescaping (doubled
- * quotes) are copied, into the cursor's reusable scratch buffer. Separators are found with a
- * 64-bit mask of delimiter/newline positions built 64 bytes at a time with SSE2 (baseline on
- * x86-64), which the cursor keeps across fields and records.
+ * quotes) are copied, into the cursor's reusable scratch buffer. Separators are found with
+ * 64-bit masks of delimiter/newline positions built 64 bytes at a time with SSE2 (baseline on
+ * x86-64), which the cursor keeps across fields and records. A record without a quote (the
+ * common case) is read straight from the masks, one bit per field (plain_record); any other
+ * goes through the general loop.
  *
  * The grammar here and the splitter's quote tracking in reader.c must agree exactly, or
  * records would be cut differently depending on where blocks happen to end:
