@@ -183,11 +183,17 @@ bool st_sv_to_micros(st_sv v, int64_t *out, bool *rounded)
 bool st_sv_to_bool(st_sv v, bool *out)
 {
     v = st_sv_trim(v);
-    static const char *const yes[] = {"1", "true", "yes", "y", "t"};
-    static const char *const no[] = {"0", "false", "no", "n", "f"};
+    if (v.len == 1) { /* 0/1 flags fill whole columns: no list walk for them */
+        char c = lower(v.ptr[0]);
+        if (c == '1' || c == 'y' || c == 't') return *out = true, true;
+        if (c == '0' || c == 'n' || c == 'f') return *out = false, true;
+        return false;
+    }
+    static const st_sv yes[] = {{"true", 4}, {"yes", 3}};
+    static const st_sv no[] = {{"false", 5}, {"no", 2}};
     for (size_t i = 0; i < ST_ARRAY_LEN(yes); i++) {
-        if (st_sv_eq_nocase(v, st_sv_cstr(yes[i]))) return *out = true, true;
-        if (st_sv_eq_nocase(v, st_sv_cstr(no[i]))) return *out = false, true;
+        if (st_sv_eq_nocase(v, yes[i])) return *out = true, true;
+        if (st_sv_eq_nocase(v, no[i])) return *out = false, true;
     }
     return false;
 }

@@ -279,6 +279,37 @@ static void days(void **state)
     assert_string_equal(buf, "1969-12-31");
 }
 
+/* Flags: the words and letters of SPEC in any case, blanks around; anything else is junk,
+ * every single byte checked. */
+static void flags_parse(void **state)
+{
+    (void)state;
+    static const char *const yes[] = {"1", "true", "TRUE", "Yes", "y", "T", " t ", "\ttrue"};
+    static const char *const no[] = {"0", "false", "False", "NO", "n", "F", "no "};
+    static const char *const junk[] = {"", " ", "2", "ye", "tru", "yess", "truee", "0.0", "-1",
+                                       "on", "off", "nope"};
+    bool b;
+    for (size_t i = 0; i < ST_ARRAY_LEN(yes); i++) {
+        b = false;
+        assert_true(st_sv_to_bool(st_sv_cstr(yes[i]), &b));
+        assert_true(b);
+    }
+    for (size_t i = 0; i < ST_ARRAY_LEN(no); i++) {
+        b = true;
+        assert_true(st_sv_to_bool(st_sv_cstr(no[i]), &b));
+        assert_false(b);
+    }
+    for (size_t i = 0; i < ST_ARRAY_LEN(junk); i++)
+        assert_false(st_sv_to_bool(st_sv_cstr(junk[i]), &b));
+    for (int c = 0; c < 256; c++) {
+        char ch = (char)c;
+        bool ok = st_sv_to_bool(st_sv_make(&ch, 1), &b);
+        bool want = strchr("01ynftYNFT", c) != NULL && c != 0;
+        assert_int_equal(ok, want);
+        if (ok) assert_int_equal(b, strchr("1ytYT", c) != NULL);
+    }
+}
+
 /* Short strings compared by words: equal exactly when memcmp says so, for every length up
  * to 16 and a change at every position. */
 static void short_strings_compare_like_memcmp(void **state)
@@ -364,6 +395,7 @@ int main(void)
         cmocka_unit_test(days),
         cmocka_unit_test(parallel_chunks_cover_once),
         cmocka_unit_test(short_strings_compare_like_memcmp),
+        cmocka_unit_test(flags_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
