@@ -389,6 +389,26 @@ uint64_t st_load_fingerprint(const st_worker *w, const st_record *rec, const int
     unsigned char buf[1024];
     size_t n = 0;
     uint64_t h = key_hash;
+    /* A row of the header's width whose gathered bytes surely fit (a field adds at most its
+     * text and 9 bytes) takes the header's column list and no bound checks: the same bytes,
+     * a third of the instructions. */
+    if (rec->nfields == ld->header_nfields &&
+        rec->raw.len + 9 * (size_t)rec->nfields + 16 <= sizeof buf) {
+        for (uint32_t i = 0; i < ld->fp_ncols; i++) {
+            int canon = ld->fp_canon[i];
+            if (canon > 0 && used[canon]) {
+                memcpy(buf + n, &parsed[canon], 8);
+                n += 8;
+                buf[n++] = 0x1e;
+            } else {
+                st_sv v = st_sv_trim(rec->fields[ld->fp_col[i]]);
+                copy_field(buf + n, v.ptr, v.len);
+                n += v.len;
+                buf[n++] = 0x1f;
+            }
+        }
+        return st_hash64_seed(buf, n, h);
+    }
     for (uint32_t f = 0; f < rec->nfields && f < ST_READER_MAX_FIELDS; f++) {
         int canon = ld->canon_of[f];
         if (canon == 0) continue; /* the person id: its hash seeds h */
@@ -462,6 +482,12 @@ static strata_status on_header(void *ud, const st_record *hdr)
             return st;
         }
     }
+    ld->fp_ncols = 0;
+    for (uint32_t f = 0; f < hdr->nfields && f < ST_READER_MAX_FIELDS; f++)
+        if (ld->canon_of[f] != 0) { /* the person id's hash seeds the fingerprint */
+            ld->fp_col[ld->fp_ncols] = (uint16_t)f;
+            ld->fp_canon[ld->fp_ncols++] = (int16_t)ld->canon_of[f];
+        }
     return STRATA_OK;
 }
 

@@ -138,6 +138,11 @@ struct st_load {
     st_vmrows *table;     /* shared row table, or NULL for chunked inputs */
     uint8_t *range_owner; /* the worker that claimed each range of ST_LOAD_CLAIM_ROWS rows */
     int canon_of[ST_READER_MAX_FIELDS]; /* canonical field of each header column, -1 = none */
+    /* the columns a row fingerprint covers (all but the person id), in order, with their
+     * canonical field: the fingerprint's loop for rows of the header's width */
+    uint16_t fp_col[ST_READER_MAX_FIELDS];
+    int16_t fp_canon[ST_READER_MAX_FIELDS];
+    uint32_t fp_ncols;
     /* input-specific settings, read once */
     st_sv cancel_prefix;
     st_sv refund_status[32];

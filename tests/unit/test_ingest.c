@@ -578,6 +578,33 @@ static void batched_rows_keep_their_fields(void **state)
     }
 }
 
+/* Short rows are fingerprinted through the header's column list, long ones (over ~1 KB)
+ * through the general loop: both must give the same fingerprint for the same values, so a
+ * row padded with blanks past that size is still a duplicate of its short copy. */
+static void fingerprint_same_for_short_and_long_rows(void **state)
+{
+    fx *f = *state;
+    st_buf csv;
+    st_buf_init(&csv, 0);
+    assert_int_equal(st_buf_puts(&csv, "order_id,user_id,order_ts,amount,category,channel\n"),
+                     STRATA_OK);
+    for (int pad = 0; pad < 2; pad++)
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(st_buf_printf(&csv, "o%d,u1,2024-01-0%d,1%d.50,%*scat%d,app\n", i,
+                                           i + 1, i, pad ? 1500 : 0, "", i),
+                             STRATA_OK);
+        }
+    assert_int_equal(load(f, ST_IN_ORDERS, "fp.csv", csv.data), STRATA_OK);
+    st_buf_clear(&csv);
+    assert_int_equal(f->ds.orders.n, 6);
+    for (int i = 0; i < 3; i++) {
+        const st_order_row *a = &f->ds.orders.rows[i], *b = &f->ds.orders.rows[i + 3];
+        assert_int_equal(a->line + 3, b->line);
+        assert_true(a->fp == b->fp);
+        if (i) assert_true(a->fp != f->ds.orders.rows[i - 1].fp);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -590,6 +617,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(cleaning_same_on_any_thread_count, setup, teardown),
         cmocka_unit_test_setup_teardown(dictionary_names_survive_the_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(batched_rows_keep_their_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(fingerprint_same_for_short_and_long_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(as_of_defaults_to_day_after_last_order, setup, teardown),
         cmocka_unit_test_setup_teardown(identifiers_hashed, setup, teardown),
         cmocka_unit_test_setup_teardown(no_row_after_cutoff_changes_a_feature, setup, teardown),
