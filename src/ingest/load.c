@@ -389,19 +389,20 @@ uint64_t st_load_fingerprint(const st_worker *w, const st_record *rec, const int
     unsigned char buf[1024];
     size_t n = 0;
     uint64_t h = key_hash;
-    /* A row of the header's width whose gathered bytes surely fit (a field adds at most its
-     * text and 9 bytes) takes the header's column list and no bound checks: the same bytes,
-     * a third of the instructions. */
-    if (rec->nfields == ld->header_nfields &&
-        rec->raw.len + 9 * (size_t)rec->nfields + 16 <= sizeof buf) {
+    /* A row of the header's width takes the header's column list, and while the bytes fit
+     * (nearly always) the same bytes as the general loop below come out with a third of the
+     * instructions; a row that would not fit starts over there. */
+    if (rec->nfields == ld->header_nfields) {
         for (uint32_t i = 0; i < ld->fp_ncols; i++) {
             int canon = ld->fp_canon[i];
             if (canon > 0 && used[canon]) {
+                if (n + 16 > sizeof buf) goto general;
                 memcpy(buf + n, &parsed[canon], 8);
                 n += 8;
                 buf[n++] = 0x1e;
             } else {
                 st_sv v = st_sv_trim(rec->fields[ld->fp_col[i]]);
+                if (n + 16 + v.len > sizeof buf) goto general;
                 copy_field(buf + n, v.ptr, v.len);
                 n += v.len;
                 buf[n++] = 0x1f;
@@ -409,6 +410,8 @@ uint64_t st_load_fingerprint(const st_worker *w, const st_record *rec, const int
         }
         return st_hash64_seed(buf, n, h);
     }
+general:
+    n = 0;
     for (uint32_t f = 0; f < rec->nfields && f < ST_READER_MAX_FIELDS; f++) {
         int canon = ld->canon_of[f];
         if (canon == 0) continue; /* the person id: its hash seeds h */
