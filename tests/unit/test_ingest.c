@@ -578,10 +578,11 @@ static void batched_rows_keep_their_fields(void **state)
     }
 }
 
-/* Short rows are fingerprinted through the header's column list, long ones (over ~1 KB)
- * through the general loop: both must give the same fingerprint for the same values, so a
- * row padded with blanks past that size is still a duplicate of its short copy. */
-static void fingerprint_same_for_short_and_long_rows(void **state)
+/* Fingerprints follow values, not text or path: a row padded with blanks (trimmed away) and
+ * written with other number formats matches its plain copy; rows with a text field too long
+ * for the fingerprint's buffer (hashed by the general loop in pieces) match exactly their
+ * own copies and differ when one byte differs. */
+static void fingerprint_follows_values(void **state)
 {
     fx *f = *state;
     st_buf csv;
@@ -589,20 +590,29 @@ static void fingerprint_same_for_short_and_long_rows(void **state)
     assert_int_equal(st_buf_puts(&csv, "order_id,user_id,order_ts,amount,category,channel\n"),
                      STRATA_OK);
     for (int pad = 0; pad < 2; pad++)
-        for (int i = 0; i < 3; i++) {
-            assert_int_equal(st_buf_printf(&csv, "o%d,u1,2024-01-0%d,1%d.50,%*scat%d,app\n", i,
-                                           i + 1, i, pad ? 1500 : 0, "", i),
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(st_buf_printf(&csv, "o%d,u1,2024-01-0%d%s,1%d.5%s,%*scat%d,app\n", i,
+                                           i + 1, pad ? " 00:00:00" : "", i, pad ? "00" : "",
+                                           pad ? 1500 : 0, "", i),
                              STRATA_OK);
-        }
+    char long_text[1601];
+    memset(long_text, 'x', 1600);
+    long_text[1600] = 0;
+    for (int k = 0; k < 3; k++) {
+        if (k == 2) long_text[1599] = 'y';
+        assert_int_equal(st_buf_printf(&csv, "o9,u1,2024-01-09,9,%s,app\n", long_text), STRATA_OK);
+    }
     assert_int_equal(load(f, ST_IN_ORDERS, "fp.csv", csv.data), STRATA_OK);
     st_buf_clear(&csv);
-    assert_int_equal(f->ds.orders.n, 6);
+    assert_int_equal(f->ds.orders.n, 9);
+    const st_order_row *r = f->ds.orders.rows;
     for (int i = 0; i < 3; i++) {
-        const st_order_row *a = &f->ds.orders.rows[i], *b = &f->ds.orders.rows[i + 3];
-        assert_int_equal(a->line + 3, b->line);
-        assert_true(a->fp == b->fp);
-        if (i) assert_true(a->fp != f->ds.orders.rows[i - 1].fp);
+        assert_int_equal(r[i].line + 3, r[i + 3].line);
+        assert_true(r[i].fp == r[i + 3].fp);
+        if (i) assert_true(r[i].fp != r[i - 1].fp);
     }
+    assert_true(r[6].fp == r[7].fp);
+    assert_true(r[6].fp != r[8].fp);
 }
 
 int main(void)
@@ -617,7 +627,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(cleaning_same_on_any_thread_count, setup, teardown),
         cmocka_unit_test_setup_teardown(dictionary_names_survive_the_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(batched_rows_keep_their_fields, setup, teardown),
-        cmocka_unit_test_setup_teardown(fingerprint_same_for_short_and_long_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(fingerprint_follows_values, setup, teardown),
         cmocka_unit_test_setup_teardown(as_of_defaults_to_day_after_last_order, setup, teardown),
         cmocka_unit_test_setup_teardown(identifiers_hashed, setup, teardown),
         cmocka_unit_test_setup_teardown(no_row_after_cutoff_changes_a_feature, setup, teardown),
