@@ -354,6 +354,9 @@ if run1:
       f"file in memory costs {read_s:.3f} s ({100 * read_s / med['strata']:.1f} %) at "
       f"{bw['read_2t_gbs']} GB/s. The rest of the load stage is per-field conversion "
       "(timestamps, decimals, id interning, row fingerprints), then cleaning, grouping and scoring.")
+else:
+    w("- CSV reader: not measured in this run — bench/csv_parse.c links the libstrata.a found "
+      "beside the benchmarked binary, and there was none.")
 w("")
 w("## Machine and versions")
 w("")
