@@ -232,10 +232,15 @@ strata_status st_buf_double(st_buf *b, double v, int digits)
 {
     if (!isfinite(v)) return STRATA_OK;
     if (digits < 0) digits = 0;
-    if (digits <= 9 && fabs(v) < 1e9) {
-        APPEND_FMT(b, st_fmt_double(out, v, digits));
+    strata_status st = reserve(b, ST_FMT_NUMBER_MAX);
+    if (st != STRATA_OK) return st;
+    char *end = st_fmt_double(b->data + b->len, v, digits);
+    if (end) {
+        b->len = (size_t)(end - b->data);
+        b->data[b->len] = '\0';
         return STRATA_OK;
     }
+    /* what st_fmt_double leaves to printf: |v| >= 1e9 or more than 9 digits */
     char tmp[64];
     int n = snprintf(tmp, sizeof tmp, "%.*f", digits, v);
     if (n < 0 || n >= (int)sizeof tmp) return st_buf_printf(b, "%g", v);
