@@ -5,7 +5,8 @@
  *   - the local day is within years 1000-9999 (give or take the zone offset);
  *   - texts without a zone do not depend on the configured zone (they are wall-clock time);
  *   - a date parsed as ymd or iso formats back (strata_day_format) to the same digits;
- *   - auto mode agrees with the explicit format the shape selects.
+ *   - auto mode agrees with the explicit format the shape selects;
+ *   - st_ts_parse_memo, whose memo persists from input to input, agrees with st_ts_parse.
  * A violated property aborts, which libFuzzer reports as a crash.
  */
 #include "core/timefmt.h"
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 
 static st_tz *zones[3]; /* NULL (UTC), +05:45, America/New_York or -03:30 */
+static st_ts_memo memos[ST_TS_EPOCH_MS + 1][3]; /* the dates of earlier inputs */
 
 static void setup(void)
 {
@@ -59,6 +61,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bool ok[3];
         for (int z = 0; z < 3; z++) {
             ok[z] = st_ts_parse(text, (st_ts_format)f, zones[z], &local[z]);
+            int64_t memo_local = 0;
+            bool memo_ok =
+                st_ts_parse_memo(text, (st_ts_format)f, zones[z], &memos[f][z], &memo_local);
+            check(memo_ok == ok[z] && (!ok[z] || memo_local == local[z]));
             if (ok[z]) {
                 int32_t day = st_local_day(local[z]);
                 check(day >= lo_day && day <= hi_day);

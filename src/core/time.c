@@ -42,7 +42,7 @@ static inline unsigned dig(const char *p)
 }
 
 /* Exactly two digits at p. */
-static inline bool two(const char *p, unsigned *out)
+static inline __attribute__((always_inline)) bool two(const char *p, unsigned *out)
 {
     unsigned a = dig(p), b = dig(p + 1);
     if (a > 9 || b > 9) return false;
@@ -219,6 +219,41 @@ static bool parse_epoch(const char *p, size_t n, int64_t scale, bool signed_ok,
     if (sec < EPOCH_MIN || sec > EPOCH_MAX) return false;
     *out = utc_to_local(tz, sec);
     return true;
+}
+
+/* The 19-character ISO date-time without a zone, both formats that read it as ISO: digits
+ * where digits go, separators where they go; anything else (blanks to trim, a zone, a
+ * fraction) takes the general path. */
+bool st_ts_parse_memo(st_sv text, st_ts_format fmt, const st_tz *tz, st_ts_memo *memo,
+                      int64_t *local_seconds)
+{
+    const char *p = text.ptr;
+    unsigned h, mi, s;
+    if ((fmt == ST_TS_AUTO || fmt == ST_TS_ISO) && text.len == 19 && (p[10] == ' ' || p[10] == 'T') &&
+        p[13] == ':' && p[16] == ':' && two(p + 11, &h) && two(p + 14, &mi) && two(p + 17, &s) &&
+        h <= 23 && mi <= 59 && s <= 59) {
+        int64_t clock = h * 3600 + mi * 60 + s;
+        uint64_t date8;
+        uint16_t date2;
+        memcpy(&date8, p, 8);
+        memcpy(&date2, p + 8, 2);
+        if (memo->valid && date8 == memo->date8 && date2 == memo->date2) {
+            *local_seconds = memo->midnight + clock;
+            return true;
+        }
+        unsigned y, mo, d;
+        int64_t midnight;
+        if (p[4] == '-' && p[7] == '-' && four(p, &y) && two(p + 5, &mo) && two(p + 8, &d) &&
+            civil_seconds(y, mo, d, 0, 0, 0, &midnight)) {
+            memo->date8 = date8;
+            memo->date2 = date2;
+            memo->midnight = midnight;
+            memo->valid = true;
+            *local_seconds = midnight + clock;
+            return true;
+        }
+    }
+    return st_ts_parse(text, fmt, tz, local_seconds);
 }
 
 /* Auto mode: the shape decides, never the value (timefmt.h). */

@@ -66,6 +66,21 @@ int64_t st_tz_local_to_utc(const st_tz *tz, int64_t local_seconds);
  * date-time. */
 bool st_ts_parse(st_sv text, st_ts_format fmt, const st_tz *tz, int64_t *local_seconds);
 
+/* The date of the last "YYYY-MM-DD HH:MM:SS" (or 'T') text st_ts_parse_memo parsed, and its
+ * local seconds at midnight. Rows of a file sorted by time share their date with the row
+ * before, and then only the clock is read (a third of the instructions of a whole parse). */
+typedef struct st_ts_memo {
+    uint64_t date8; /* "YYYY-MM-", then "DD", as loaded */
+    uint16_t date2;
+    bool valid;
+    int64_t midnight;
+} st_ts_memo;
+
+/* st_ts_parse with a memo (zero-initialised before the first call; one per thread): the same
+ * result for every text, format and zone. */
+bool st_ts_parse_memo(st_sv text, st_ts_format fmt, const st_tz *tz, st_ts_memo *memo,
+                      int64_t *local_seconds);
+
 /* Calendar day of local seconds (floor division, correct before 1970). */
 static inline int32_t st_local_day(int64_t local_seconds)
 {

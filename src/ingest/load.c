@@ -350,7 +350,7 @@ bool st_load_ts(st_worker *w, const st_record *rec, int canon, bool required, in
         st_load_reject(w, rec, (uint32_t)w->load->col[canon] + 1, ST_REASON_MISSING_TS, NULL);
         return false;
     }
-    if (!st_ts_parse(v, w->load->ts_format, w->load->ds->tz, out)) {
+    if (!st_ts_parse_memo(v, w->load->ts_format, w->load->ds->tz, &w->ts_memo, out)) {
         st_load_reject(w, rec, (uint32_t)w->load->col[canon] + 1, ST_REASON_BAD_TS,
                        "%s '%.*s' is in no accepted format", w->load->spec->fields[canon].name,
                        (int)ST_MIN(v.len, 64), v.ptr);

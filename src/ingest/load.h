@@ -82,6 +82,7 @@ typedef struct st_worker {
     st_arena text;
     st_buf tmp; /* scratch for hashing identifiers etc. */
     st_last_lookup last_key;
+    st_ts_memo ts_memo; /* the date of the last timestamp */
     st_name_entry dict_cache[5][ST_NAME_CACHE];
     st_dict evtypes;    /* event type texts seen by this worker */
     uint8_t *evtype_of; /* st_event_type of each evtypes id */

@@ -41,10 +41,61 @@
 #define D_2024_03_31 19813
 #define D_9999_12_31 2932896
 
+/* Every text goes through st_ts_parse and st_ts_parse_memo (with a fresh memo, then with the
+ * memo the text itself left): all must agree on acceptance and value. */
 static bool parse(const char *text, st_ts_format fmt, const st_tz *tz, int64_t *out)
 {
     *out = -777; /* a value no test expects */
-    return st_ts_parse(st_sv_cstr(text), fmt, tz, out);
+    bool ok = st_ts_parse(st_sv_cstr(text), fmt, tz, out);
+    st_ts_memo memo = {0};
+    for (int pass = 0; pass < 2; pass++) {
+        int64_t got = -777;
+        bool got_ok = st_ts_parse_memo(st_sv_cstr(text), fmt, tz, &memo, &got);
+        if (got_ok != ok || got != *out)
+            fail_msg("'%s' (format %d): memo pass %d gives %d/%lld, plain %d/%lld", text, (int)fmt,
+                     pass, got_ok, (long long)got, ok, (long long)*out);
+    }
+    return ok;
+}
+
+/* One memo over a sequence: a date equal in its first 8 bytes only, a clock out of range on
+ * a remembered date, 'T' for ' ', blanks and zones on a remembered date, an invalid date after
+ * a valid one. */
+static void test_memo_sequence(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "2024-02-29 10:00:00", "2024-02-28 10:00:00", "2024-02-28 23:59:59",
+        "2024-02-28 24:00:00", "2024-02-28 10:60:00", "2024-02-28 10:00:60",
+        "2024-02-28T10:00:01", "2024-02-28 10:00:01Z", " 2024-02-28 10:00:0",
+        "2024-02-28 10:00:0 ", "2023-02-29 10:00:00", "2023-02-28 1a:00:00",
+        "2024-02-28x10:00:00", "2024-02-28 10-00:00", "2024-02-29 10:00:00",
+        "0999-12-31 10:00:00", "1000-01-01 00:00:00", "2024-13-01 00:00:00",
+        "2024-12-31 00:00:00", "2024-12-31 00:00:00.5",
+    };
+    st_tz *fixed = NULL;
+    assert_int_equal(st_tz_load(NULL, "+05:45", &fixed), STRATA_OK);
+    const st_tz *zones[] = {NULL, fixed};
+    for (int f = ST_TS_AUTO; f <= ST_TS_EPOCH_MS; f++)
+        for (int z = 0; z < 2; z++) {
+            st_ts_memo memo = {0};
+            for (size_t i = 0; i < ST_ARRAY_LEN(texts); i++) {
+                int64_t want = -777, got = -777;
+                bool ok = st_ts_parse(st_sv_cstr(texts[i]), (st_ts_format)f, zones[z], &want);
+                bool got_ok =
+                    st_ts_parse_memo(st_sv_cstr(texts[i]), (st_ts_format)f, zones[z], &memo, &got);
+                if (got_ok != ok || got != want)
+                    fail_msg("'%s' (format %d, zone %d) after %zu texts: memo %d/%lld, plain %d/%lld",
+                             texts[i], f, z, i, got_ok, (long long)got, ok, (long long)want);
+            }
+        }
+    int64_t t;
+    st_ts_memo memo = {0};
+    assert_true(st_ts_parse_memo(st_sv_cstr("2024-02-29 10:00:00"), ST_TS_AUTO, NULL, &memo, &t));
+    assert_int_equal(t, (int64_t)D_2024_02_29 * 86400 + 36000);
+    assert_true(st_ts_parse_memo(st_sv_cstr("2024-02-28 10:00:00"), ST_TS_AUTO, NULL, &memo, &t));
+    assert_int_equal(t, (int64_t)(D_2024_02_29 - 1) * 86400 + 36000);
+    st_tz_free(fixed);
 }
 
 static void expect_ok(const char *text, st_ts_format fmt, const st_tz *tz, int64_t want)
@@ -857,6 +908,7 @@ int main(void)
         cmocka_unit_test(test_tz_new_york),   cmocka_unit_test(test_tzif_v1),
         cmocka_unit_test(test_tzif_footers),  cmocka_unit_test(test_tzif_malformed),
         cmocka_unit_test(test_tzdir),         cmocka_unit_test(test_tz_out_of_memory),
+        cmocka_unit_test(test_memo_sequence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
