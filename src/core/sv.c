@@ -73,40 +73,9 @@ bool st_sv_to_double(st_sv v, double *out)
     return true;
 }
 
-/* The common shape of money in files — [sign] up to 12 digits [. up to 6 digits] — in one
- * pass without the general path's bookkeeping (four of these per order row showed in the
- * profile). false = not that shape: the general path decides. */
-static inline bool micros_plain(const char *p, size_t n, int64_t *out)
-{
-    static const uint64_t scale[7] = {1000000, 100000, 10000, 1000, 100, 10, 1};
-    size_t i = 0;
-    bool neg = false;
-    if (i < n && (p[i] == '-' || p[i] == '+')) neg = p[i++] == '-';
-    size_t int_start = i;
-    uint64_t whole = 0, frac = 0;
-    while (i < n && (unsigned)(p[i] - '0') < 10)
-        whole = whole * 10 + (unsigned)(p[i++] - '0');
-    size_t int_digits = i - int_start, frac_digits = 0;
-    if (int_digits > 12) return false;
-    if (i < n && p[i] == '.') {
-        size_t frac_start = ++i;
-        while (i < n && i - frac_start < 6 && (unsigned)(p[i] - '0') < 10)
-            frac = frac * 10 + (unsigned)(p[i++] - '0');
-        frac_digits = i - frac_start;
-    }
-    if (i != n || int_digits + frac_digits == 0) return false;
-    uint64_t m = whole * 1000000 + frac * scale[frac_digits];
-    *out = neg ? -(int64_t)m : (int64_t)m;
-    return true;
-}
-
-bool st_sv_to_micros(st_sv v, int64_t *out, bool *rounded)
+bool st_sv_to_micros_general(st_sv v, int64_t *out, bool *rounded)
 {
     v = st_sv_trim(v);
-    if (micros_plain(v.ptr, v.len, out)) {
-        if (rounded) *rounded = false;
-        return true;
-    }
     size_t i = 0, n = v.len;
     const char *p = v.ptr;
     bool neg = false;
