@@ -87,7 +87,7 @@ strata_status strata_job_save_models(strata_job *job, const char *dir)
 st_profile_view st_job_view(const strata_job *job)
 {
     st_profile_view v = {&job->profiles, &job->ds.keys, job->identity.canonical_key,
-                         &job->ds.categories};
+                         &job->ds.categories, NULL};
     return v;
 }
 

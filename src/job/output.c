@@ -103,6 +103,12 @@ strata_status strata_job_write_profiles(strata_job *job, const char *path)
     FILE *f = st_fopen_new(path);
     if (!f) return st_error(ctx, STRATA_EIO, "%s: cannot write: %s", path, strerror(errno));
     st_profile_view view = st_job_view(job);
+    st_day_texts days;
+    if (st_day_texts_build(&days, &job->profiles) != STRATA_OK) {
+        fclose(f);
+        return STRATA_ENOMEM;
+    }
+    view.days = &days;
     unsigned threads = st_threads(ctx);
     if (threads > 64) threads = 64;
     thread_buf bufs[64];
@@ -137,6 +143,7 @@ strata_status strata_job_write_profiles(strata_job *job, const char *path)
     }
     for (unsigned t = 0; t < threads; t++)
         st_buf_clear(&bufs[t].buf);
+    st_day_texts_clear(&days);
     if (fclose(f) != 0 && st == STRATA_OK) st = STRATA_EIO;
     if (st == STRATA_EIO) return st_error(ctx, st, "%s: write failed", path);
     return st;

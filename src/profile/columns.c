@@ -72,71 +72,85 @@ static void set_day(st_value *v, int32_t day)
     v->i = day;
 }
 
-/* inline so that st_profile_csv_row's loop over the columns compiles to straight code */
-static inline void column_value(const st_profile_view *view, size_t p, size_t col, st_value *v)
+/* One function per column, inlined where called: st_profile_csv_row calls them in column
+ * order, so each value's type is known where it is formatted and the per-column switch and
+ * type dispatch fold away (they were a third of the instructions of writing profiles.csv). */
+#define COLUMN(name)                                                                               \
+    static inline __attribute__((always_inline)) void col_##name(                                  \
+        const st_profile_view *view, size_t p, const st_profile *r, st_value *v)
+#define UNUSED_VIEW (void)view, (void)p
+
+COLUMN(user_id)
 {
-    const st_profile *r = &view->ps->rows[p];
-    v->type = ST_V_NULL; /* the other fields are read only for the type set below */
-    bool scored = r->frequency > 0;
-    switch (col) {
-    case COL_user_id:
-        v->type = ST_V_TEXT;
-        v->s = st_intern_str(view->keys, view->canonical_key[p]);
-        break;
-    case COL_first_order_date: set_day(v, r->first_order_day); break;
-    case COL_last_order_date: set_day(v, r->last_order_day); break;
-    case COL_recency_days: set_opt_int(v, r->recency_days, scored); break;
-    case COL_frequency: set_int(v, r->frequency); break;
-    case COL_monetary: v->type = ST_V_MONEY, v->i = r->monetary; break;
-    case COL_aov:
-        if (scored) v->type = ST_V_MONEY, v->i = r->aov;
-        break;
-    case COL_tenure_days: set_opt_int(v, r->tenure_days, r->tenure_days != ST_NONE_I32); break;
-    case COL_purchase_interval_days: set_real(v, r->purchase_interval_days, 2); break;
-    case COL_refund_rate: set_real(v, r->refund_rate, 4); break;
-    case COL_coupon_rate: set_real(v, r->coupon_rate, 4); break;
-    case COL_top_category:
-        if (r->top_category) v->type = ST_V_TEXT, v->s = st_dict_name(view->categories, r->top_category);
-        break;
-    case COL_category_count: set_int(v, r->category_count); break;
-    case COL_views: set_int(v, r->views); break;
-    case COL_searches: set_int(v, r->searches); break;
-    case COL_carts: set_int(v, r->carts); break;
-    case COL_favorites: set_int(v, r->favorites); break;
-    case COL_likes: set_int(v, r->likes); break;
-    case COL_comments: set_int(v, r->comments); break;
-    case COL_shares: set_int(v, r->shares); break;
-    case COL_active_days_30: set_int(v, r->active_days_30); break;
-    case COL_active_days_90: set_int(v, r->active_days_90); break;
-    case COL_last_active_date: set_day(v, r->last_active_day); break;
-    case COL_r_score: set_opt_int(v, r->r_score, r->r_score); break;
-    case COL_f_score: set_opt_int(v, r->f_score, r->f_score); break;
-    case COL_m_score: set_opt_int(v, r->m_score, r->m_score); break;
-    case COL_rfm_cell:
-        if (r->r_score) set_int(v, r->r_score * 100 + r->f_score * 10 + r->m_score);
-        break;
-    case COL_rfm_segment: set_label(v, ST_VOCAB_SEGMENT, r->rfm_segment); break;
-    case COL_rfm_class8: set_label(v, ST_VOCAB_CLASS8, r->rfm_class8); break;
-    case COL_value_score: set_real(v, r->value_score, 4); break;
-    case COL_tier: set_label(v, ST_VOCAB_TIER, r->tier); break;
-    case COL_cluster: set_opt_int(v, r->cluster, r->cluster >= 0); break;
-    case COL_churn_prob: set_real(v, r->churn_prob, 4); break;
-    case COL_churn_risk: set_label(v, ST_VOCAB_RISK, r->churn_risk); break;
-    case COL_p_alive: set_real(v, r->p_alive, 4); break;
-    case COL_exp_purchases: set_real(v, r->exp_purchases, 4); break;
-    case COL_exp_aov: set_real(v, r->exp_aov, 2); break;
-    case COL_clv: set_real(v, r->clv, 2); break;
-    case COL_lifecycle: set_label(v, ST_VOCAB_LIFECYCLE, r->lifecycle); break;
-    case COL_behavior_type: set_label(v, ST_VOCAB_BEHAVIOR, r->behavior_type); break;
-    case COL_interaction_level: set_label(v, ST_VOCAB_INTERACTION, r->interaction_level); break;
-    case COL_core_level: set_label(v, ST_VOCAB_CORE, r->core_level); break;
-    default: break;
-    }
+    v->type = ST_V_TEXT;
+    v->s = st_intern_str(view->keys, view->canonical_key[p]);
+    (void)r;
 }
+COLUMN(first_order_date) { UNUSED_VIEW; set_day(v, r->first_order_day); }
+COLUMN(last_order_date) { UNUSED_VIEW; set_day(v, r->last_order_day); }
+COLUMN(recency_days) { UNUSED_VIEW; set_opt_int(v, r->recency_days, r->frequency > 0); }
+COLUMN(frequency) { UNUSED_VIEW; set_int(v, r->frequency); }
+COLUMN(monetary) { UNUSED_VIEW; v->type = ST_V_MONEY, v->i = r->monetary; }
+COLUMN(aov)
+{
+    UNUSED_VIEW;
+    if (r->frequency > 0) v->type = ST_V_MONEY, v->i = r->aov;
+}
+COLUMN(tenure_days) { UNUSED_VIEW; set_opt_int(v, r->tenure_days, r->tenure_days != ST_NONE_I32); }
+COLUMN(purchase_interval_days) { UNUSED_VIEW; set_real(v, r->purchase_interval_days, 2); }
+COLUMN(refund_rate) { UNUSED_VIEW; set_real(v, r->refund_rate, 4); }
+COLUMN(coupon_rate) { UNUSED_VIEW; set_real(v, r->coupon_rate, 4); }
+COLUMN(top_category)
+{
+    (void)p;
+    if (r->top_category) v->type = ST_V_TEXT, v->s = st_dict_name(view->categories, r->top_category);
+}
+COLUMN(category_count) { UNUSED_VIEW; set_int(v, r->category_count); }
+COLUMN(views) { UNUSED_VIEW; set_int(v, r->views); }
+COLUMN(searches) { UNUSED_VIEW; set_int(v, r->searches); }
+COLUMN(carts) { UNUSED_VIEW; set_int(v, r->carts); }
+COLUMN(favorites) { UNUSED_VIEW; set_int(v, r->favorites); }
+COLUMN(likes) { UNUSED_VIEW; set_int(v, r->likes); }
+COLUMN(comments) { UNUSED_VIEW; set_int(v, r->comments); }
+COLUMN(shares) { UNUSED_VIEW; set_int(v, r->shares); }
+COLUMN(active_days_30) { UNUSED_VIEW; set_int(v, r->active_days_30); }
+COLUMN(active_days_90) { UNUSED_VIEW; set_int(v, r->active_days_90); }
+COLUMN(last_active_date) { UNUSED_VIEW; set_day(v, r->last_active_day); }
+COLUMN(r_score) { UNUSED_VIEW; set_opt_int(v, r->r_score, r->r_score); }
+COLUMN(f_score) { UNUSED_VIEW; set_opt_int(v, r->f_score, r->f_score); }
+COLUMN(m_score) { UNUSED_VIEW; set_opt_int(v, r->m_score, r->m_score); }
+COLUMN(rfm_cell)
+{
+    UNUSED_VIEW;
+    if (r->r_score) set_int(v, r->r_score * 100 + r->f_score * 10 + r->m_score);
+}
+COLUMN(rfm_segment) { UNUSED_VIEW; set_label(v, ST_VOCAB_SEGMENT, r->rfm_segment); }
+COLUMN(rfm_class8) { UNUSED_VIEW; set_label(v, ST_VOCAB_CLASS8, r->rfm_class8); }
+COLUMN(value_score) { UNUSED_VIEW; set_real(v, r->value_score, 4); }
+COLUMN(tier) { UNUSED_VIEW; set_label(v, ST_VOCAB_TIER, r->tier); }
+COLUMN(cluster) { UNUSED_VIEW; set_opt_int(v, r->cluster, r->cluster >= 0); }
+COLUMN(churn_prob) { UNUSED_VIEW; set_real(v, r->churn_prob, 4); }
+COLUMN(churn_risk) { UNUSED_VIEW; set_label(v, ST_VOCAB_RISK, r->churn_risk); }
+COLUMN(p_alive) { UNUSED_VIEW; set_real(v, r->p_alive, 4); }
+COLUMN(exp_purchases) { UNUSED_VIEW; set_real(v, r->exp_purchases, 4); }
+COLUMN(exp_aov) { UNUSED_VIEW; set_real(v, r->exp_aov, 2); }
+COLUMN(clv) { UNUSED_VIEW; set_real(v, r->clv, 2); }
+COLUMN(lifecycle) { UNUSED_VIEW; set_label(v, ST_VOCAB_LIFECYCLE, r->lifecycle); }
+COLUMN(behavior_type) { UNUSED_VIEW; set_label(v, ST_VOCAB_BEHAVIOR, r->behavior_type); }
+COLUMN(interaction_level) { UNUSED_VIEW; set_label(v, ST_VOCAB_INTERACTION, r->interaction_level); }
+COLUMN(core_level) { UNUSED_VIEW; set_label(v, ST_VOCAB_CORE, r->core_level); }
 
 void st_profile_column_value(const st_profile_view *view, size_t p, size_t col, st_value *v)
 {
-    column_value(view, p, col, v);
+    const st_profile *r = &view->ps->rows[p];
+    v->type = ST_V_NULL; /* the other fields are read only for the type set below */
+    switch (col) {
+#define X(name)                                                                                    \
+    case COL_##name: col_##name(view, p, r, v); break;
+        PROFILE_COLUMNS(X)
+#undef X
+    default: break;
+    }
 }
 
 int st_profile_column_find(const char *name)
@@ -144,6 +158,40 @@ int st_profile_column_find(const char *name)
     for (int c = 0; c < COL__COUNT; c++)
         if (!strcmp(names[c], name)) return c;
     return -1;
+}
+
+/* Dates of profiles fall in a few years: their texts are made once. */
+#define DAY_TEXTS_MAX 65536
+
+strata_status st_day_texts_build(st_day_texts *t, const st_profiles *ps)
+{
+    memset(t, 0, sizeof *t);
+    int32_t lo = INT32_MAX, hi = INT32_MIN;
+    for (size_t p = 0; p < ps->n; p++) {
+        const st_profile *r = &ps->rows[p];
+        int32_t days[3] = {r->first_order_day, r->last_order_day, r->last_active_day};
+        for (int k = 0; k < 3; k++)
+            if (days[k] != STRATA_DAY_NONE) lo = ST_MIN(lo, days[k]), hi = ST_MAX(hi, days[k]);
+    }
+    if (lo > hi) return STRATA_OK;
+    /* a wider span keeps its first DAY_TEXTS_MAX days; the rest are formatted one by one */
+    size_t n = (size_t)ST_MIN((int64_t)hi - lo + 1, (int64_t)DAY_TEXTS_MAX);
+    t->text = st_malloc(n * sizeof *t->text);
+    if (!t->text) return STRATA_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        char day[11];
+        strata_day_format((int32_t)(lo + (int64_t)i), day);
+        memcpy(t->text[i], day, 10);
+    }
+    t->first = lo;
+    t->n = n;
+    return STRATA_OK;
+}
+
+void st_day_texts_clear(st_day_texts *t)
+{
+    st_free(t->text);
+    memset(t, 0, sizeof *t);
 }
 
 double st_value_number(const st_value *v)
@@ -159,15 +207,25 @@ double st_value_number(const st_value *v)
 }
 
 /* A value's text into out (room for ST_FMT_NUMBER_MAX bytes, or the text's length); NULL
- * where st_buf_double needs printf. */
-static char *format_into(char *out, const st_value *v)
+ * where st_buf_double needs printf. Dates come from `days` when it holds them. */
+static inline __attribute__((always_inline)) char *format_into(char *out, const st_value *v,
+                                                               const st_day_texts *days)
 {
     switch (v->type) {
     case ST_V_NULL: return out;
-    case ST_V_INT: return st_fmt_i64(out, v->i);
+    case ST_V_INT:
+        if ((uint64_t)v->i < 10) { /* most counts of most persons */
+            *out = (char)('0' + v->i);
+            return out + 1;
+        }
+        return st_fmt_i64(out, v->i);
     case ST_V_REAL: return st_fmt_double(out, v->d, v->digits);
     case ST_V_MONEY: return st_fmt_micros(out, v->i);
     case ST_V_DATE: {
+        if (days && (uint64_t)(v->i - days->first) < days->n) {
+            memcpy(out, days->text[v->i - days->first], 10);
+            return out + 10;
+        }
         char day[11];
         strata_day_format((int32_t)v->i, day);
         memcpy(out, day, 10);
@@ -185,7 +243,7 @@ strata_status st_value_format(st_buf *b, const st_value *v)
     size_t room = v->type == ST_V_TEXT || v->type == ST_V_LABEL ? v->s.len : ST_FMT_NUMBER_MAX;
     strata_status st = st_buf_reserve(b, room);
     if (st != STRATA_OK) return st;
-    b->len = (size_t)(format_into(b->data + b->len, v) - b->data);
+    b->len = (size_t)(format_into(b->data + b->len, v, NULL) - b->data);
     b->data[b->len] = '\0';
     return STRATA_OK;
 }
@@ -197,41 +255,53 @@ static bool csv_needs_quotes(st_sv s)
     return false;
 }
 
+/* One value into a row being written at out, with room reserved; NULL (and *st) when the
+ * buffer could not grow. */
+static inline __attribute__((always_inline)) char *put_csv_value(st_buf *b, char *out,
+                                                                 const st_value *v, size_t room,
+                                                                 const st_day_texts *days,
+                                                                 strata_status *st)
+{
+    if ((v->type == ST_V_TEXT && csv_needs_quotes(v->s)) ||
+        (v->type == ST_V_LABEL && v->s.len > ST_FMT_NUMBER_MAX)) {
+        b->len = (size_t)(out - b->data);
+        *st = v->type == ST_V_TEXT ? st_buf_csv_field(b, v->s.ptr, v->s.len)
+                                   : st_buf_append(b, v->s.ptr, v->s.len);
+        if (*st == STRATA_OK) *st = st_buf_reserve(b, room);
+        return *st == STRATA_OK ? b->data + b->len : NULL;
+    }
+    char *end = format_into(out, v, days);
+    if (!end) { /* a real number printf must write */
+        b->len = (size_t)(out - b->data);
+        if ((*st = st_buf_double(b, v->d, v->digits)) != STRATA_OK) return NULL;
+        if ((*st = st_buf_reserve(b, room)) != STRATA_OK) return NULL;
+        end = b->data + b->len;
+    }
+    return end;
+}
+
 strata_status st_profile_csv_row(st_buf *b, const st_profile_view *view, size_t p)
 {
     /* numbers and dates fit ST_FMT_NUMBER_MAX; the two text columns are reserved at their
      * length (quoted ones go through st_buf_csv_field), longer labels through st_buf_append */
-    st_value v;
+    const st_profile *r = &view->ps->rows[p];
+    st_value v = {.type = ST_V_NULL};
     size_t room = COL__COUNT * (ST_FMT_NUMBER_MAX + 1) + 1;
-    column_value(view, p, COL_user_id, &v);
+    col_user_id(view, p, r, &v);
     room += v.s.len;
-    column_value(view, p, COL_top_category, &v);
+    v.type = ST_V_NULL;
+    col_top_category(view, p, r, &v);
     if (v.type == ST_V_TEXT) room += v.s.len;
     strata_status st = st_buf_reserve(b, room);
     if (st != STRATA_OK) return st;
     char *out = b->data + b->len;
-    for (size_t c = 0; c < COL__COUNT; c++) {
-        if (c) *out++ = ',';
-        column_value(view, p, c, &v);
-        if ((v.type == ST_V_TEXT && csv_needs_quotes(v.s)) ||
-            (v.type == ST_V_LABEL && v.s.len > ST_FMT_NUMBER_MAX)) {
-            b->len = (size_t)(out - b->data);
-            st = v.type == ST_V_TEXT ? st_buf_csv_field(b, v.s.ptr, v.s.len)
-                                     : st_buf_append(b, v.s.ptr, v.s.len);
-            if (st == STRATA_OK) st = st_buf_reserve(b, room);
-            if (st != STRATA_OK) return st;
-            out = b->data + b->len;
-            continue;
-        }
-        char *end = format_into(out, &v);
-        if (!end) { /* a real number printf must write */
-            b->len = (size_t)(out - b->data);
-            if ((st = st_buf_double(b, v.d, v.digits)) != STRATA_OK) return st;
-            if ((st = st_buf_reserve(b, room)) != STRATA_OK) return st;
-            end = b->data + b->len;
-        }
-        out = end;
-    }
+#define X(name)                                                                                    \
+    if (COL_##name) *out++ = ',';                                                                  \
+    v.type = ST_V_NULL;                                                                            \
+    col_##name(view, p, r, &v);                                                                    \
+    if (!(out = put_csv_value(b, out, &v, room, view->days, &st))) return st;
+    PROFILE_COLUMNS(X)
+#undef X
     *out++ = '\n';
     b->len = (size_t)(out - b->data);
     b->data[b->len] = '\0';

@@ -26,12 +26,25 @@ typedef struct st_value {
     st_sv s;
 } st_value;
 
+/* The texts ("YYYY-MM-DD") of the days [first, first + n). */
+typedef struct st_day_texts {
+    int64_t first;
+    size_t n;
+    char (*text)[10];
+} st_day_texts;
+
+/* Texts of the days the profiles' dates span (at most 65,536 days from the first; empty
+ * without dates). STRATA_ENOMEM. */
+strata_status st_day_texts_build(st_day_texts *t, const st_profiles *ps);
+void st_day_texts_clear(st_day_texts *t);
+
 /* What the columns need besides the profiles: names of persons and categories. */
 typedef struct st_profile_view {
     const st_profiles *ps;
     const st_intern *keys;          /* raw ids */
     const uint32_t *canonical_key;  /* per person */
     const st_dict *categories;
+    const st_day_texts *days;       /* NULL, or date texts for st_profile_csv_row */
 } st_profile_view;
 
 size_t st_profile_column_count(void);

@@ -201,25 +201,37 @@ static void csv_row_matches_columns(void **state)
         r->rfm_segment = (uint8_t)(next_rand(&x) % 5), r->tier = (uint8_t)(next_rand(&x) % 6);
         r->lifecycle = (uint8_t)(next_rand(&x) % 3), r->churn_risk = (uint8_t)(next_rand(&x) % 4);
     }
-    st_profile_view view = {&ps, &keys, canon, &cats};
+    /* rows written with the date texts of all days, of some of them (the rest formatted one
+     * by one), and of none */
+    st_day_texts all_days, some_days;
+    assert_int_equal(st_day_texts_build(&all_days, &ps), STRATA_OK);
+    assert_true(all_days.n > 40000);
+    some_days = all_days;
+    some_days.first += 15000, some_days.n = 1000, some_days.text += 15000;
+    const st_day_texts *tables[] = {&all_days, &some_days, NULL};
     st_buf fast, slow;
     st_buf_init(&fast, 0), st_buf_init(&slow, 0);
-    for (size_t p = 0; p < P; p++) {
-        assert_int_equal(st_profile_csv_row(&fast, &view, p), STRATA_OK);
-        for (size_t c = 0; c < st_profile_column_count(); c++) {
-            st_value v;
-            if (c) assert_int_equal(st_buf_putc(&slow, ','), STRATA_OK);
-            st_profile_column_value(&view, p, c, &v);
-            assert_int_equal(v.type == ST_V_TEXT ? st_buf_csv_field(&slow, v.s.ptr, v.s.len)
-                                                 : st_value_format(&slow, &v),
-                             STRATA_OK);
+    for (size_t t = 0; t < ST_ARRAY_LEN(tables); t++) {
+        st_profile_view view = {&ps, &keys, canon, &cats, tables[t]};
+        st_buf_reset(&fast), st_buf_reset(&slow);
+        for (size_t p = 0; p < P; p++) {
+            assert_int_equal(st_profile_csv_row(&fast, &view, p), STRATA_OK);
+            for (size_t c = 0; c < st_profile_column_count(); c++) {
+                st_value v;
+                if (c) assert_int_equal(st_buf_putc(&slow, ','), STRATA_OK);
+                st_profile_column_value(&view, p, c, &v);
+                assert_int_equal(v.type == ST_V_TEXT ? st_buf_csv_field(&slow, v.s.ptr, v.s.len)
+                                                     : st_value_format(&slow, &v),
+                                 STRATA_OK);
+            }
+            assert_int_equal(st_buf_putc(&slow, '\n'), STRATA_OK);
         }
-        assert_int_equal(st_buf_putc(&slow, '\n'), STRATA_OK);
+        assert_int_equal(fast.len, slow.len);
+        assert_memory_equal(fast.data, slow.data, slow.len);
+        assert_non_null(strstr(slow.data, "\"a,b\"")); /* the quoting path was taken */
+        assert_non_null(strstr(slow.data, "3500000000000")); /* and printf's */
     }
-    assert_int_equal(fast.len, slow.len);
-    assert_memory_equal(fast.data, slow.data, slow.len);
-    assert_non_null(strstr(slow.data, "\"a,b\"")); /* the quoting path was taken */
-    assert_non_null(strstr(slow.data, "3500000000000")); /* and printf's */
+    st_day_texts_clear(&all_days);
     st_buf_clear(&fast), st_buf_clear(&slow);
     st_free(canon);
     st_profiles_clear(&ps);
