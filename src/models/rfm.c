@@ -56,12 +56,35 @@ unsigned st_rfm_class8_of(bool r_high, bool f_high, bool m_high)
     return m_high ? c : c + (ST_C8_GENERAL_VALUE - ST_C8_IMPORTANT_VALUE);
 }
 
-/* Sort keys (idx moved along, idx[i] = i on entry) and give every item the counts of keys
- * strictly lower (below) and, when wanted, strictly higher (above); each run of equal keys
- * [first, end) shares them. */
+/* Give every item the counts of keys strictly lower (below) and, when wanted, strictly higher
+ * (above): by counting, or by sorting keys (idx moved along, idx[i] = i on entry), after which
+ * each run of equal keys [first, end) shares them. */
+/* Keys within a small range (recency in days, order counts) are ranked by counting, without a
+ * sort: false when the range is too wide for that (or the counts cannot be allocated). */
+static bool rank_by_counting(const uint64_t *keys, size_t n, uint32_t *below, uint32_t *above)
+{
+    uint64_t max = 0;
+    for (size_t i = 0; i < n; i++)
+        max = ST_MAX(max, keys[i]);
+    if (max > 4 * (uint64_t)n + 1024 || max >= (1u << 26)) return false;
+    uint32_t *count = st_calloc(max + 2, sizeof *count);
+    if (!count) return false;
+    for (size_t i = 0; i < n; i++)
+        count[keys[i] + 1]++;
+    for (uint64_t k = 1; k <= max + 1; k++)
+        count[k] += count[k - 1]; /* count[k] = keys below k */
+    for (size_t i = 0; i < n; i++) {
+        below[i] = count[keys[i]];
+        if (above) above[i] = (uint32_t)(n - count[keys[i] + 1]);
+    }
+    st_free(count);
+    return true;
+}
+
 static strata_status rank_keys(uint64_t *keys, uint32_t *idx, size_t n, uint32_t *below,
                                uint32_t *above)
 {
+    if (rank_by_counting(keys, n, below, above)) return STRATA_OK;
     strata_status st = st_radix_sort_pairs(keys, idx, n);
     if (st != STRATA_OK) return st;
     for (size_t first = 0, end; first < n; first = end) {
@@ -189,6 +212,35 @@ done:
     return st;
 }
 
+/* Without CLV the score is a function of the person's (r, f, m) cell, so persons are ranked
+ * by counting the 125 cells instead of sorting every buyer on one thread. false = a score
+ * outside 1-5 (not from st_rfm_score): the caller sorts. */
+static bool rank_by_cell(const st_profile *rows, const uint32_t *who, const int64_t *vals,
+                         size_t n, uint32_t *below)
+{
+    size_t count[125] = {0};
+    int64_t val[125] = {0};
+    uint32_t cell_below[125];
+    for (size_t i = 0; i < n; i++) {
+        const st_profile *pr = &rows[who[i]];
+        unsigned r = pr->r_score - 1u, f = pr->f_score - 1u, m = pr->m_score - 1u;
+        if (r > 4 || f > 4 || m > 4) return false;
+        unsigned c = r * 25 + f * 5 + m;
+        count[c]++, val[c] = vals[i];
+    }
+    for (int c = 0; c < 125; c++) {
+        size_t b = 0;
+        for (int d = 0; d < 125; d++)
+            if (val[d] < val[c]) b += count[d];
+        cell_below[c] = (uint32_t)b;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const st_profile *pr = &rows[who[i]];
+        below[i] = cell_below[(pr->r_score - 1u) * 25 + (pr->f_score - 1u) * 5 + pr->m_score - 1u];
+    }
+    return true;
+}
+
 strata_status st_value_tier(st_profiles *ps, const double weights[3], const double cuts[4],
                             bool use_clv)
 {
@@ -216,7 +268,10 @@ strata_status st_value_tier(st_profiles *ps, const double weights[3], const doub
         /* above = strictly higher = strictly lower of the negated value */
         vals[n++] = -llround(ps->rows[p].value_score * 1e6);
     }
-    if ((st = st_rank_below(vals, n, below)) != STRATA_OK) goto done;
+    if ((use_clv || !rank_by_cell(ps->rows, who, vals, n, below)) &&
+        (st = st_rank_below(vals, n, below)) != STRATA_OK)
+        goto done;
+    st = STRATA_OK;
     for (size_t i = 0; i < n; i++) {
         double above = (double)below[i] / (double)n;
         uint8_t tier = ST_TIER_T5;

@@ -60,17 +60,21 @@ static void rank_counts_against_counting(void **state)
     uint32_t *below = malloc(N * sizeof *below), *above = malloc(N * sizeof *above);
     assert_non_null(v), assert_non_null(below), assert_non_null(above);
     uint64_t x = 88172645463325252ull;
-    for (int i = 0; i < N; i++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        v[i] = (int64_t)(x % 301) - 150 + (i % 7 == 0 ? INT64_C(1) << 40 : 0);
-    }
-    assert_int_equal(st_rank_counts(v, N, below, above), STRATA_OK);
-    for (int i = 0; i < N; i++) {
-        uint32_t lo = 0, hi = 0;
-        for (int k = 0; k < N; k++)
-            lo += v[k] < v[i], hi += v[k] > v[i];
-        assert_int_equal(below[i], lo);
-        assert_int_equal(above[i], hi);
+    /* a wide range (sorted), a narrow one (counted), the narrow one's edge (all equal) */
+    for (int shape = 0; shape < 3; shape++) {
+        for (int i = 0; i < N; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            v[i] = shape == 2 ? -5 : (int64_t)(x % 301) - 150;
+            if (shape == 0 && i % 7 == 0) v[i] += INT64_C(1) << 40;
+        }
+        assert_int_equal(st_rank_counts(v, N, below, above), STRATA_OK);
+        for (int i = 0; i < N; i++) {
+            uint32_t lo = 0, hi = 0;
+            for (int k = 0; k < N; k++)
+                lo += v[k] < v[i], hi += v[k] > v[i];
+            assert_int_equal(below[i], lo);
+            assert_int_equal(above[i], hi);
+        }
     }
     free(v), free(below), free(above);
 }
@@ -164,12 +168,57 @@ static void tiers_pyramid_and_ties(void **state)
     assert_true(fabs(rows[1].value_score - 0.0) < 1e-9);
 }
 
+/* Tiers from scores (ranked by counting the 125 cells) equal tiers from a rank counted by
+ * hand over the persons' value scores; a score out of 1-5 takes the sort, with the same
+ * result. */
+static void tiers_by_cell_match_ranks(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    st_profile *rows = calloc(N, sizeof *rows);
+    assert_non_null(rows);
+    double w[3] = {0.2, 0.3, 0.5}, cuts[4] = {0.05, 0.20, 0.50, 0.80};
+    uint64_t x = 0x2545f4914f6cdd1dull;
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < N; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            rows[i] = buyer(1, 1 + (int32_t)(x % 4 == 0), 1);
+            if (x % 11 == 0) rows[i].frequency = 0; /* a prospect: no tier */
+            rows[i].r_score = (uint8_t)(1 + x % 5), rows[i].f_score = (uint8_t)(1 + (x >> 8) % 5);
+            rows[i].m_score = (uint8_t)(1 + (x >> 16) % 5);
+        }
+        if (round == 1) rows[7].frequency = 1, rows[7].m_score = 6; /* not a 1-5 score */
+        st_profiles ps = {rows, N, 0, N};
+        assert_int_equal(st_value_tier(&ps, w, cuts, false), STRATA_OK);
+        size_t n = 0;
+        for (int i = 0; i < N; i++) n += rows[i].frequency > 0;
+        for (int i = 0; i < N; i++) {
+            if (rows[i].frequency == 0) {
+                assert_int_equal(rows[i].tier, 0);
+                continue;
+            }
+            size_t above = 0;
+            for (int k = 0; k < N; k++)
+                above += rows[k].frequency > 0 && rows[k].value_score > rows[i].value_score;
+            uint8_t want = ST_TIER_T5;
+            for (int c = 0; c < 4; c++)
+                if ((double)above / (double)n < cuts[c]) {
+                    want = (uint8_t)(ST_TIER_T1 + c);
+                    break;
+                }
+            assert_int_equal(rows[i].tier, want);
+        }
+    }
+    free(rows);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(segment_table_covers_all_cells),
         cmocka_unit_test(segment_examples),
         cmocka_unit_test(rank_below_ties),
+        cmocka_unit_test(tiers_by_cell_match_ranks),
         cmocka_unit_test(rank_counts_against_counting),
         cmocka_unit_test(scores_follow_sql_rank),
         cmocka_unit_test(class8_table),
