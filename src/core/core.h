@@ -152,7 +152,13 @@ static inline bool st_sv_to_micros(st_sv v, int64_t *out, bool *rounded)
     return true;
 }
 /* Interpret yes/no style flags: 1/0, true/false, yes/no, y/n, t/f (any case). */
-bool st_sv_to_bool(st_sv v, bool *out);
+bool st_sv_to_bool_general(st_sv v, bool *out);
+static inline bool st_sv_to_bool(st_sv v, bool *out)
+{
+    /* 0/1 fill whole flag columns: decided here without the call */
+    if (v.len == 1 && (v.ptr[0] == '0' || v.ptr[0] == '1')) return *out = v.ptr[0] == '1', true;
+    return st_sv_to_bool_general(v, out);
+}
 
 /* ---- bounded growable byte buffer (curl dynbuf) ---- */
 typedef struct st_buf {

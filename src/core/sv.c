@@ -149,7 +149,7 @@ bool st_sv_to_micros_general(st_sv v, int64_t *out, bool *rounded)
     return true;
 }
 
-bool st_sv_to_bool(st_sv v, bool *out)
+bool st_sv_to_bool_general(st_sv v, bool *out)
 {
     v = st_sv_trim(v);
     if (v.len == 1) { /* 0/1 flags fill whole columns: no list walk for them */

@@ -922,6 +922,7 @@ static strata_status load_common(strata_ctx *ctx, st_dataset *ds, st_input_kind 
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
         st_sv item = st_sv_trim(st_sv_make(p, n));
         if (item.len) ld.refund_status[ld.nrefund_status++] = item;
+        ld.refund_lengths |= UINT64_C(1) << ST_MIN(item.len, (size_t)63);
         p += n + (comma ? 1 : 0);
     }
     for (int i = 0; i < ST_MAX_CANON; i++)

@@ -148,6 +148,7 @@ struct st_load {
     st_sv cancel_prefix;
     st_sv refund_status[32];
     int nrefund_status;
+    uint64_t refund_lengths; /* bit n: a refund status of length n (bit 63: 63 or longer) */
     bool hash_identifiers;
     const char *salt;
 };

@@ -640,6 +640,42 @@ static void fingerprint_follows_values(void **state)
             if (r[i].fp == r[j].fp) fail_msg("rows %zu and %zu share a fingerprint", j, i);
 }
 
+/* Refund statuses in any case and of any length (one past 63 bytes too); other statuses,
+ * also of a refund status's length, leave the row as paid. */
+static void refund_statuses(void **state)
+{
+    fx *f = *state;
+    char long_status[71], longer[72];
+    memset(long_status, 'x', 70), long_status[70] = 0;
+    memset(longer, 'x', 71), longer[71] = 0;
+    char list[128];
+    snprintf(list, sizeof list, "refunded,R,%s", long_status);
+    assert_int_equal(strata_config_set(f->ctx, "orders.refund_status", list), STRATA_OK);
+    struct {
+        const char *status;
+        bool refunded;
+    } cases[] = {{"refunded", true}, {"REFUNDED", true}, {"r", true},      {"R", true},
+                 {"paid", false},    {"refunder", false}, {"s", false},    {"", false},
+                 {long_status, true}, {longer, false},   {"returned", false}};
+    st_buf csv;
+    st_buf_init(&csv, 0);
+    assert_int_equal(st_buf_puts(&csv, "order_id,user_id,order_ts,amount,status\n"), STRATA_OK);
+    for (size_t i = 0; i < ST_ARRAY_LEN(cases); i++)
+        assert_int_equal(st_buf_printf(&csv, "o%zu,u1,2024-01-01,5,%s\n", i, cases[i].status),
+                         STRATA_OK);
+    assert_int_equal(load(f, ST_IN_ORDERS, "refunds.csv", csv.data), STRATA_OK);
+    st_buf_clear(&csv);
+    assert_int_equal(f->ds.orders.n, ST_ARRAY_LEN(cases));
+    for (size_t i = 0; i < ST_ARRAY_LEN(cases); i++) {
+        const st_order_row *r = &f->ds.orders.rows[i];
+        size_t c = r->line - 2;
+        bool refunded = (r->flags & ST_ORDER_REFUNDED) != 0;
+        if (refunded != cases[c].refunded || r->amount != (refunded ? 0 : 5000000))
+            fail_msg("status '%s': refunded=%d amount=%lld", cases[c].status, refunded,
+                     (long long)r->amount);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -653,6 +689,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(dictionary_names_survive_the_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(batched_rows_keep_their_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(fingerprint_follows_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(refund_statuses, setup, teardown),
         cmocka_unit_test_setup_teardown(as_of_defaults_to_day_after_last_order, setup, teardown),
         cmocka_unit_test_setup_teardown(identifiers_hashed, setup, teardown),
         cmocka_unit_test_setup_teardown(no_row_after_cutoff_changes_a_feature, setup, teardown),
