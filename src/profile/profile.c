@@ -53,53 +53,58 @@ static void finalize_orders(st_profile *out, const st_partial *p, int32_t D)
     }
 }
 
-typedef struct day_net {
-    int32_t day;
-    int64_t net;
-} day_net;
-
-static int day_net_cmp(const void *a, const void *b)
+static int day_cmp(const void *a, const void *b)
 {
-    const day_net *x = a, *y = b;
-    return (x->day > y->day) - (x->day < y->day);
-}
-
-/* Most persons have a handful of orders: insertion sort, qsort beyond that (a qsort call per
- * person showed in the profile). */
-static void sort_day_nets(day_net *v, size_t n)
-{
-    if (n > 32) {
-        qsort(v, n, sizeof *v, day_net_cmp);
-        return;
-    }
-    for (size_t i = 1; i < n; i++) {
-        day_net x = v[i];
-        size_t j = i;
-        while (j > 0 && v[j - 1].day > x.day)
-            v[j] = v[j - 1], j--;
-        v[j] = x;
-    }
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
 }
 
 /* Purchase days and the spend of the repeat days, the inputs of the BG/NBD and Gamma-Gamma
- * models: valid orders merged by day (the literature's convention), first day excluded. */
+ * models: valid orders merged by day (the literature's convention), first day excluded —
+ * the number of distinct days with a valid order, and the net of the valid orders after the
+ * first of them. Orders come in order-id order, so distinct days are marked in a bitmap over
+ * their span instead of sorted (a sort per person showed in the profile); a span too wide for
+ * it takes a sort. */
+#define DAY_BITMAP_WORDS 64
+
 static strata_status finalize_purchase_days(st_profile *out, const st_partial *p)
 {
-    day_net small[256], *v = small;
-    if (p->norders > ST_ARRAY_LEN(small)) {
-        v = st_malloc(p->norders * sizeof *v);
-        if (!v) return STRATA_ENOMEM;
+    int32_t lo = INT32_MAX, hi = INT32_MIN;
+    int64_t total = 0;
+    for (size_t i = 0; i < p->norders; i++) {
+        const st_order_part *o = &p->orders[i];
+        if (o->net <= 0) continue;
+        lo = ST_MIN(lo, o->first_day), hi = ST_MAX(hi, o->first_day);
+        total += o->net;
     }
+    if (lo > hi) return STRATA_OK;
+    int64_t first_day_net = 0;
+    for (size_t i = 0; i < p->norders; i++)
+        if (p->orders[i].net > 0 && p->orders[i].first_day == lo) first_day_net += p->orders[i].net;
+    out->repeat_spend += total - first_day_net;
+    uint64_t span = (uint64_t)((int64_t)hi - lo) + 1;
+    if (span <= DAY_BITMAP_WORDS * 64) {
+        uint64_t seen[DAY_BITMAP_WORDS];
+        size_t words = (size_t)((span + 63) / 64);
+        memset(seen, 0, words * sizeof *seen);
+        for (size_t i = 0; i < p->norders; i++) {
+            if (p->orders[i].net <= 0) continue;
+            uint32_t d = (uint32_t)(p->orders[i].first_day - lo);
+            seen[d / 64] |= UINT64_C(1) << (d % 64);
+        }
+        for (size_t w = 0; w < words; w++)
+            out->purchase_days += (int32_t)__builtin_popcountll(seen[w]);
+        return STRATA_OK;
+    }
+    int32_t *days = st_malloc(p->norders * sizeof *days);
+    if (!days) return STRATA_ENOMEM;
     size_t n = 0;
     for (size_t i = 0; i < p->norders; i++)
-        if (p->orders[i].net > 0) v[n++] = (day_net){p->orders[i].first_day, p->orders[i].net};
-    sort_day_nets(v, n);
-    for (size_t i = 0; i < n; i++) {
-        bool new_day = i == 0 || v[i].day != v[i - 1].day;
-        out->purchase_days += new_day;
-        if (out->purchase_days > 1) out->repeat_spend += v[i].net;
-    }
-    if (v != small) st_free(v);
+        if (p->orders[i].net > 0) days[n++] = p->orders[i].first_day;
+    qsort(days, n, sizeof *days, day_cmp);
+    for (size_t i = 0; i < n; i++)
+        out->purchase_days += i == 0 || days[i] != days[i - 1];
+    st_free(days);
     return STRATA_OK;
 }
 

@@ -239,12 +239,56 @@ static void csv_row_matches_columns(void **state)
     st_intern_clear(&keys);
 }
 
+/* Purchase days (distinct days with a valid order) and repeat spend (net of valid orders
+ * after the first such day) against a count by hand: few and many orders, days spread over
+ * a few weeks and over decades (past the bitmap's span), non-positive orders left out. */
+static void purchase_days_by_hand(void **state)
+{
+    (void)state;
+    uint64_t x = 0x853c49e6748fea9bull;
+    st_partial p;
+    st_partial_init(&p);
+    for (int round = 0; round < 300; round++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = (size_t)(x % 3 == 0 ? x % 400 : x % 12);
+        int32_t spread = (int32_t)(round % 3 == 0 ? 20000 : round % 3 == 1 ? 4096 : 30);
+        st_partial_reset(&p);
+        p.orders = st_realloc(p.orders, (n + 1) * sizeof *p.orders);
+        assert_non_null(p.orders);
+        p.cap_orders = n + 1;
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            p.orders[i] = (st_order_part){i, 19000 + (int32_t)(x % (uint64_t)spread), 0,
+                                          (int64_t)(x >> 40) % 5000000 - 1000000, 1, 0};
+        }
+        p.norders = n;
+        st_profile out;
+        assert_int_equal(st_profile_finalize(&out, &p, NULL, 60000, NULL), STRATA_OK);
+        int32_t first = INT32_MAX, days = 0;
+        int64_t repeat = 0;
+        for (size_t i = 0; i < n; i++)
+            if (p.orders[i].net > 0) first = ST_MIN(first, p.orders[i].first_day);
+        for (size_t i = 0; i < n; i++) {
+            if (p.orders[i].net <= 0) continue;
+            bool seen = false;
+            for (size_t k = 0; k < i; k++)
+                seen |= p.orders[k].net > 0 && p.orders[k].first_day == p.orders[i].first_day;
+            days += !seen;
+            if (p.orders[i].first_day != first) repeat += p.orders[i].net;
+        }
+        assert_int_equal(out.purchase_days, days);
+        assert_int_equal(out.repeat_spend, repeat);
+    }
+    st_partial_clear(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(merge_equals_union),
         cmocka_unit_test(cutoff_excludes_later_rows),
         cmocka_unit_test(csv_row_matches_columns),
+        cmocka_unit_test(purchase_days_by_hand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
