@@ -1,10 +1,10 @@
 /*
  * clean.c — grouping, de-duplication, as-of exclusion and outliers over whole row tables.
  *
- * Rows are sorted in place by person with an MSD radix sort (American flag sort: 256
- * buckets per byte of the person id, elements swapped into place, no second buffer), and
- * within a person by (order, fingerprint, line) for orders or (time, fingerprint, line) for
- * events. After that every pass — duplicates, the as-of cut, outliers, profile building —
+ * Rows are sorted in place by person with American flag sorts (elements swapped into
+ * place, no second buffer): 256 buckets by the top byte of the person id, then one bucket per
+ * person inside each of those; within a person by (order, fingerprint, line) for orders or
+ * (time, fingerprint, line) for events. After that every pass — duplicates, the as-of cut, outliers, profile building —
  * reads memory in order. Reaching rows through an index instead cost a cache miss per row per
  * pass and showed as the top of the profile on 16M rows; an out-of-place sort would double the
  * memory of the largest table.
@@ -49,15 +49,8 @@ static int event_cmp(const void *a, const void *b)
 
 #define SMALL_SORT 48
 
-/* The next byte down; a shift that is not a multiple of 8 ends on byte 0 (its bits overlap the
- * byte above, which is equal inside the bucket), then -1 = no id bits left. */
-static inline int next_shift(int shift)
-{
-    return shift >= 8 ? shift - 8 : shift > 0 ? 0 : -1;
-}
-
-/* American flag sort on the person id (field `key`), then the full order inside each bucket
- * once it is small or the id bytes are exhausted. */
+/* American flag sorts on the person id (field `key`), then the full order among each
+ * person's rows. */
 #define DEFINE_FLAG_SORT(name, type, less, cmp)                                                    \
     /* quicksort (Hoare partition around the median of three) with the comparison inline:      \
      * qsort's indirect calls and scratch buffer showed in the profile for persons with many     \
@@ -136,16 +129,40 @@ static inline int next_shift(int shift)
             }                                                                                      \
         }                                                                                          \
     }                                                                                              \
-    static void name(type *a, size_t n, int shift)                                                 \
+    /* Rows whose keys all lie in [base, base + range) into key order by counting: one bucket   \
+     * per key, rows swapped into place, then each key's rows finished. After the top split a   \
+     * bucket's rows fit in cache, and one pass here replaced two byte splits and a call per    \
+     * sub-bucket. starts and heads hold range + 1 entries. */                                   \
+    static void name##_by_key(type *a, size_t n, uint32_t base, uint32_t range, uint32_t *starts, \
+                              uint32_t *heads)                                                     \
     {                                                                                              \
-        if (n <= SMALL_SORT || shift < 0) {                                                        \
+        if (n <= SMALL_SORT) {                                                                     \
             name##_finish(a, n);                                                                   \
             return;                                                                                \
         }                                                                                          \
-        size_t starts[257];                                                                        \
-        name##_split(a, n, shift, starts);                                                         \
-        for (int b = 0; b < 256; b++)                                                              \
-            name(a + starts[b], starts[b + 1] - starts[b], next_shift(shift));                     \
+        memset(starts, 0, ((size_t)range + 1) * sizeof *starts);                                  \
+        for (size_t i = 0; i < n; i++) {                                                           \
+            assert(a[i].key - base < range);                                                       \
+            starts[a[i].key - base + 1]++;                                                         \
+        }                                                                                          \
+        for (uint32_t k = 0; k < range; k++)                                                       \
+            starts[k + 1] += starts[k];                                                            \
+        memcpy(heads, starts, (size_t)range * sizeof *heads);                                     \
+        for (uint32_t k = 0; k < range; k++) {                                                     \
+            while (heads[k] < starts[k + 1]) {                                                     \
+                type v = a[heads[k]];                                                              \
+                uint32_t vk = v.key - base;                                                        \
+                while (vk != k) {                                                                  \
+                    type t = a[heads[vk]];                                                         \
+                    a[heads[vk]++] = v;                                                            \
+                    v = t;                                                                         \
+                    vk = v.key - base;                                                             \
+                }                                                                                  \
+                a[heads[k]++] = v;                                                                 \
+            }                                                                                      \
+        }                                                                                          \
+        for (uint32_t k = 0; k < range; k++)                                                       \
+            if (starts[k + 1] - starts[k] > 1) name##_finish(a + starts[k], starts[k + 1] - starts[k]); \
     }
 
 DEFINE_FLAG_SORT(sort_orders, st_order_row, order_less, order_cmp)
@@ -187,21 +204,29 @@ static strata_status finish_buckets(void *arg, size_t begin, size_t end, unsigne
 {
     (void)thread;
     bucket_job *j = arg;
-    int next = next_shift(j->shift);
+    uint32_t range = UINT32_C(1) << j->shift; /* keys per bucket */
+    uint32_t *starts = st_malloc(2 * ((size_t)range + 1) * sizeof *starts);
+    if (!starts) return STRATA_ENOMEM;
+    uint32_t *heads = starts + range + 1;
     for (size_t t = begin; t < end; t++)
         for (size_t b = first_bucket(j, t), last = first_bucket(j, t + 1); b < last; b++) {
             size_t lo = j->starts[b], n = j->starts[b + 1] - lo;
+            uint32_t base = (uint32_t)(b << j->shift);
             if (j->events)
-                sort_events((st_event_row *)j->rows + lo, n, next);
+                sort_events_by_key((st_event_row *)j->rows + lo, n, base, range, starts, heads);
             else
-                sort_orders((st_order_row *)j->rows + lo, n, next);
+                sort_orders_by_key((st_order_row *)j->rows + lo, n, base, range, starts, heads);
         }
+    st_free(starts);
     return STRATA_OK;
 }
 
-static void sort_rows(void *rows, size_t n, size_t npersons, bool events, unsigned threads)
+/* Rows into person order: split by the top bits of the person id on one thread, then each
+ * bucket (2^shift persons) counted into place on all threads. */
+static strata_status sort_rows(void *rows, size_t n, size_t npersons, bool events,
+                               unsigned threads)
 {
-    if (n < 2) return;
+    if (n < 2) return STRATA_OK;
     int shift = top_shift(npersons);
     size_t starts[257];
     if (events)
@@ -210,7 +235,7 @@ static void sort_rows(void *rows, size_t n, size_t npersons, bool events, unsign
         sort_orders_split(rows, n, shift, starts);
     if (threads < 1) threads = 1;
     bucket_job j = {rows, starts, n, threads, shift, events};
-    st_parallel_for(threads, threads, finish_buckets, &j);
+    return st_parallel_for(threads, threads, finish_buckets, &j);
 }
 
 /* Offsets of each person's rows in a table sorted by person. */
@@ -514,10 +539,11 @@ strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons, 
     memset(rep, 0, sizeof *rep);
     memset(g, 0, sizeof *g);
     unsigned threads = ST_MIN(st_threads(ctx), 64u);
-    sort_rows(o->rows, o->n, npersons, false, threads);
+    strata_status st = sort_rows(o->rows, o->n, npersons, false, threads);
+    if (st != STRATA_OK) return st;
     clean_part parts[64];
     clean_job j = {o->rows, parts, 0, 0, SIZE_MAX, NULL};
-    strata_status st = clean_parts(ctx, ds, npersons, as_of_day, g, rep, &j, threads ? threads : 1);
+    st = clean_parts(ctx, ds, npersons, as_of_day, g, rep, &j, threads ? threads : 1);
     for (unsigned t = 0; t < (threads ? threads : 1); t++) {
         st_free(parts[t].hist);
         st_free(parts[t].in_bucket);
@@ -532,7 +558,8 @@ strata_status st_clean_events(st_dataset *ds, size_t npersons, int32_t as_of_day
 {
     st_event_rows *e = &ds->events;
     memset(g, 0, sizeof *g);
-    sort_rows(e->rows, e->n, npersons, true, threads);
+    strata_status st = sort_rows(e->rows, e->n, npersons, true, threads);
+    if (st != STRATA_OK) return st;
     st_quality *q = &ds->quality[ST_IN_EVENTS];
     int64_t end = (int64_t)as_of_day * 86400;
     size_t w = 0;
@@ -542,7 +569,7 @@ strata_status st_clean_events(st_dataset *ds, size_t npersons, int32_t as_of_day
         if (prev && r.key == prev->key && r.ts == prev->ts && r.fp == prev->fp) {
             char detail[64];
             snprintf(detail, sizeof detail, "duplicate of line %u", prev->line);
-            strata_status st =
+            st =
                 st_dataset_add_reject(ds, ST_IN_EVENTS, r.line, 0, ST_REASON_DUPLICATE, detail);
             if (st != STRATA_OK) return st;
             continue;
