@@ -189,7 +189,15 @@ static char *put_fixed(char *out, bool neg, uint64_t mag, int digits, int keep_d
 char *st_fmt_micros(char *out, int64_t micros)
 {
     uint64_t mag = micros < 0 ? (uint64_t)0 - (uint64_t)micros : (uint64_t)micros;
-    return put_fixed(out, micros < 0, mag, 6, 2);
+    uint64_t whole = mag / 1000000, frac = mag % 1000000;
+    if (frac % 10000) return put_fixed(out, micros < 0, mag, 6, 2);
+    /* whole cents, most money: two fraction digits without trimming zeros one by one */
+    if (micros < 0) *out++ = '-';
+    char *end = out + digit_count(whole);
+    utoa_end(whole, end);
+    unsigned cents = (unsigned)(frac / 10000);
+    end[0] = '.', end[1] = (char)('0' + cents / 10), end[2] = (char)('0' + cents % 10);
+    return end + 3;
 }
 
 char *st_fmt_double(char *out, double v, int digits)

@@ -67,6 +67,8 @@ typedef enum st_vocab {
 const char *st_vocab_key(st_vocab v, unsigned id);
 /* The same with its length, for writers that emit millions of labels. */
 size_t st_vocab_key_len(st_vocab v, unsigned id);
+/* Both in one call (profiles.csv writes eight labels per person). */
+const char *st_vocab_key_n(st_vocab v, unsigned id, size_t *len);
 unsigned st_vocab_size(st_vocab v);
 
 #endif

@@ -53,6 +53,16 @@ size_t st_vocab_key_len(st_vocab v, unsigned id)
     return vocabs[v].lens[id];
 }
 
+const char *st_vocab_key_n(st_vocab v, unsigned id, size_t *len)
+{
+    if ((unsigned)v >= sizeof vocabs / sizeof vocabs[0] || id >= vocabs[v].n) {
+        *len = 0;
+        return "";
+    }
+    *len = vocabs[v].lens[id];
+    return vocabs[v].keys[id];
+}
+
 unsigned st_vocab_size(st_vocab v)
 {
     return (unsigned)v < sizeof vocabs / sizeof vocabs[0] ? vocabs[v].n : 0;

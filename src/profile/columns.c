@@ -39,18 +39,18 @@ const char *st_profile_column_name(size_t col)
     return col < COL__COUNT ? names[col] : "";
 }
 
-static void set_int(st_value *v, int64_t i)
+static inline void set_int(st_value *v, int64_t i)
 {
     v->type = ST_V_INT;
     v->i = i;
 }
 
-static void set_opt_int(st_value *v, int64_t i, bool present)
+static inline void set_opt_int(st_value *v, int64_t i, bool present)
 {
     if (present) set_int(v, i);
 }
 
-static void set_real(st_value *v, double d, int digits)
+static inline __attribute__((always_inline)) void set_real(st_value *v, double d, int digits)
 {
     if (!isfinite(d)) return;
     v->type = ST_V_REAL;
@@ -58,14 +58,16 @@ static void set_real(st_value *v, double d, int digits)
     v->digits = digits;
 }
 
-static void set_label(st_value *v, st_vocab vocab, unsigned id)
+static inline __attribute__((always_inline)) void set_label(st_value *v, st_vocab vocab, unsigned id)
 {
     if (!id) return;
     v->type = ST_V_LABEL;
-    v->s = st_sv_make(st_vocab_key(vocab, id), st_vocab_key_len(vocab, id));
+    size_t len;
+    const char *key = st_vocab_key_n(vocab, id, &len);
+    v->s = st_sv_make(key, len);
 }
 
-static void set_day(st_value *v, int32_t day)
+static inline void set_day(st_value *v, int32_t day)
 {
     if (day == STRATA_DAY_NONE) return;
     v->type = ST_V_DATE;

@@ -129,13 +129,36 @@ static void micros_printing(void **state)
                  {105000, "0.105"},
                  {1, "0.000001"},
                  {123456789012, "123456.789012"},
-                 {INT64_MIN + 1, "-9223372036854.775807"}};
+                 {INT64_MIN + 1, "-9223372036854.775807"},
+                 {INT64_MIN, "-9223372036854.775808"},
+                 {-10000, "-0.01"},
+                 {7000000, "7.00"},
+                 {99990000, "99.99"},
+                 {-990000, "-0.99"},
+                 {1230000000000, "1230000.00"},
+                 {INT64_MAX - 775807 + 770000, "9223372036854.77"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         st_buf b;
         st_buf_init(&b, 0);
         assert_int_equal(st_buf_micros(&b, cases[i].v), STRATA_OK);
         assert_string_equal(b.data, cases[i].text);
         st_buf_clear(&b);
+    }
+    /* random amounts, whole cents and not, against printf with the zeros trimmed by hand */
+    uint64_t x = 0x243f6a8885a308d3ull;
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t v = (int64_t)(x >> (x % 40));
+        if (x % 3 == 0) v -= v % 10000;
+        if (x % 5 == 0) v = -v;
+        uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+        char want[48], got[ST_FMT_NUMBER_MAX + 1];
+        int n = snprintf(want, sizeof want, "%s%llu.%06llu", v < 0 ? "-" : "",
+                         (unsigned long long)(mag / 1000000), (unsigned long long)(mag % 1000000));
+        while (want[n - 1] == '0' && want[n - 3] != '.') want[--n] = '\0';
+        char *end = st_fmt_micros(got, v);
+        *end = '\0';
+        assert_string_equal(got, want);
     }
 }
 
