@@ -117,6 +117,24 @@ static void micros_random_against_reference(void **state)
     }
 }
 
+/* Trimming removes spaces and tabs at both ends and nothing else, whatever the edge bytes. */
+static void trim_only_blanks(void **state)
+{
+    (void)state;
+    for (int a = 0; a < 256; a++)
+        for (int z = 0; z < 256; z += (z < 40 ? 1 : 7)) {
+            char text[4] = {(char)a, 'x', (char)z, 0};
+            for (size_t len = 1; len <= 3; len++) {
+                st_sv v = st_sv_trim(st_sv_make(text, len));
+                size_t lo = 0, hi = len;
+                while (lo < hi && (text[lo] == ' ' || text[lo] == '\t')) lo++;
+                while (hi > lo && (text[hi - 1] == ' ' || text[hi - 1] == '\t')) hi--;
+                if (v.ptr != text + lo || v.len != hi - lo)
+                    fail_msg("bytes %d,x,%d (%zu): got [%td, +%zu)", a, z, len, v.ptr - text, v.len);
+            }
+        }
+}
+
 static void micros_printing(void **state)
 {
     (void)state;
@@ -408,6 +426,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(micros_parsing),
+        cmocka_unit_test(trim_only_blanks),
         cmocka_unit_test(micros_random_against_reference),
         cmocka_unit_test(micros_printing),
         cmocka_unit_test(numbers_printing),
