@@ -87,6 +87,14 @@ void st_memory_sequential(void *p, size_t size)
 #endif
 }
 
+void st_memory_touch(void *p, size_t size)
+{
+    volatile unsigned char *b = p;
+    for (size_t i = 0; i < size; i += 4096)
+        b[i] = 0;
+    if (size) b[size - 1] = 0;
+}
+
 static void count_add(size_t n)
 {
     size_t now = atomic_fetch_add(&live_bytes, n) + n;

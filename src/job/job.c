@@ -117,6 +117,13 @@ typedef struct label_job {
     strata_status status;
 } label_job;
 
+static void *touch_thread(void *arg)
+{
+    st_profiles *ps = arg;
+    st_memory_touch(ps->rows, ps->cap * sizeof *ps->rows);
+    return NULL;
+}
+
 static void *label_thread(void *arg)
 {
     label_job *j = arg;
@@ -165,9 +172,16 @@ strata_status strata_job_run(strata_job *job, const strata_inputs *in, int32_t a
     size_t npersons = job->identity.npersons;
     job->seconds[ST_STAGE_IDENTITY] = mono() - t, t = mono();
 
+    /* the profile array is allocated now and its pages faulted in on a thread of its own: the
+     * top of the person sort (clean.c) keeps only one core busy meanwhile */
+    if (st_profiles_reserve(&job->profiles, npersons) != STRATA_OK)
+        return st_error(ctx, STRATA_ENOMEM, "profiles: out of memory");
+    pthread_t toucher;
+    bool touching = threads > 1 && pthread_create(&toucher, NULL, touch_thread, &job->profiles) == 0;
     st_progress(ctx, "cleaning", 0, 3);
     job->as_of_day = as_of_day;
     st = st_clean_orders(ctx, &job->ds, npersons, &job->as_of_day, &job->order_groups, &job->outliers);
+    if (touching) pthread_join(toucher, NULL);
     if (st == STRATA_OK) st = st_clean_events(&job->ds, npersons, job->as_of_day, &job->event_groups, threads);
     if (st == STRATA_OK) st = st_merge_users(&job->ds, npersons, &job->attrs);
     if (st == STRATA_ENOMEM) return st_error(ctx, st, "cleaning: out of memory");

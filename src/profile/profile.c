@@ -19,6 +19,16 @@ void st_profiles_clear(st_profiles *ps)
     memset(ps, 0, sizeof *ps);
 }
 
+strata_status st_profiles_reserve(st_profiles *ps, size_t n)
+{
+    st_profiles_clear(ps);
+    ps->rows = st_malloc((n + 1) * sizeof *ps->rows);
+    if (!ps->rows) return STRATA_ENOMEM;
+    st_memory_sequential(ps->rows, (n + 1) * sizeof *ps->rows);
+    ps->cap = n + 1;
+    return STRATA_OK;
+}
+
 static void finalize_orders(st_profile *out, const st_partial *p, int32_t D)
 {
     int64_t total = 0, net_90 = 0;
@@ -232,11 +242,12 @@ strata_status st_profiles_build(st_profiles *ps, const st_dataset *ds, size_t np
                                 const st_user_attrs *attrs, int32_t as_of_day, int32_t before_day,
                                 unsigned threads)
 {
-    st_profiles_clear(ps);
-    ps->rows = st_malloc((npersons + 1) * sizeof *ps->rows);
-    if (!ps->rows) return STRATA_ENOMEM;
-    st_memory_sequential(ps->rows, (npersons + 1) * sizeof *ps->rows);
+    if (ps->cap < npersons + 1) {
+        strata_status st = st_profiles_reserve(ps, npersons);
+        if (st != STRATA_OK) return st;
+    }
     ps->n = npersons;
+    ps->scored = 0;
     ps->as_of_day = as_of_day;
     build_job job = {ps, ds, orders, events, attrs, as_of_day, before_day};
     /* persons seen early in the file have longer histories: chunks taken in turn keep both

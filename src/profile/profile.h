@@ -67,9 +67,14 @@ typedef struct st_profiles {
     size_t n;
     int32_t as_of_day;
     uint64_t scored; /* persons with frequency ≥ 1 */
+    size_t cap;      /* rows allocated */
 } st_profiles;
 
 void st_profiles_init(st_profiles *ps);
+/* Room for n profiles ahead of st_profiles_build, which otherwise allocates it: the job
+ * reserves the array early and has its pages touched while the person sort keeps one core
+ * busy (st_memory_touch). */
+strata_status st_profiles_reserve(st_profiles *ps, size_t n);
 void st_profiles_clear(st_profiles *ps);
 
 /* Features of one person from a partial and user attributes (attrs may be NULL).

@@ -102,7 +102,7 @@ static void scores_follow_sql_rank(void **state)
     for (int i = 0; i < 10; i++) rows[i] = buyer(rec[i], freq[i], mon[i]);
     memset(&rows[10], 0, sizeof rows[10]);
     rows[10].recency_days = ST_NONE_I32;
-    st_profiles ps = {rows, 11, 0, 10};
+    st_profiles ps = {rows, 11, 0, 10, 0};
     st_rfm_means means;
     assert_int_equal(st_rfm_score(&ps, &means, 2), STRATA_OK);
     /* recency value −rec: below counts persons more recent... i.e. with larger rec */
@@ -144,7 +144,7 @@ static void tiers_pyramid_and_ties(void **state)
         rows[i].r_score = rows[i].f_score = 1;
         rows[i].m_score = 1;
     }
-    st_profiles ps = {rows, 20, 0, 20};
+    st_profiles ps = {rows, 20, 0, 20, 0};
     double w[3] = {0, 0, 1}, cuts[4] = {0.05, 0.20, 0.50, 0.80};
     /* use clv as the value so every person gets a distinct score */
     for (int i = 0; i < 20; i++) rows[i].clv = 100 - i;
@@ -188,7 +188,7 @@ static void tiers_by_cell_match_ranks(void **state)
             rows[i].m_score = (uint8_t)(1 + (x >> 16) % 5);
         }
         if (round == 1) rows[7].frequency = 1, rows[7].m_score = 6; /* not a 1-5 score */
-        st_profiles ps = {rows, N, 0, N};
+        st_profiles ps = {rows, N, 0, N, 0};
         assert_int_equal(st_value_tier(&ps, w, cuts, false), STRATA_OK);
         size_t n = 0;
         for (int i = 0; i < N; i++) n += rows[i].frequency > 0;
