@@ -63,31 +63,72 @@ typedef struct group_acc {
     double min_score, max_score;
 } group_acc;
 
-static cJSON *group_table(const st_profiles *ps, st_vocab vocab, size_t label_offset,
-                          const char *key_name, const totals *t, bool scores)
+enum { GROUP_TIER, GROUP_SEGMENT, GROUP_CLASS8, NGROUPS };
+enum { DIST_LIFECYCLE, DIST_BEHAVIOR, DIST_INTERACTION, DIST_CORE, NDISTS };
+
+/* Everything the tables below count, from one pass over the profiles: a pass per table read
+ * the 200-byte profiles ten times over for a few fields each. Sums run in person order, as
+ * they did table by table. */
+typedef struct profile_sums {
+    totals t;
+    group_acc groups[NGROUPS][32];
+    uint64_t dist[NDISTS][32];
+    uint64_t heat_persons[6][6];
+    double heat_spend[6][6];
+} profile_sums;
+
+static void add_to_group(group_acc *acc, unsigned n, unsigned id, const st_profile *p)
 {
-    unsigned n = st_vocab_size(vocab);
-    group_acc acc[32];
-    memset(acc, 0, sizeof acc);
-    for (unsigned i = 0; i < n && i < 32; i++)
-        acc[i].min_score = INFINITY, acc[i].max_score = -INFINITY;
+    if (id == 0 || id >= n || id >= 32) return;
+    group_acc *a = &acc[id];
+    a->persons++;
+    a->revenue += p->monetary;
+    if (p->frequency > 0) {
+        a->buyers++;
+        a->recency_sum += p->recency_days;
+        a->frequency_sum += p->frequency;
+    }
+    if (isfinite(p->value_score)) {
+        if (p->value_score < a->min_score) a->min_score = p->value_score;
+        if (p->value_score > a->max_score) a->max_score = p->value_score;
+    }
+}
+
+static void sum_profiles(const st_profiles *ps, profile_sums *s)
+{
+    memset(s, 0, sizeof *s);
+    s->t.persons = ps->n;
+    for (int g = 0; g < NGROUPS; g++)
+        for (int i = 0; i < 32; i++)
+            s->groups[g][i].min_score = INFINITY, s->groups[g][i].max_score = -INFINITY;
+    const unsigned ntier = st_vocab_size(ST_VOCAB_TIER), nseg = st_vocab_size(ST_VOCAB_SEGMENT),
+                   nclass = st_vocab_size(ST_VOCAB_CLASS8);
+    const unsigned ndist[NDISTS] = {st_vocab_size(ST_VOCAB_LIFECYCLE),
+                                    st_vocab_size(ST_VOCAB_BEHAVIOR),
+                                    st_vocab_size(ST_VOCAB_INTERACTION), st_vocab_size(ST_VOCAB_CORE)};
     for (size_t i = 0; i < ps->n; i++) {
         const st_profile *p = &ps->rows[i];
-        unsigned id = *((const uint8_t *)p + label_offset);
-        if (id == 0 || id >= n || id >= 32) continue;
-        group_acc *a = &acc[id];
-        a->persons++;
-        a->revenue += p->monetary;
-        if (p->frequency > 0) {
-            a->buyers++;
-            a->recency_sum += p->recency_days;
-            a->frequency_sum += p->frequency;
-        }
-        if (isfinite(p->value_score)) {
-            if (p->value_score < a->min_score) a->min_score = p->value_score;
-            if (p->value_score > a->max_score) a->max_score = p->value_score;
+        s->t.buyers += p->frequency > 0;
+        s->t.orders += (uint64_t)p->frequency;
+        s->t.revenue += p->monetary;
+        add_to_group(s->groups[GROUP_TIER], ntier, p->tier, p);
+        add_to_group(s->groups[GROUP_SEGMENT], nseg, p->rfm_segment, p);
+        add_to_group(s->groups[GROUP_CLASS8], nclass, p->rfm_class8, p);
+        const unsigned ids[NDISTS] = {p->lifecycle, p->behavior_type, p->interaction_level,
+                                      p->core_level};
+        for (int d = 0; d < NDISTS; d++)
+            if (ids[d] < ndist[d] && ids[d] < 32) s->dist[d][ids[d]]++;
+        if (p->r_score) {
+            s->heat_persons[p->r_score][p->f_score]++;
+            s->heat_spend[p->r_score][p->f_score] += money(p->monetary);
         }
     }
+}
+
+static cJSON *group_table(const group_acc *acc, st_vocab vocab, const char *key_name,
+                          const totals *t, bool scores)
+{
+    unsigned n = st_vocab_size(vocab);
     cJSON *arr = cJSON_CreateArray();
     for (unsigned id = 1; arr && id < n && id < 32; id++) {
         const group_acc *a = &acc[id];
@@ -118,14 +159,9 @@ static cJSON *group_table(const st_profiles *ps, st_vocab vocab, size_t label_of
     return arr;
 }
 
-static cJSON *distribution(const st_profiles *ps, st_vocab vocab, size_t label_offset)
+static cJSON *distribution(const uint64_t count[32], st_vocab vocab)
 {
     unsigned n = st_vocab_size(vocab);
-    uint64_t count[32] = {0};
-    for (size_t i = 0; i < ps->n; i++) {
-        unsigned id = *((const uint8_t *)&ps->rows[i] + label_offset);
-        if (id < n && id < 32) count[id]++;
-    }
     cJSON *arr = cJSON_CreateArray();
     for (unsigned id = 1; arr && id < n && id < 32; id++) {
         cJSON *row = cJSON_CreateObject();
@@ -137,27 +173,20 @@ static cJSON *distribution(const st_profiles *ps, st_vocab vocab, size_t label_o
     return arr;
 }
 
-static cJSON *heatmap(const st_profiles *ps)
+static cJSON *heatmap(const profile_sums *s)
 {
-    uint64_t persons[6][6] = {{0}};
-    double spend[6][6] = {{0}};
-    for (size_t i = 0; i < ps->n; i++) {
-        const st_profile *p = &ps->rows[i];
-        if (!p->r_score) continue;
-        persons[p->r_score][p->f_score]++;
-        spend[p->r_score][p->f_score] += money(p->monetary);
-    }
     cJSON *hm = cJSON_CreateObject();
     cJSON *cells = cJSON_AddArrayToObject(hm, "cells");
     for (int r = 1; cells && r <= 5; r++)
         for (int f = 1; f <= 5; f++) {
             cJSON *c = cJSON_CreateObject();
             if (!c) return hm;
+            uint64_t persons = s->heat_persons[r][f];
             cJSON_AddNumberToObject(c, "r", r);
             cJSON_AddNumberToObject(c, "f", f);
-            cJSON_AddNumberToObject(c, "persons", (double)persons[r][f]);
+            cJSON_AddNumberToObject(c, "persons", (double)persons);
             cJSON_AddNumberToObject(c, "avg_monetary",
-                                    persons[r][f] ? r6(spend[r][f] / persons[r][f]) : 0);
+                                    persons ? r6(s->heat_spend[r][f] / persons) : 0);
             cJSON_AddItemToArray(cells, c);
         }
     return hm;
@@ -361,9 +390,14 @@ static cJSON *ltv_cac(const strata_job *job)
 static cJSON *build_summary(const strata_job *job)
 {
     const st_profiles *ps = &job->profiles;
-    totals t = totals_of(ps);
-    cJSON *s = cJSON_CreateObject();
-    if (!s) return NULL;
+    profile_sums *sums = st_malloc(sizeof *sums);
+    cJSON *s = sums ? cJSON_CreateObject() : NULL;
+    if (!s) {
+        st_free(sums);
+        return NULL;
+    }
+    sum_profiles(ps, sums);
+    const totals t = sums->t;
     char day[11], when[32];
     strata_day_format(job->as_of_day, day);
     time_t now = (time_t)job->started_at;
@@ -402,26 +436,23 @@ static cJSON *build_summary(const strata_job *job)
     cJSON_AddNumberToObject(means, "recency_days", r6(job->means.recency_days));
     cJSON_AddNumberToObject(means, "frequency", r6(job->means.frequency));
     cJSON_AddNumberToObject(means, "monetary", r6(job->means.monetary));
-    cJSON_AddItemToObject(
-        s, "tiers", group_table(ps, ST_VOCAB_TIER, offsetof(st_profile, tier), "tier", &t, true));
+    cJSON_AddItemToObject(s, "tiers",
+                          group_table(sums->groups[GROUP_TIER], ST_VOCAB_TIER, "tier", &t, true));
     cJSON_AddItemToObject(
         s, "segments",
-        group_table(ps, ST_VOCAB_SEGMENT, offsetof(st_profile, rfm_segment), "segment", &t, false));
+        group_table(sums->groups[GROUP_SEGMENT], ST_VOCAB_SEGMENT, "segment", &t, false));
     cJSON_AddItemToObject(
-        s, "class8",
-        group_table(ps, ST_VOCAB_CLASS8, offsetof(st_profile, rfm_class8), "class", &t, false));
-    cJSON_AddItemToObject(s, "rfm_heatmap", heatmap(ps));
+        s, "class8", group_table(sums->groups[GROUP_CLASS8], ST_VOCAB_CLASS8, "class", &t, false));
+    cJSON_AddItemToObject(s, "rfm_heatmap", heatmap(sums));
     cJSON_AddItemToObject(s, "pareto", pareto(ps));
     cJSON *dist = cJSON_AddObjectToObject(s, "distributions");
-    cJSON_AddItemToObject(dist, "lifecycle",
-                          distribution(ps, ST_VOCAB_LIFECYCLE, offsetof(st_profile, lifecycle)));
+    cJSON_AddItemToObject(dist, "lifecycle", distribution(sums->dist[DIST_LIFECYCLE], ST_VOCAB_LIFECYCLE));
     cJSON_AddItemToObject(dist, "behavior_type",
-                          distribution(ps, ST_VOCAB_BEHAVIOR, offsetof(st_profile, behavior_type)));
-    cJSON_AddItemToObject(
-        dist, "interaction_level",
-        distribution(ps, ST_VOCAB_INTERACTION, offsetof(st_profile, interaction_level)));
-    cJSON_AddItemToObject(dist, "core_level",
-                          distribution(ps, ST_VOCAB_CORE, offsetof(st_profile, core_level)));
+                          distribution(sums->dist[DIST_BEHAVIOR], ST_VOCAB_BEHAVIOR));
+    cJSON_AddItemToObject(dist, "interaction_level",
+                          distribution(sums->dist[DIST_INTERACTION], ST_VOCAB_INTERACTION));
+    cJSON_AddItemToObject(dist, "core_level", distribution(sums->dist[DIST_CORE], ST_VOCAB_CORE));
+    st_free(sums);
     cJSON *channels = ltv_cac(job);
     if (channels) cJSON_AddItemToObject(s, "ltv_cac", channels);
     if (job->clv_section) cJSON_AddItemToObject(s, "clv", cJSON_Duplicate(job->clv_section, true));
