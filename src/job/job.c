@@ -204,7 +204,7 @@ strata_status strata_job_run(strata_job *job, const strata_inputs *in, int32_t a
     pthread_t labeler;
     bool labeling = threads > 1 && pthread_create(&labeler, NULL, label_thread, &labels) == 0;
     st = st_rfm_score(&job->profiles, &job->means, threads);
-    if (st == STRATA_OK) st = st_value_tier(&job->profiles, weights, cuts, false);
+    if (st == STRATA_OK) st = st_value_tier(&job->profiles, weights, cuts, false, threads);
     if (labeling)
         pthread_join(labeler, NULL);
     else

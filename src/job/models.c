@@ -587,7 +587,8 @@ strata_status st_job_models(strata_job *job, const double weights[3], const doub
         if (clv_value) {
             if (!cJSON_GetObjectItemCaseSensitive(job->clv_section, "gamma_gamma"))
                 return st_error(ctx, STRATA_EMODEL, "value.source: clv, but the CLV model could not be fitted on this data");
-            if ((st = st_value_tier(&job->profiles, weights, cuts, true)) != STRATA_OK) return st;
+            st = st_value_tier(&job->profiles, weights, cuts, true, st_threads(job->ctx));
+            if (st != STRATA_OK) return st;
         }
     }
     if (st_cfg_bool(cfg, ST_CFG_MODELS_CHURN)) {

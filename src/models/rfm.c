@@ -167,6 +167,33 @@ static uint8_t score_of(uint32_t below, size_t n)
     return (uint8_t)(1 + (5 * (uint64_t)below) / n);
 }
 
+/* Segments and classes, person by person: on all threads, each over a part of the persons. */
+typedef struct label_job {
+    st_profiles *ps;
+    const st_rfm_means *means;
+    unsigned parts;
+} label_job;
+
+static strata_status label_cells(void *arg, size_t begin, size_t end, unsigned thread)
+{
+    (void)thread;
+    const label_job *j = arg;
+    const st_rfm_means *means = j->means;
+    for (size_t t = begin; t < end; t++)
+        for (size_t p = j->ps->n * t / j->parts; p < j->ps->n * (t + 1) / j->parts; p++) {
+            st_profile *pr = &j->ps->rows[p];
+            if (pr->frequency == 0) {
+                pr->rfm_segment = ST_SEG_PROSPECT;
+                continue;
+            }
+            pr->rfm_segment = (uint8_t)st_rfm_segment_of(pr->r_score, pr->f_score, pr->m_score);
+            pr->rfm_class8 = (uint8_t)st_rfm_class8_of(
+                pr->recency_days<means->recency_days, pr->frequency> means->frequency,
+                (double)pr->monetary / 1e6 > means->monetary);
+        }
+    return STRATA_OK;
+}
+
 strata_status st_rfm_score(st_profiles *ps, st_rfm_means *means, unsigned threads)
 {
     memset(means, 0, sizeof *means);
@@ -193,18 +220,8 @@ strata_status st_rfm_score(st_profiles *ps, st_rfm_means *means, unsigned thread
         sr += pr->recency_days, sf += pr->frequency, sm += (double)pr->monetary / 1e6;
     }
     if (n) means->recency_days = sr / n, means->frequency = sf / n, means->monetary = sm / n;
-    for (size_t p = 0; p < ps->n; p++) {
-        st_profile *pr = &ps->rows[p];
-        if (pr->frequency == 0) {
-            pr->rfm_segment = ST_SEG_PROSPECT;
-            continue;
-        }
-        pr->rfm_segment = (uint8_t)st_rfm_segment_of(pr->r_score, pr->f_score, pr->m_score);
-        pr->rfm_class8 = (uint8_t)st_rfm_class8_of(
-            pr->recency_days<means->recency_days, pr->frequency> means->frequency,
-            (double)pr->monetary / 1e6 > means->monetary);
-    }
-    st = STRATA_OK;
+    label_job lj = {ps, means, ST_MAX(1u, threads)};
+    st = st_parallel_for(lj.parts, lj.parts, label_cells, &lj);
 done:
     st_free(who);
     for (int m = 0; m < 3; m++)
@@ -212,48 +229,119 @@ done:
     return st;
 }
 
-/* Without CLV the score is a function of the person's (r, f, m) cell, so persons are ranked
- * by counting the 125 cells instead of sorting every buyer on one thread. false = a score
- * outside 1-5 (not from st_rfm_score): the caller sorts. */
-static bool rank_by_cell(const st_profile *rows, const uint32_t *who, const int64_t *vals,
-                         size_t n, uint32_t *below)
+/* The tier of a share of buyers strictly above. */
+static uint8_t tier_of(double above, const double cuts[4])
 {
-    size_t count[125] = {0};
-    int64_t val[125] = {0};
+    for (int c = 0; c < 4; c++)
+        if (above < cuts[c]) return (uint8_t)(ST_TIER_T1 + c);
+    return ST_TIER_T5;
+}
+
+static double value_of(const st_profile *pr, const double weights[3], bool use_clv)
+{
+    double v = use_clv ? pr->clv
+                       : 25.0 * (weights[0] * (pr->r_score - 1) + weights[1] * (pr->f_score - 1) +
+                                 weights[2] * (pr->m_score - 1));
+    /* rounding makes equal scores compare equal whatever the float path */
+    return isfinite(v) ? round(v * 1e6) / 1e6 : 0;
+}
+
+/* Without CLV a buyer's score is a function of the (r, f, m) cell, so buyers are ranked by
+ * counting the 125 cells, on all threads, instead of sorting every buyer on one. */
+#define MAX_TIER_PARTS 64
+
+typedef struct tier_job {
+    st_profiles *ps;
+    const double *weights, *cuts;
+    unsigned parts;
+    size_t counts[MAX_TIER_PARTS][125]; /* buyers per cell, per part of the persons */
+    bool other[MAX_TIER_PARTS];         /* a score outside 1-5 in the part */
     uint32_t cell_below[125];
-    for (size_t i = 0; i < n; i++) {
-        const st_profile *pr = &rows[who[i]];
-        unsigned r = pr->r_score - 1u, f = pr->f_score - 1u, m = pr->m_score - 1u;
-        if (r > 4 || f > 4 || m > 4) return false;
-        unsigned c = r * 25 + f * 5 + m;
-        count[c]++, val[c] = vals[i];
+    size_t n;
+} tier_job;
+
+static inline int cell_of(const st_profile *pr)
+{
+    unsigned r = pr->r_score - 1u, f = pr->f_score - 1u, m = pr->m_score - 1u;
+    return r > 4 || f > 4 || m > 4 ? -1 : (int)(r * 25 + f * 5 + m);
+}
+
+static strata_status score_cells(void *arg, size_t begin, size_t end, unsigned thread)
+{
+    (void)thread;
+    tier_job *j = arg;
+    for (size_t t = begin; t < end; t++)
+        for (size_t p = j->ps->n * t / j->parts; p < j->ps->n * (t + 1) / j->parts; p++) {
+            st_profile *pr = &j->ps->rows[p];
+            if (pr->frequency == 0) continue;
+            pr->value_score = value_of(pr, j->weights, false);
+            int c = cell_of(pr);
+            if (c < 0)
+                j->other[t] = true;
+            else
+                j->counts[t][c]++;
+        }
+    return STRATA_OK;
+}
+
+static strata_status tier_cells(void *arg, size_t begin, size_t end, unsigned thread)
+{
+    (void)thread;
+    tier_job *j = arg;
+    for (size_t t = begin; t < end; t++)
+        for (size_t p = j->ps->n * t / j->parts; p < j->ps->n * (t + 1) / j->parts; p++) {
+            st_profile *pr = &j->ps->rows[p];
+            if (pr->frequency)
+                pr->tier = tier_of((double)j->cell_below[cell_of(pr)] / (double)j->n, j->cuts);
+        }
+    return STRATA_OK;
+}
+
+/* false: a score outside 1-5 (not from st_rfm_score), for the caller to rank by sorting */
+static bool tier_by_cell(st_profiles *ps, const double weights[3], const double cuts[4],
+                         unsigned threads)
+{
+    tier_job *j = st_calloc(1, sizeof *j);
+    if (!j) return false;
+    j->ps = ps, j->weights = weights, j->cuts = cuts;
+    j->parts = ST_MAX(1u, ST_MIN(threads, (unsigned)MAX_TIER_PARTS));
+    st_parallel_for(j->parts, j->parts, score_cells, j);
+    size_t count[125] = {0};
+    bool other = false;
+    for (unsigned t = 0; t < j->parts; t++) {
+        other |= j->other[t];
+        for (int c = 0; c < 125; c++)
+            count[c] += j->counts[t][c], j->n += j->counts[t][c];
     }
-    for (int c = 0; c < 125; c++) {
-        size_t b = 0;
-        for (int d = 0; d < 125; d++)
-            if (val[d] < val[c]) b += count[d];
-        cell_below[c] = (uint32_t)b;
+    if (!other) {
+        int64_t val[125];
+        for (int c = 0; c < 125; c++) {
+            st_profile cell = {0};
+            cell.r_score = (uint8_t)(c / 25 + 1), cell.f_score = (uint8_t)(c / 5 % 5 + 1);
+            cell.m_score = (uint8_t)(c % 5 + 1);
+            val[c] = llround(value_of(&cell, weights, false) * 1e6);
+        }
+        for (int c = 0; c < 125; c++) {
+            size_t above = 0;
+            for (int d = 0; d < 125; d++)
+                if (val[d] > val[c]) above += count[d];
+            j->cell_below[c] = (uint32_t)above;
+        }
+        st_parallel_for(j->parts, j->parts, tier_cells, j);
     }
-    for (size_t i = 0; i < n; i++) {
-        const st_profile *pr = &rows[who[i]];
-        below[i] = cell_below[(pr->r_score - 1u) * 25 + (pr->f_score - 1u) * 5 + pr->m_score - 1u];
-    }
-    return true;
+    st_free(j);
+    return !other;
 }
 
 strata_status st_value_tier(st_profiles *ps, const double weights[3], const double cuts[4],
-                            bool use_clv)
+                            bool use_clv, unsigned threads)
 {
+    if (!use_clv && tier_by_cell(ps, weights, cuts, threads)) return STRATA_OK;
     size_t n = 0;
     for (size_t p = 0; p < ps->n; p++) {
         st_profile *pr = &ps->rows[p];
         if (pr->frequency == 0) continue;
-        double v = use_clv
-                       ? pr->clv
-                       : 25.0 * (weights[0] * (pr->r_score - 1) + weights[1] * (pr->f_score - 1) +
-                                 weights[2] * (pr->m_score - 1));
-        /* rounding makes equal scores compare equal whatever the float path */
-        pr->value_score = isfinite(v) ? round(v * 1e6) / 1e6 : 0;
+        pr->value_score = value_of(pr, weights, use_clv);
         n++;
     }
     uint32_t *who = st_malloc((n + 1) * sizeof *who);
@@ -268,20 +356,9 @@ strata_status st_value_tier(st_profiles *ps, const double weights[3], const doub
         /* above = strictly higher = strictly lower of the negated value */
         vals[n++] = -llround(ps->rows[p].value_score * 1e6);
     }
-    if ((use_clv || !rank_by_cell(ps->rows, who, vals, n, below)) &&
-        (st = st_rank_below(vals, n, below)) != STRATA_OK)
-        goto done;
-    st = STRATA_OK;
-    for (size_t i = 0; i < n; i++) {
-        double above = (double)below[i] / (double)n;
-        uint8_t tier = ST_TIER_T5;
-        for (int c = 0; c < 4; c++)
-            if (above < cuts[c]) {
-                tier = (uint8_t)(ST_TIER_T1 + c);
-                break;
-            }
-        ps->rows[who[i]].tier = tier;
-    }
+    if ((st = st_rank_below(vals, n, below)) != STRATA_OK) goto done;
+    for (size_t i = 0; i < n; i++)
+        ps->rows[who[i]].tier = tier_of((double)below[i] / (double)n, cuts);
 done:
     st_free(who);
     st_free(vals);

@@ -38,7 +38,7 @@ strata_status st_rfm_score(st_profiles *ps, st_rfm_means *means, unsigned thread
 /* value_score and tier. weights[3] must sum to 1; cuts[4] strictly increasing in (0, 1].
  * use_clv: value_score = clv (must be computed) instead of the weighted scores. */
 strata_status st_value_tier(st_profiles *ps, const double weights[3], const double cuts[4],
-                            bool use_clv);
+                            bool use_clv, unsigned threads);
 
 /* lifecycle, behavior_type, interaction_level and core_level from configuration. */
 strata_status st_behavior_labels(strata_ctx *ctx, st_profiles *ps);

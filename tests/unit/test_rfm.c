@@ -148,7 +148,7 @@ static void tiers_pyramid_and_ties(void **state)
     double w[3] = {0, 0, 1}, cuts[4] = {0.05, 0.20, 0.50, 0.80};
     /* use clv as the value so every person gets a distinct score */
     for (int i = 0; i < 20; i++) rows[i].clv = 100 - i;
-    assert_int_equal(st_value_tier(&ps, w, cuts, true), STRATA_OK);
+    assert_int_equal(st_value_tier(&ps, w, cuts, true, 2), STRATA_OK);
     int count[6] = {0};
     for (int i = 0; i < 20; i++) count[rows[i].tier]++;
     assert_int_equal(count[ST_TIER_T1], 1);
@@ -158,12 +158,12 @@ static void tiers_pyramid_and_ties(void **state)
     assert_int_equal(count[ST_TIER_T5], 4);
     /* ties: everyone equal → everyone T1 */
     for (int i = 0; i < 20; i++) rows[i].clv = 7;
-    assert_int_equal(st_value_tier(&ps, w, cuts, true), STRATA_OK);
+    assert_int_equal(st_value_tier(&ps, w, cuts, true, 2), STRATA_OK);
     for (int i = 0; i < 20; i++) assert_int_equal(rows[i].tier, ST_TIER_T1);
     /* weighted scores: 25 × (0.2·4 + 0.3·4 + 0.5·4) = 100 */
     rows[0].r_score = rows[0].f_score = rows[0].m_score = 5;
     double w2[3] = {0.2, 0.3, 0.5};
-    assert_int_equal(st_value_tier(&ps, w2, cuts, false), STRATA_OK);
+    assert_int_equal(st_value_tier(&ps, w2, cuts, false, 2), STRATA_OK);
     assert_true(fabs(rows[0].value_score - 100.0) < 1e-9);
     assert_true(fabs(rows[1].value_score - 0.0) < 1e-9);
 }
@@ -189,7 +189,7 @@ static void tiers_by_cell_match_ranks(void **state)
         }
         if (round == 1) rows[7].frequency = 1, rows[7].m_score = 6; /* not a 1-5 score */
         st_profiles ps = {rows, N, 0, N, 0};
-        assert_int_equal(st_value_tier(&ps, w, cuts, false), STRATA_OK);
+        assert_int_equal(st_value_tier(&ps, w, cuts, false, 3), STRATA_OK);
         size_t n = 0;
         for (int i = 0; i < N; i++) n += rows[i].frequency > 0;
         for (int i = 0; i < N; i++) {
