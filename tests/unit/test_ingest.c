@@ -640,6 +640,71 @@ static void fingerprint_follows_values(void **state)
             if (r[i].fp == r[j].fp) fail_msg("rows %zu and %zu share a fingerprint", j, i);
 }
 
+/* Rows in person order, reversed, and strided: whole parts of the table fall in a few
+ * buckets of the person sort, and every thread count must give the table of one thread. */
+static void person_sort_any_layout(void **state)
+{
+    fx *f = *state;
+    enum { P = 3000, R = 3 };
+    for (int layout = 0; layout < 3; layout++) {
+        st_buf csv;
+        st_buf_init(&csv, 0);
+        assert_int_equal(st_buf_puts(&csv, "order_id,user_id,order_ts,amount\n"), STRATA_OK);
+        for (int i = 0; i < P * R; i++) {
+            /* persons are numbered as first seen: one row each in order, then the rest */
+            int k = i - P;
+            int person = i < P          ? i
+                         : layout == 0 ? k / (R - 1)
+                         : layout == 1 ? P - 1 - k / (R - 1)
+                                       : (k / (R - 1) * 7) % P;
+            assert_int_equal(st_buf_printf(&csv, "o%d,u%05d,2024-01-%02d,%d.50\n", i % 5, person,
+                                           1 + i % 28, 1 + i % 90),
+                             STRATA_OK);
+        }
+        st_dataset ref;
+        st_grouping ref_g;
+        static const unsigned threads[] = {1, 2, 3, 7};
+        for (size_t ti = 0; ti < 4; ti++) {
+            st_dataset ds;
+            st_dataset_init(&ds);
+            strata_set_threads(f->ctx, 2);
+            assert_int_equal(st_dataset_load_buffer(f->ctx, &ds, ST_IN_ORDERS, "s.csv", csv.data,
+                                                    csv.len),
+                             STRATA_OK);
+            st_identity id;
+            st_identity_init(&id);
+            assert_int_equal(st_identity_resolve(&ds, 0, &id), STRATA_OK);
+            st_identity_apply(&id, &ds, 2);
+            strata_set_threads(f->ctx, threads[ti]);
+            int32_t as_of = STRATA_DAY_NONE;
+            st_grouping g;
+            st_outlier_report rep;
+            assert_int_equal(st_clean_orders(f->ctx, &ds, id.npersons, &as_of, &g, &rep),
+                             STRATA_OK);
+            assert_int_equal(g.npersons, P);
+            for (size_t p = 0; p < g.npersons; p++)
+                for (uint32_t r = g.offsets[p]; r < g.offsets[p + 1]; r++)
+                    assert_int_equal(ds.orders.rows[r].key, p);
+            st_identity_clear(&id);
+            if (ti == 0) {
+                ref = ds, ref_g = g;
+                continue;
+            }
+            assert_int_equal(ds.orders.n, ref.orders.n);
+            assert_memory_equal(ds.orders.rows, ref.orders.rows, ds.orders.n * sizeof *ds.orders.rows);
+            assert_memory_equal(g.offsets, ref_g.offsets, (g.npersons + 1) * sizeof *g.offsets);
+            st_grouping_clear(&g);
+            st_tz_free(ds.tz);
+            st_dataset_clear(&ds);
+        }
+        st_grouping_clear(&ref_g);
+        st_tz_free(ref.tz);
+        st_dataset_clear(&ref);
+        st_buf_clear(&csv);
+    }
+    strata_set_threads(f->ctx, 2);
+}
+
 /* Refund statuses in any case and of any length (one past 63 bytes too); other statuses,
  * also of a refund status's length, leave the row as paid. */
 static void refund_statuses(void **state)
@@ -690,6 +755,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(batched_rows_keep_their_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(fingerprint_follows_values, setup, teardown),
         cmocka_unit_test_setup_teardown(refund_statuses, setup, teardown),
+        cmocka_unit_test_setup_teardown(person_sort_any_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(as_of_defaults_to_day_after_last_order, setup, teardown),
         cmocka_unit_test_setup_teardown(identifiers_hashed, setup, teardown),
         cmocka_unit_test_setup_teardown(no_row_after_cutoff_changes_a_feature, setup, teardown),
