@@ -167,11 +167,10 @@ static uint8_t score_of(uint32_t below, size_t n)
     return (uint8_t)(1 + (5 * (uint64_t)below) / n);
 }
 
-/* Segments and classes, person by person: on all threads, each over a part of the persons. */
+/* Segments and classes, person by person, on all threads. */
 typedef struct label_job {
     st_profiles *ps;
     const st_rfm_means *means;
-    unsigned parts;
 } label_job;
 
 static strata_status label_cells(void *arg, size_t begin, size_t end, unsigned thread)
@@ -179,18 +178,17 @@ static strata_status label_cells(void *arg, size_t begin, size_t end, unsigned t
     (void)thread;
     const label_job *j = arg;
     const st_rfm_means *means = j->means;
-    for (size_t t = begin; t < end; t++)
-        for (size_t p = j->ps->n * t / j->parts; p < j->ps->n * (t + 1) / j->parts; p++) {
-            st_profile *pr = &j->ps->rows[p];
-            if (pr->frequency == 0) {
-                pr->rfm_segment = ST_SEG_PROSPECT;
-                continue;
-            }
-            pr->rfm_segment = (uint8_t)st_rfm_segment_of(pr->r_score, pr->f_score, pr->m_score);
-            pr->rfm_class8 = (uint8_t)st_rfm_class8_of(
-                pr->recency_days<means->recency_days, pr->frequency> means->frequency,
-                (double)pr->monetary / 1e6 > means->monetary);
+    for (size_t p = begin; p < end; p++) {
+        st_profile *pr = &j->ps->rows[p];
+        if (pr->frequency == 0) {
+            pr->rfm_segment = ST_SEG_PROSPECT;
+            continue;
         }
+        pr->rfm_segment = (uint8_t)st_rfm_segment_of(pr->r_score, pr->f_score, pr->m_score);
+        pr->rfm_class8 = (uint8_t)st_rfm_class8_of(
+            pr->recency_days<means->recency_days, pr->frequency> means->frequency,
+            (double)pr->monetary / 1e6 > means->monetary);
+    }
     return STRATA_OK;
 }
 
@@ -220,8 +218,8 @@ strata_status st_rfm_score(st_profiles *ps, st_rfm_means *means, unsigned thread
         sr += pr->recency_days, sf += pr->frequency, sm += (double)pr->monetary / 1e6;
     }
     if (n) means->recency_days = sr / n, means->frequency = sf / n, means->monetary = sm / n;
-    label_job lj = {ps, means, ST_MAX(1u, threads)};
-    st = st_parallel_for(lj.parts, lj.parts, label_cells, &lj);
+    label_job lj = {ps, means};
+    st = st_parallel_for(threads, ps->n, label_cells, &lj);
 done:
     st_free(who);
     for (int m = 0; m < 3; m++)
@@ -248,14 +246,11 @@ static double value_of(const st_profile *pr, const double weights[3], bool use_c
 
 /* Without CLV a buyer's score is a function of the (r, f, m) cell, so buyers are ranked by
  * counting the 125 cells, on all threads, instead of sorting every buyer on one. */
-#define MAX_TIER_PARTS 64
-
 typedef struct tier_job {
     st_profiles *ps;
     const double *weights, *cuts;
-    unsigned parts;
-    size_t counts[MAX_TIER_PARTS][125]; /* buyers per cell, per part of the persons */
-    bool other[MAX_TIER_PARTS];         /* a score outside 1-5 in the part */
+    size_t counts[64][125]; /* buyers per cell, per thread (st_parallel_for runs ≤ 64) */
+    bool other[64];         /* a score outside 1-5 seen by the thread */
     uint32_t cell_below[125];
     size_t n;
 } tier_job;
@@ -268,32 +263,29 @@ static inline int cell_of(const st_profile *pr)
 
 static strata_status score_cells(void *arg, size_t begin, size_t end, unsigned thread)
 {
-    (void)thread;
     tier_job *j = arg;
-    for (size_t t = begin; t < end; t++)
-        for (size_t p = j->ps->n * t / j->parts; p < j->ps->n * (t + 1) / j->parts; p++) {
-            st_profile *pr = &j->ps->rows[p];
-            if (pr->frequency == 0) continue;
-            pr->value_score = value_of(pr, j->weights, false);
-            int c = cell_of(pr);
-            if (c < 0)
-                j->other[t] = true;
-            else
-                j->counts[t][c]++;
-        }
+    for (size_t p = begin; p < end; p++) {
+        st_profile *pr = &j->ps->rows[p];
+        if (pr->frequency == 0) continue;
+        pr->value_score = value_of(pr, j->weights, false);
+        int c = cell_of(pr);
+        if (c < 0)
+            j->other[thread] = true;
+        else
+            j->counts[thread][c]++;
+    }
     return STRATA_OK;
 }
 
 static strata_status tier_cells(void *arg, size_t begin, size_t end, unsigned thread)
 {
     (void)thread;
-    tier_job *j = arg;
-    for (size_t t = begin; t < end; t++)
-        for (size_t p = j->ps->n * t / j->parts; p < j->ps->n * (t + 1) / j->parts; p++) {
-            st_profile *pr = &j->ps->rows[p];
-            if (pr->frequency)
-                pr->tier = tier_of((double)j->cell_below[cell_of(pr)] / (double)j->n, j->cuts);
-        }
+    const tier_job *j = arg;
+    for (size_t p = begin; p < end; p++) {
+        st_profile *pr = &j->ps->rows[p];
+        if (pr->frequency)
+            pr->tier = tier_of((double)j->cell_below[cell_of(pr)] / (double)j->n, j->cuts);
+    }
     return STRATA_OK;
 }
 
@@ -304,11 +296,10 @@ static bool tier_by_cell(st_profiles *ps, const double weights[3], const double 
     tier_job *j = st_calloc(1, sizeof *j);
     if (!j) return false;
     j->ps = ps, j->weights = weights, j->cuts = cuts;
-    j->parts = ST_MAX(1u, ST_MIN(threads, (unsigned)MAX_TIER_PARTS));
-    st_parallel_for(j->parts, j->parts, score_cells, j);
+    st_parallel_for(threads, ps->n, score_cells, j);
     size_t count[125] = {0};
     bool other = false;
-    for (unsigned t = 0; t < j->parts; t++) {
+    for (unsigned t = 0; t < 64; t++) {
         other |= j->other[t];
         for (int c = 0; c < 125; c++)
             count[c] += j->counts[t][c], j->n += j->counts[t][c];
@@ -327,7 +318,7 @@ static bool tier_by_cell(st_profiles *ps, const double weights[3], const double 
                 if (val[d] > val[c]) above += count[d];
             j->cell_below[c] = (uint32_t)above;
         }
-        st_parallel_for(j->parts, j->parts, tier_cells, j);
+        st_parallel_for(threads, ps->n, tier_cells, j);
     }
     st_free(j);
     return !other;

@@ -408,6 +408,30 @@ static void no_row_after_cutoff_changes_a_feature(void **state)
 /* Cleaning orders runs on all threads over parts of whole persons: the kept rows, the
  * grouping, the rejects (in order, with their text), the counters and the outlier report are
  * the same on 1, 2, 3 or 7 threads, under every outlier policy. */
+/* Load csv on two threads, resolve identities, then clean on `threads` threads. */
+static void load_and_clean(fx *f, const st_buf *csv, unsigned threads, int32_t *as_of,
+                           st_dataset *ds, st_grouping *g, st_outlier_report *rep)
+{
+    st_dataset_init(ds);
+    strata_set_threads(f->ctx, 2);
+    assert_int_equal(st_dataset_load_buffer(f->ctx, ds, ST_IN_ORDERS, "t.csv", csv->data, csv->len),
+                     STRATA_OK);
+    st_identity id;
+    st_identity_init(&id);
+    assert_int_equal(st_identity_resolve(ds, 0, &id), STRATA_OK);
+    st_identity_apply(&id, ds, 2);
+    strata_set_threads(f->ctx, threads);
+    assert_int_equal(st_clean_orders(f->ctx, ds, id.npersons, as_of, g, rep), STRATA_OK);
+    st_identity_clear(&id);
+}
+
+static void free_cleaned(st_dataset *ds, st_grouping *g)
+{
+    st_grouping_clear(g);
+    st_tz_free(ds->tz);
+    st_dataset_clear(ds);
+}
+
 static void cleaning_same_on_any_thread_count(void **state)
 {
     fx *f = *state;
@@ -443,23 +467,11 @@ static void cleaning_same_on_any_thread_count(void **state)
         assert_int_equal(strata_config_set(f->ctx, "clean.outlier_percentile", "99"), STRATA_OK);
         for (size_t ti = 0; ti < 4; ti++) {
             st_dataset ds;
-            st_dataset_init(&ds);
-            strata_set_threads(f->ctx, 2);
-            assert_int_equal(st_dataset_load_buffer(f->ctx, &ds, ST_IN_ORDERS, "t.csv", csv.data,
-                                                    csv.len),
-                             STRATA_OK);
-            st_identity id;
-            st_identity_init(&id);
-            assert_int_equal(st_identity_resolve(&ds, 0, &id), STRATA_OK);
-            st_identity_apply(&id, &ds, 2);
-            strata_set_threads(f->ctx, threads[ti]);
             int32_t as_of = STRATA_DAY_NONE;
             if (pi == 1) assert_int_equal(strata_day_parse("2024-10-15", &as_of), STRATA_OK);
             st_grouping g;
             st_outlier_report rep;
-            assert_int_equal(st_clean_orders(f->ctx, &ds, id.npersons, &as_of, &g, &rep),
-                             STRATA_OK);
-            st_identity_clear(&id);
+            load_and_clean(f, &csv, threads[ti], &as_of, &ds, &g, &rep);
             assert_true(ds.quality[ST_IN_ORDERS].reasons[ST_REASON_DUPLICATE] > 100);
             if (pi == 1) assert_true(ds.quality[ST_IN_ORDERS].reasons[ST_REASON_AFTER_AS_OF] > 100);
             assert_true(rep.rows_above > 0);
@@ -481,13 +493,9 @@ static void cleaning_same_on_any_thread_count(void **state)
                 assert_int_equal(ds.rejects[r].reason, ref.rejects[r].reason);
                 assert_string_equal(ds.rejects[r].detail, ref.rejects[r].detail);
             }
-            st_grouping_clear(&g);
-            st_tz_free(ds.tz);
-            st_dataset_clear(&ds);
+            free_cleaned(&ds, &g);
         }
-        st_grouping_clear(&ref_g);
-        st_tz_free(ref.tz);
-        st_dataset_clear(&ref);
+        free_cleaned(&ref, &ref_g);
     }
     strata_set_threads(f->ctx, 2);
     st_buf_clear(&csv);
@@ -666,26 +674,14 @@ static void person_sort_any_layout(void **state)
         static const unsigned threads[] = {1, 2, 3, 7};
         for (size_t ti = 0; ti < 4; ti++) {
             st_dataset ds;
-            st_dataset_init(&ds);
-            strata_set_threads(f->ctx, 2);
-            assert_int_equal(st_dataset_load_buffer(f->ctx, &ds, ST_IN_ORDERS, "s.csv", csv.data,
-                                                    csv.len),
-                             STRATA_OK);
-            st_identity id;
-            st_identity_init(&id);
-            assert_int_equal(st_identity_resolve(&ds, 0, &id), STRATA_OK);
-            st_identity_apply(&id, &ds, 2);
-            strata_set_threads(f->ctx, threads[ti]);
             int32_t as_of = STRATA_DAY_NONE;
             st_grouping g;
             st_outlier_report rep;
-            assert_int_equal(st_clean_orders(f->ctx, &ds, id.npersons, &as_of, &g, &rep),
-                             STRATA_OK);
+            load_and_clean(f, &csv, threads[ti], &as_of, &ds, &g, &rep);
             assert_int_equal(g.npersons, P);
             for (size_t p = 0; p < g.npersons; p++)
                 for (uint32_t r = g.offsets[p]; r < g.offsets[p + 1]; r++)
                     assert_int_equal(ds.orders.rows[r].key, p);
-            st_identity_clear(&id);
             if (ti == 0) {
                 ref = ds, ref_g = g;
                 continue;
@@ -693,13 +689,9 @@ static void person_sort_any_layout(void **state)
             assert_int_equal(ds.orders.n, ref.orders.n);
             assert_memory_equal(ds.orders.rows, ref.orders.rows, ds.orders.n * sizeof *ds.orders.rows);
             assert_memory_equal(g.offsets, ref_g.offsets, (g.npersons + 1) * sizeof *g.offsets);
-            st_grouping_clear(&g);
-            st_tz_free(ds.tz);
-            st_dataset_clear(&ds);
+            free_cleaned(&ds, &g);
         }
-        st_grouping_clear(&ref_g);
-        st_tz_free(ref.tz);
-        st_dataset_clear(&ref);
+        free_cleaned(&ref, &ref_g);
         st_buf_clear(&csv);
     }
     strata_set_threads(f->ctx, 2);
