@@ -129,12 +129,13 @@ static int event_cmp(const void *a, const void *b)
             }                                                                                      \
         }                                                                                          \
     }                                                                                              \
-    /* Rows whose keys all lie in [base, base + range) into key order by counting: one bucket   \
-     * per key, rows swapped into place, then each key's rows finished. After the top split a   \
-     * bucket's rows fit in cache, and one pass here replaced two byte splits and a call per    \
-     * sub-bucket. starts and heads hold range + 1 entries. */                                   \
+    /* Rows whose keys all lie in [base, base + range) into key order by counting, then each    \
+     * key's rows finished. After the top split a bucket's rows fit in cache, and one pass here  \
+     * replaced two byte splits and a call per sub-bucket. With scratch room for the bucket the  \
+     * rows are copied out and scattered back, each to its place: no chain of dependent swaps.  \
+     * starts and heads hold range + 1 entries. */                                               \
     static void name##_by_key(type *a, size_t n, uint32_t base, uint32_t range, uint32_t *starts, \
-                              uint32_t *heads)                                                     \
+                              uint32_t *heads, type *scratch)                                      \
     {                                                                                              \
         if (n <= SMALL_SORT) {                                                                     \
             name##_finish(a, n);                                                                   \
@@ -148,17 +149,23 @@ static int event_cmp(const void *a, const void *b)
         for (uint32_t k = 0; k < range; k++)                                                       \
             starts[k + 1] += starts[k];                                                            \
         memcpy(heads, starts, (size_t)range * sizeof *heads);                                     \
-        for (uint32_t k = 0; k < range; k++) {                                                     \
-            while (heads[k] < starts[k + 1]) {                                                     \
-                type v = a[heads[k]];                                                              \
-                uint32_t vk = v.key - base;                                                        \
-                while (vk != k) {                                                                  \
-                    type t = a[heads[vk]];                                                         \
-                    a[heads[vk]++] = v;                                                            \
-                    v = t;                                                                         \
-                    vk = v.key - base;                                                             \
+        if (scratch) {                                                                             \
+            memcpy(scratch, a, n * sizeof *a);                                                     \
+            for (size_t i = 0; i < n; i++)                                                         \
+                a[heads[scratch[i].key - base]++] = scratch[i];                                    \
+        } else {                                                                                   \
+            for (uint32_t k = 0; k < range; k++) {                                                 \
+                while (heads[k] < starts[k + 1]) {                                                 \
+                    type v = a[heads[k]];                                                          \
+                    uint32_t vk = v.key - base;                                                    \
+                    while (vk != k) {                                                              \
+                        type t = a[heads[vk]];                                                     \
+                        a[heads[vk]++] = v;                                                        \
+                        v = t;                                                                     \
+                        vk = v.key - base;                                                         \
+                    }                                                                              \
+                    a[heads[k]++] = v;                                                             \
                 }                                                                                  \
-                a[heads[k]++] = v;                                                                 \
             }                                                                                      \
         }                                                                                          \
         for (uint32_t k = 0; k < range; k++)                                                       \
@@ -200,6 +207,11 @@ static size_t first_bucket(const bucket_job *j, size_t t)
     return b;
 }
 
+/* Scratch for a bucket's rows, when the bucket holds at most an eighth of the table and
+ * 4 MiB: the memory stays bounded whatever the person ids (a catch-all id can hold most rows);
+ * larger buckets are permuted in place. */
+#define SCRATCH_MAX (4u << 20)
+
 static strata_status finish_buckets(void *arg, size_t begin, size_t end, unsigned thread)
 {
     (void)thread;
@@ -208,15 +220,26 @@ static strata_status finish_buckets(void *arg, size_t begin, size_t end, unsigne
     uint32_t *starts = st_malloc(2 * ((size_t)range + 1) * sizeof *starts);
     if (!starts) return STRATA_ENOMEM;
     uint32_t *heads = starts + range + 1;
+    size_t row = j->events ? sizeof(st_event_row) : sizeof(st_order_row);
+    size_t scratch_rows = ST_MIN(j->n / 8, SCRATCH_MAX / row), most = 0;
+    for (size_t t = begin; t < end; t++)
+        for (size_t b = first_bucket(j, t), last = first_bucket(j, t + 1); b < last; b++)
+            if (j->starts[b + 1] - j->starts[b] <= scratch_rows)
+                most = ST_MAX(most, j->starts[b + 1] - j->starts[b]);
+    void *scratch = most ? st_malloc(most * row) : NULL; /* NULL: every bucket in place */
     for (size_t t = begin; t < end; t++)
         for (size_t b = first_bucket(j, t), last = first_bucket(j, t + 1); b < last; b++) {
             size_t lo = j->starts[b], n = j->starts[b + 1] - lo;
             uint32_t base = (uint32_t)(b << j->shift);
+            void *room = n <= most ? scratch : NULL;
             if (j->events)
-                sort_events_by_key((st_event_row *)j->rows + lo, n, base, range, starts, heads);
+                sort_events_by_key((st_event_row *)j->rows + lo, n, base, range, starts, heads,
+                                   room);
             else
-                sort_orders_by_key((st_order_row *)j->rows + lo, n, base, range, starts, heads);
+                sort_orders_by_key((st_order_row *)j->rows + lo, n, base, range, starts, heads,
+                                   room);
         }
+    st_free(scratch);
     st_free(starts);
     return STRATA_OK;
 }

@@ -648,13 +648,15 @@ static void fingerprint_follows_values(void **state)
             if (r[i].fp == r[j].fp) fail_msg("rows %zu and %zu share a fingerprint", j, i);
 }
 
-/* Rows in person order, reversed, and strided: whole parts of the table fall in a few
- * buckets of the person sort, and every thread count must give the table of one thread. */
+/* Rows in person order, reversed, strided, and half of them one person's: whole parts of the
+ * table fall in a few buckets of the person sort (each bucket sorted through scratch room, or
+ * in place when it holds over an eighth of the rows), and every thread count must give the
+ * table of one thread. */
 static void person_sort_any_layout(void **state)
 {
     fx *f = *state;
-    enum { P = 3000, R = 3 };
-    for (int layout = 0; layout < 3; layout++) {
+    enum { P = 3000, R = 6 };
+    for (int layout = 0; layout < 4; layout++) {
         st_buf csv;
         st_buf_init(&csv, 0);
         assert_int_equal(st_buf_puts(&csv, "order_id,user_id,order_ts,amount\n"), STRATA_OK);
@@ -664,7 +666,8 @@ static void person_sort_any_layout(void **state)
             int person = i < P          ? i
                          : layout == 0 ? k / (R - 1)
                          : layout == 1 ? P - 1 - k / (R - 1)
-                                       : (k / (R - 1) * 7) % P;
+                         : layout == 2 ? (k / (R - 1) * 7) % P
+                                       : (k % 2 ? 5 : k / (R - 1)); /* one person: half the rows */
             assert_int_equal(st_buf_printf(&csv, "o%d,u%05d,2024-01-%02d,%d.50\n", i % 5, person,
                                            1 + i % 28, 1 + i % 90),
                              STRATA_OK);
