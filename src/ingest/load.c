@@ -294,7 +294,6 @@ uint32_t st_load_key(st_worker *w, st_sv raw, uint64_t line)
 
 uint16_t st_load_dict(st_worker *w, int which, st_sv name)
 {
-    name = st_sv_trim(name);
     if (name.len == 0) return ST_DICT_NONE;
     if (name.len > 16) return st_dict_put(&w->dicts[which], name);
     uint64_t words[2];

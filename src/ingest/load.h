@@ -185,8 +185,9 @@ uint32_t st_load_key(st_worker *w, st_sv raw, uint64_t line);
  * parsed, does the lookup. */
 st_key_lookup st_load_key_begin(st_worker *w, st_sv raw);
 uint32_t st_load_key_end(st_worker *w, const st_key_lookup *k, uint64_t line);
-/* Dictionary id of a name in the worker's dictionary `which` (ST_DICT_*); UINT16_MAX when
- * full or on ENOMEM. */
+/* Dictionary id of a name (a trimmed field, as st_load_field gives it) in the worker's
+ * dictionary `which` (ST_DICT_*); ST_DICT_NONE for an empty name, UINT16_MAX when full or on
+ * ENOMEM. */
 uint16_t st_load_dict(st_worker *w, int which, st_sv name);
 /* Room for one more record in the current chunk; NULL on ENOMEM. */
 void *st_load_record(st_worker *w);
