@@ -65,12 +65,8 @@ static void advise_pages(void *p, size_t size, int advice)
     if (end > start) madvise((void *)start, end - start, advice);
 }
 
-#include <stdlib.h>
 static void advise_huge(void *p, size_t size)
 {
-    static int off = -1;
-    if (off < 0) off = getenv("STRATA_NO_HUGE") != NULL;
-    if (off) return;
 #ifdef MADV_HUGEPAGE
     advise_pages(p, size, MADV_HUGEPAGE);
 #else

@@ -229,9 +229,9 @@ bool st_ts_parse_memo(st_sv text, st_ts_format fmt, const st_tz *tz, st_ts_memo 
 {
     const char *p = text.ptr;
     unsigned h, mi, s;
-    if ((fmt == ST_TS_AUTO || fmt == ST_TS_ISO) && text.len == 19 && (p[10] == ' ' || p[10] == 'T') &&
-        p[13] == ':' && p[16] == ':' && two(p + 11, &h) && two(p + 14, &mi) && two(p + 17, &s) &&
-        h <= 23 && mi <= 59 && s <= 59) {
+    if ((fmt == ST_TS_AUTO || fmt == ST_TS_ISO) && text.len == 19 &&
+        (p[10] == ' ' || p[10] == 'T') && p[13] == ':' && p[16] == ':' && two(p + 11, &h) &&
+        two(p + 14, &mi) && two(p + 17, &s) && h <= 23 && mi <= 59 && s <= 59) {
         int64_t clock = h * 3600 + mi * 60 + s;
         uint64_t date8;
         uint16_t date2;

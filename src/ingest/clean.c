@@ -4,10 +4,10 @@
  * Rows are sorted in place by person with American flag sorts (elements swapped into
  * place, no second buffer): 256 buckets by the top byte of the person id, then one bucket per
  * person inside each of those; within a person by (order, fingerprint, line) for orders or
- * (time, fingerprint, line) for events. After that every pass — duplicates, the as-of cut, outliers, profile building —
- * reads memory in order. Reaching rows through an index instead cost a cache miss per row per
- * pass and showed as the top of the profile on 16M rows; an out-of-place sort would double the
- * memory of the largest table.
+ * (time, fingerprint, line) for events. After that every pass — duplicates, the as-of cut,
+ * outliers, profile building — reads memory in order. Reaching rows through an index instead cost a
+ * cache miss per row per pass and showed as the top of the profile on 16M rows; an out-of-place
+ * sort would double the memory of the largest table.
  */
 #include "ingest/clean.h"
 #include "core/config.h"
@@ -52,12 +52,12 @@ static int event_cmp(const void *a, const void *b)
 /* American flag sorts on the person id (field `key`), then the full order among each
  * person's rows. */
 #define DEFINE_FLAG_SORT(name, type, less, cmp)                                                    \
-    /* quicksort (Hoare partition around the median of three) with the comparison inline:      \
-     * qsort's indirect calls and scratch buffer showed in the profile for persons with many     \
-     * rows; depth-bounded, past which qsort's merge sort takes over */                           \
+    /* quicksort (Hoare partition around the median of three) with the comparison inline:          \
+     * qsort's indirect calls and scratch buffer showed in the profile for persons with many       \
+     * rows; depth-bounded, past which qsort's merge sort takes over */                            \
     static void name##_finish(type *a, size_t n)                                                   \
     {                                                                                              \
-        for (int depth = 64; n > SMALL_SORT; depth--) {                                           \
+        for (int depth = 64; n > SMALL_SORT; depth--) {                                            \
             if (depth == 0) {                                                                      \
                 qsort(a, n, sizeof *a, cmp);                                                       \
                 return;                                                                            \
@@ -129,26 +129,26 @@ static int event_cmp(const void *a, const void *b)
             }                                                                                      \
         }                                                                                          \
     }                                                                                              \
-    /* Rows whose keys all lie in [base, base + range) into key order by counting, then each    \
-     * key's rows finished. After the top split a bucket's rows fit in cache, and one pass here  \
-     * replaced two byte splits and a call per sub-bucket. With scratch room for the bucket the  \
-     * rows are copied out and scattered back, each to its place: no chain of dependent swaps.  \
-     * starts and heads hold range + 1 entries. */                                               \
-    static void name##_by_key(type *a, size_t n, uint32_t base, uint32_t range, uint32_t *starts, \
+    /* Rows whose keys all lie in [base, base + range) into key order by counting, then each       \
+     * key's rows finished. After the top split a bucket's rows fit in cache, and one pass here    \
+     * replaced two byte splits and a call per sub-bucket. With scratch room for the bucket the    \
+     * rows are copied out and scattered back, each to its place: no chain of dependent swaps.     \
+     * starts and heads hold range + 1 entries. */                                                 \
+    static void name##_by_key(type *a, size_t n, uint32_t base, uint32_t range, uint32_t *starts,  \
                               uint32_t *heads, type *scratch)                                      \
     {                                                                                              \
         if (n <= SMALL_SORT) {                                                                     \
             name##_finish(a, n);                                                                   \
             return;                                                                                \
         }                                                                                          \
-        memset(starts, 0, ((size_t)range + 1) * sizeof *starts);                                  \
+        memset(starts, 0, ((size_t)range + 1) * sizeof *starts);                                   \
         for (size_t i = 0; i < n; i++) {                                                           \
             assert(a[i].key - base < range);                                                       \
             starts[a[i].key - base + 1]++;                                                         \
         }                                                                                          \
         for (uint32_t k = 0; k < range; k++)                                                       \
             starts[k + 1] += starts[k];                                                            \
-        memcpy(heads, starts, (size_t)range * sizeof *heads);                                     \
+        memcpy(heads, starts, (size_t)range * sizeof *heads);                                      \
         if (scratch) {                                                                             \
             memcpy(scratch, a, n * sizeof *a);                                                     \
             for (size_t i = 0; i < n; i++)                                                         \
@@ -169,7 +169,8 @@ static int event_cmp(const void *a, const void *b)
             }                                                                                      \
         }                                                                                          \
         for (uint32_t k = 0; k < range; k++)                                                       \
-            if (starts[k + 1] - starts[k] > 1) name##_finish(a + starts[k], starts[k + 1] - starts[k]); \
+            if (starts[k + 1] - starts[k] > 1)                                                     \
+                name##_finish(a + starts[k], starts[k + 1] - starts[k]);                           \
     }
 
 DEFINE_FLAG_SORT(sort_orders, st_order_row, order_less, order_cmp)
@@ -246,8 +247,7 @@ static strata_status finish_buckets(void *arg, size_t begin, size_t end, unsigne
 
 /* Rows into person order: split by the top bits of the person id on one thread, then each
  * bucket (2^shift persons) counted into place on all threads. */
-static strata_status sort_rows(void *rows, size_t n, size_t npersons, bool events,
-                               unsigned threads)
+static strata_status sort_rows(void *rows, size_t n, size_t npersons, bool events, unsigned threads)
 {
     if (n < 2) return STRATA_OK;
     int shift = top_shift(npersons);
@@ -592,8 +592,7 @@ strata_status st_clean_events(st_dataset *ds, size_t npersons, int32_t as_of_day
         if (prev && r.key == prev->key && r.ts == prev->ts && r.fp == prev->fp) {
             char detail[64];
             snprintf(detail, sizeof detail, "duplicate of line %u", prev->line);
-            st =
-                st_dataset_add_reject(ds, ST_IN_EVENTS, r.line, 0, ST_REASON_DUPLICATE, detail);
+            st = st_dataset_add_reject(ds, ST_IN_EVENTS, r.line, 0, ST_REASON_DUPLICATE, detail);
             if (st != STRATA_OK) return st;
             continue;
         }

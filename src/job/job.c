@@ -177,7 +177,8 @@ strata_status strata_job_run(strata_job *job, const strata_inputs *in, int32_t a
     if (st_profiles_reserve(&job->profiles, npersons) != STRATA_OK)
         return st_error(ctx, STRATA_ENOMEM, "profiles: out of memory");
     pthread_t toucher;
-    bool touching = threads > 1 && pthread_create(&toucher, NULL, touch_thread, &job->profiles) == 0;
+    bool touching =
+        threads > 1 && pthread_create(&toucher, NULL, touch_thread, &job->profiles) == 0;
     st_progress(ctx, "cleaning", 0, 3);
     job->as_of_day = as_of_day;
     st = st_clean_orders(ctx, &job->ds, npersons, &job->as_of_day, &job->order_groups, &job->outliers);

@@ -103,9 +103,9 @@ static void sum_profiles(const st_profiles *ps, profile_sums *s)
             s->groups[g][i].min_score = INFINITY, s->groups[g][i].max_score = -INFINITY;
     const unsigned ntier = st_vocab_size(ST_VOCAB_TIER), nseg = st_vocab_size(ST_VOCAB_SEGMENT),
                    nclass = st_vocab_size(ST_VOCAB_CLASS8);
-    const unsigned ndist[NDISTS] = {st_vocab_size(ST_VOCAB_LIFECYCLE),
-                                    st_vocab_size(ST_VOCAB_BEHAVIOR),
-                                    st_vocab_size(ST_VOCAB_INTERACTION), st_vocab_size(ST_VOCAB_CORE)};
+    const unsigned ndist[NDISTS] = {
+        st_vocab_size(ST_VOCAB_LIFECYCLE), st_vocab_size(ST_VOCAB_BEHAVIOR),
+        st_vocab_size(ST_VOCAB_INTERACTION), st_vocab_size(ST_VOCAB_CORE)};
     for (size_t i = 0; i < ps->n; i++) {
         const st_profile *p = &ps->rows[i];
         s->t.buyers += p->frequency > 0;
@@ -446,7 +446,8 @@ static cJSON *build_summary(const strata_job *job)
     cJSON_AddItemToObject(s, "rfm_heatmap", heatmap(sums));
     cJSON_AddItemToObject(s, "pareto", pareto(ps));
     cJSON *dist = cJSON_AddObjectToObject(s, "distributions");
-    cJSON_AddItemToObject(dist, "lifecycle", distribution(sums->dist[DIST_LIFECYCLE], ST_VOCAB_LIFECYCLE));
+    cJSON_AddItemToObject(dist, "lifecycle",
+                          distribution(sums->dist[DIST_LIFECYCLE], ST_VOCAB_LIFECYCLE));
     cJSON_AddItemToObject(dist, "behavior_type",
                           distribution(sums->dist[DIST_BEHAVIOR], ST_VOCAB_BEHAVIOR));
     cJSON_AddItemToObject(dist, "interaction_level",

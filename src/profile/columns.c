@@ -58,7 +58,8 @@ static inline __attribute__((always_inline)) void set_real(st_value *v, double d
     v->digits = digits;
 }
 
-static inline __attribute__((always_inline)) void set_label(st_value *v, st_vocab vocab, unsigned id)
+static inline __attribute__((always_inline)) void set_label(st_value *v, st_vocab vocab,
+                                                            unsigned id)
 {
     if (!id) return;
     v->type = ST_V_LABEL;
@@ -82,6 +83,8 @@ static inline void set_day(st_value *v, int32_t day)
         const st_profile_view *view, size_t p, const st_profile *r, st_value *v)
 #define UNUSED_VIEW (void)view, (void)p
 
+/* one line per column reads as the table it is */
+/* clang-format off */
 COLUMN(user_id)
 {
     v->type = ST_V_TEXT;
@@ -141,6 +144,7 @@ COLUMN(lifecycle) { UNUSED_VIEW; set_label(v, ST_VOCAB_LIFECYCLE, r->lifecycle);
 COLUMN(behavior_type) { UNUSED_VIEW; set_label(v, ST_VOCAB_BEHAVIOR, r->behavior_type); }
 COLUMN(interaction_level) { UNUSED_VIEW; set_label(v, ST_VOCAB_INTERACTION, r->interaction_level); }
 COLUMN(core_level) { UNUSED_VIEW; set_label(v, ST_VOCAB_CORE, r->core_level); }
+/* clang-format on */
 
 void st_profile_column_value(const st_profile_view *view, size_t p, size_t col, st_value *v)
 {
@@ -148,7 +152,9 @@ void st_profile_column_value(const st_profile_view *view, size_t p, size_t col, 
     v->type = ST_V_NULL; /* the other fields are read only for the type set below */
     switch (col) {
 #define X(name)                                                                                    \
-    case COL_##name: col_##name(view, p, r, v); break;
+    case COL_##name:                                                                               \
+        col_##name(view, p, r, v);                                                                 \
+        break;
         PROFILE_COLUMNS(X)
 #undef X
     default: break;

@@ -44,7 +44,7 @@ typedef struct st_profile_view {
     const st_intern *keys;          /* raw ids */
     const uint32_t *canonical_key;  /* per person */
     const st_dict *categories;
-    const st_day_texts *days;       /* NULL, or date texts for st_profile_csv_row */
+    const st_day_texts *days; /* NULL, or date texts for st_profile_csv_row */
 } st_profile_view;
 
 size_t st_profile_column_count(void);

@@ -127,10 +127,13 @@ static void trim_only_blanks(void **state)
             for (size_t len = 1; len <= 3; len++) {
                 st_sv v = st_sv_trim(st_sv_make(text, len));
                 size_t lo = 0, hi = len;
-                while (lo < hi && (text[lo] == ' ' || text[lo] == '\t')) lo++;
-                while (hi > lo && (text[hi - 1] == ' ' || text[hi - 1] == '\t')) hi--;
+                while (lo < hi && (text[lo] == ' ' || text[lo] == '\t'))
+                    lo++;
+                while (hi > lo && (text[hi - 1] == ' ' || text[hi - 1] == '\t'))
+                    hi--;
                 if (v.ptr != text + lo || v.len != hi - lo)
-                    fail_msg("bytes %d,x,%d (%zu): got [%td, +%zu)", a, z, len, v.ptr - text, v.len);
+                    fail_msg("bytes %d,x,%d (%zu): got [%td, +%zu)", a, z, len, v.ptr - text,
+                             v.len);
             }
         }
 }
@@ -173,7 +176,8 @@ static void micros_printing(void **state)
         char want[48], got[ST_FMT_NUMBER_MAX + 1];
         int n = snprintf(want, sizeof want, "%s%llu.%06llu", v < 0 ? "-" : "",
                          (unsigned long long)(mag / 1000000), (unsigned long long)(mag % 1000000));
-        while (want[n - 1] == '0' && want[n - 3] != '.') want[--n] = '\0';
+        while (want[n - 1] == '0' && want[n - 3] != '.')
+            want[--n] = '\0';
         char *end = st_fmt_micros(got, v);
         *end = '\0';
         assert_string_equal(got, want);

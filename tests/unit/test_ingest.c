@@ -625,9 +625,19 @@ static void fingerprint_follows_values(void **state)
     /* texts that differ only in where two fields split, in length, or in byte order: each
      * a row of its own (one order, so only the fingerprint tells them apart) */
     static const char *const pairs[][2] = {
-        {"ab", "c"}, {"a", "bc"}, {"abc", ""}, {"", "abc"}, {"abb", "c"}, {"ba", "c"},
-        {"", ""}, {"abcdefghijklmnopq", "r"}, {"abcdefghijklmnop", "qr"}, {"abcdefgh", "i"},
-        {"abcdefghi", ""}, {"0", ""}, {"", "0"},
+        {"ab", "c"},
+        {"a", "bc"},
+        {"abc", ""},
+        {"", "abc"},
+        {"abb", "c"},
+        {"ba", "c"},
+        {"", ""},
+        {"abcdefghijklmnopq", "r"},
+        {"abcdefghijklmnop", "qr"},
+        {"abcdefgh", "i"},
+        {"abcdefghi", ""},
+        {"0", ""},
+        {"", "0"},
     };
     st_tz *tz = f->ds.tz; /* the fixture frees it */
     st_dataset_clear(&f->ds);
@@ -637,8 +647,8 @@ static void fingerprint_follows_values(void **state)
     assert_int_equal(st_buf_puts(&csv, "order_id,user_id,order_ts,amount,category,channel\n"),
                      STRATA_OK);
     for (size_t i = 0; i < ST_ARRAY_LEN(pairs); i++)
-        assert_int_equal(st_buf_printf(&csv, "o1,u1,2024-01-01,1,%s,%s\n", pairs[i][0], pairs[i][1]),
-                         STRATA_OK);
+        assert_int_equal(
+            st_buf_printf(&csv, "o1,u1,2024-01-01,1,%s,%s\n", pairs[i][0], pairs[i][1]), STRATA_OK);
     assert_int_equal(load(f, ST_IN_ORDERS, "fp2.csv", csv.data), STRATA_OK);
     st_buf_clear(&csv);
     assert_int_equal(f->ds.orders.n, ST_ARRAY_LEN(pairs));
@@ -663,7 +673,7 @@ static void person_sort_any_layout(void **state)
         for (int i = 0; i < P * R; i++) {
             /* persons are numbered as first seen: one row each in order, then the rest */
             int k = i - P;
-            int person = i < P          ? i
+            int person = i < P         ? i
                          : layout == 0 ? k / (R - 1)
                          : layout == 1 ? P - 1 - k / (R - 1)
                          : layout == 2 ? (k / (R - 1) * 7) % P
@@ -690,7 +700,8 @@ static void person_sort_any_layout(void **state)
                 continue;
             }
             assert_int_equal(ds.orders.n, ref.orders.n);
-            assert_memory_equal(ds.orders.rows, ref.orders.rows, ds.orders.n * sizeof *ds.orders.rows);
+            assert_memory_equal(ds.orders.rows, ref.orders.rows,
+                                ds.orders.n * sizeof *ds.orders.rows);
             assert_memory_equal(g.offsets, ref_g.offsets, (g.npersons + 1) * sizeof *g.offsets);
             free_cleaned(&ds, &g);
         }
@@ -714,9 +725,9 @@ static void refund_statuses(void **state)
     struct {
         const char *status;
         bool refunded;
-    } cases[] = {{"refunded", true}, {"REFUNDED", true}, {"r", true},      {"R", true},
-                 {"paid", false},    {"refunder", false}, {"s", false},    {"", false},
-                 {long_status, true}, {longer, false},   {"returned", false}};
+    } cases[] = {{"refunded", true},  {"REFUNDED", true},  {"r", true},        {"R", true},
+                 {"paid", false},     {"refunder", false}, {"s", false},       {"", false},
+                 {long_status, true}, {longer, false},     {"returned", false}};
     st_buf csv;
     st_buf_init(&csv, 0);
     assert_int_equal(st_buf_puts(&csv, "order_id,user_id,order_ts,amount,status\n"), STRATA_OK);

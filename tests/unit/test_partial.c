@@ -228,7 +228,7 @@ static void csv_row_matches_columns(void **state)
         }
         assert_int_equal(fast.len, slow.len);
         assert_memory_equal(fast.data, slow.data, slow.len);
-        assert_non_null(strstr(slow.data, "\"a,b\"")); /* the quoting path was taken */
+        assert_non_null(strstr(slow.data, "\"a,b\""));       /* the quoting path was taken */
         assert_non_null(strstr(slow.data, "3500000000000")); /* and printf's */
     }
     st_day_texts_clear(&all_days);
@@ -258,8 +258,9 @@ static void purchase_days_by_hand(void **state)
         p.cap_orders = n + 1;
         for (size_t i = 0; i < n; i++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            p.orders[i] = (st_order_part){i, 19000 + (int32_t)(x % (uint64_t)spread), 0,
-                                          (int64_t)(x >> 40) % 5000000 - 1000000, 1, 0};
+            p.orders[i] = (st_order_part){i, 19000 + (int32_t)(x % (uint64_t)spread),
+                                          0, (int64_t)(x >> 40) % 5000000 - 1000000,
+                                          1, 0};
         }
         p.norders = n;
         st_profile out;

@@ -71,7 +71,7 @@ static void rank_counts_against_counting(void **state)
         for (int i = 0; i < N; i++) {
             uint32_t lo = 0, hi = 0;
             for (int k = 0; k < N; k++)
-                lo += v[k] < v[i], hi += v[k] > v[i];
+                lo += v[k]<v[i], hi += v[k]> v[i];
             assert_int_equal(below[i], lo);
             assert_int_equal(above[i], hi);
         }
@@ -191,7 +191,8 @@ static void tiers_by_cell_match_ranks(void **state)
         st_profiles ps = {rows, N, 0, N, 0};
         assert_int_equal(st_value_tier(&ps, w, cuts, false, 3), STRATA_OK);
         size_t n = 0;
-        for (int i = 0; i < N; i++) n += rows[i].frequency > 0;
+        for (int i = 0; i < N; i++)
+            n += rows[i].frequency > 0;
         for (int i = 0; i < N; i++) {
             if (rows[i].frequency == 0) {
                 assert_int_equal(rows[i].tier, 0);
