@@ -43,18 +43,6 @@ typedef struct totals {
     int64_t revenue;
 } totals;
 
-static totals totals_of(const st_profiles *ps)
-{
-    totals t = {ps->n, 0, 0, 0};
-    for (size_t i = 0; i < ps->n; i++) {
-        const st_profile *p = &ps->rows[i];
-        t.buyers += p->frequency > 0;
-        t.orders += (uint64_t)p->frequency;
-        t.revenue += p->monetary;
-    }
-    return t;
-}
-
 /* One row per label of a vocabulary: persons, revenue, averages over its members. */
 typedef struct group_acc {
     uint64_t persons, buyers;
@@ -669,8 +657,11 @@ static void models_text(st_buf *b, const strata_job *job, bool zh)
 strata_status strata_job_summary_text(strata_job *job, const char *lang, char **out_text)
 {
     *out_text = NULL;
-    const st_profiles *ps = &job->profiles;
-    totals t = totals_of(ps);
+    profile_sums *sums = st_malloc(sizeof *sums);
+    if (!sums) return STRATA_ENOMEM;
+    sum_profiles(&job->profiles, sums);
+    const totals t = sums->t;
+    const group_acc *tiers = sums->groups[GROUP_TIER], *segments = sums->groups[GROUP_SEGMENT];
     bool zh = st_lang_zh(lang);
     st_buf b;
     st_buf_init(&b, 0);
@@ -693,37 +684,31 @@ strata_status strata_job_summary_text(strata_job *job, const char *lang, char **
                       (unsigned long long)(t.persons - t.buyers), (unsigned long long)t.orders, rev,
                       cur);
     /* tier table */
-    uint64_t tp[8] = {0};
-    int64_t tr[8] = {0};
-    for (size_t i = 0; i < ps->n; i++) {
-        tp[ps->rows[i].tier] += 1;
-        tr[ps->rows[i].tier] += ps->rows[i].monetary;
-    }
     st_buf_printf(&b, "%-6s %12s %10s %16s %10s\n", zh ? "层级" : "tier", zh ? "人数" : "persons",
                   zh ? "占购买%" : "% buyers", zh ? "营收" : "revenue", zh ? "营收%" : "% revenue");
     for (int k = ST_TIER_T1; k <= ST_TIER_T5; k++) {
-        fmt_money(rev, sizeof rev, money(tr[k]));
+        const group_acc *g = &tiers[k];
+        fmt_money(rev, sizeof rev, money(g->revenue));
         st_buf_printf(&b, "%-6s %12llu %9.1f%% %16s %9.1f%%\n",
-                      st_vocab_key(ST_VOCAB_TIER, (unsigned)k), (unsigned long long)tp[k],
-                      100 * share((double)tp[k], (double)t.buyers), rev,
-                      100 * share((double)tr[k], (double)t.revenue));
+                      st_vocab_key(ST_VOCAB_TIER, (unsigned)k), (unsigned long long)g->persons,
+                      100 * share((double)g->persons, (double)t.buyers), rev,
+                      100 * share((double)g->revenue, (double)t.revenue));
     }
     /* top segments by persons */
-    uint64_t sp[16] = {0};
-    for (size_t i = 0; i < ps->n; i++)
-        sp[ps->rows[i].rfm_segment & 15]++;
     st_buf_printf(&b, "\n%s\n", zh ? "主要 RFM 分群:" : "Top RFM segments:");
     bool used[16] = {false};
     for (int rank = 0; rank < 5; rank++) {
         int best = -1;
         for (int s = 1; s < (int)st_vocab_size(ST_VOCAB_SEGMENT) && s < 16; s++)
-            if (!used[s] && sp[s] && (best < 0 || sp[s] > sp[best])) best = s;
+            if (!used[s] && segments[s].persons &&
+                (best < 0 || segments[s].persons > segments[best].persons))
+                best = s;
         if (best < 0) break;
         used[best] = true;
         const char *key = st_vocab_key(ST_VOCAB_SEGMENT, (unsigned)best);
         st_buf_printf(&b, "  %-20s %-24s %10llu  %5.1f%%\n", key, st_label(key, lang),
-                      (unsigned long long)sp[best],
-                      100 * share((double)sp[best], (double)t.persons));
+                      (unsigned long long)segments[best].persons,
+                      100 * share((double)segments[best].persons, (double)t.persons));
     }
     models_text(&b, job, zh);
     /* data quality */
@@ -762,6 +747,7 @@ strata_status strata_job_summary_text(strata_job *job, const char *lang, char **
                       job->outliers.percentile, money(job->outliers.threshold),
                       (unsigned long long)job->outliers.rows_above,
                       strata_config_get(job->ctx, "clean.outliers"));
+    st_free(sums);
     if (b.len == 0 || !b.data) {
         st_buf_clear(&b);
         return STRATA_ENOMEM;

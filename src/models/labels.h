@@ -65,9 +65,8 @@ typedef enum st_vocab {
 
 /* English key of a label id ("" for 0 or out of range), number of ids (incl. 0). */
 const char *st_vocab_key(st_vocab v, unsigned id);
-/* The same with its length, for writers that emit millions of labels. */
-size_t st_vocab_key_len(st_vocab v, unsigned id);
-/* Both in one call (profiles.csv writes eight labels per person). */
+/* The same with its length in *len, for writers that emit millions of labels
+ * (profiles.csv writes eight per person). */
 const char *st_vocab_key_n(st_vocab v, unsigned id, size_t *len);
 unsigned st_vocab_size(st_vocab v);
 

@@ -47,12 +47,6 @@ const char *st_vocab_key(st_vocab v, unsigned id)
     return vocabs[v].keys[id];
 }
 
-size_t st_vocab_key_len(st_vocab v, unsigned id)
-{
-    if ((unsigned)v >= sizeof vocabs / sizeof vocabs[0] || id >= vocabs[v].n) return 0;
-    return vocabs[v].lens[id];
-}
-
 const char *st_vocab_key_n(st_vocab v, unsigned id, size_t *len)
 {
     if ((unsigned)v >= sizeof vocabs / sizeof vocabs[0] || id >= vocabs[v].n) {

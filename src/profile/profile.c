@@ -80,17 +80,16 @@ static int day_cmp(const void *a, const void *b)
 static strata_status finalize_purchase_days(st_profile *out, const st_partial *p)
 {
     int32_t lo = INT32_MAX, hi = INT32_MIN;
-    int64_t total = 0;
+    int64_t total = 0, first_day_net = 0; /* net of the valid orders on day lo */
     for (size_t i = 0; i < p->norders; i++) {
         const st_order_part *o = &p->orders[i];
         if (o->net <= 0) continue;
-        lo = ST_MIN(lo, o->first_day), hi = ST_MAX(hi, o->first_day);
+        if (o->first_day < lo) lo = o->first_day, first_day_net = 0;
+        if (o->first_day == lo) first_day_net += o->net;
+        hi = ST_MAX(hi, o->first_day);
         total += o->net;
     }
     if (lo > hi) return STRATA_OK;
-    int64_t first_day_net = 0;
-    for (size_t i = 0; i < p->norders; i++)
-        if (p->orders[i].net > 0 && p->orders[i].first_day == lo) first_day_net += p->orders[i].net;
     out->repeat_spend += total - first_day_net;
     uint64_t span = (uint64_t)((int64_t)hi - lo) + 1;
     if (span <= DAY_BITMAP_WORDS * 64) {
