@@ -51,6 +51,7 @@ void strata_job_free(strata_job *job)
     st_free(job->attrs);
     st_profiles_clear(&job->profiles);
     cJSON_Delete(job->summary);
+    st_free(job->sums);
     cJSON_Delete(job->clv_section);
     cJSON_Delete(job->churn_section);
     cJSON_Delete(job->cluster_section);

@@ -33,6 +33,7 @@ struct strata_job {
     struct strata_churn_model *churn_model;
     struct st_kmeans *clusters;
     cJSON *summary; /* cached by st_job_summary */
+    struct profile_sums *sums; /* its one pass over the profiles, for the human summary too */
     bool ran;
 };
 

@@ -375,16 +375,20 @@ static cJSON *ltv_cac(const strata_job *job)
     return arr;
 }
 
-static cJSON *build_summary(const strata_job *job)
+/* The profile sums, computed on first use after the run and kept with the job. */
+static const profile_sums *job_sums(strata_job *job)
+{
+    if (!job->sums && job->ran && (job->sums = st_malloc(sizeof *job->sums)) != NULL)
+        sum_profiles(&job->profiles, job->sums);
+    return job->sums;
+}
+
+static cJSON *build_summary(strata_job *job)
 {
     const st_profiles *ps = &job->profiles;
-    profile_sums *sums = st_malloc(sizeof *sums);
+    const profile_sums *sums = job_sums(job);
     cJSON *s = sums ? cJSON_CreateObject() : NULL;
-    if (!s) {
-        st_free(sums);
-        return NULL;
-    }
-    sum_profiles(ps, sums);
+    if (!s) return NULL;
     const totals t = sums->t;
     char day[11], when[32];
     strata_day_format(job->as_of_day, day);
@@ -441,7 +445,6 @@ static cJSON *build_summary(const strata_job *job)
     cJSON_AddItemToObject(dist, "interaction_level",
                           distribution(sums->dist[DIST_INTERACTION], ST_VOCAB_INTERACTION));
     cJSON_AddItemToObject(dist, "core_level", distribution(sums->dist[DIST_CORE], ST_VOCAB_CORE));
-    st_free(sums);
     cJSON *channels = ltv_cac(job);
     if (channels) cJSON_AddItemToObject(s, "ltv_cac", channels);
     if (job->clv_section) cJSON_AddItemToObject(s, "clv", cJSON_Duplicate(job->clv_section, true));
@@ -657,9 +660,8 @@ static void models_text(st_buf *b, const strata_job *job, bool zh)
 strata_status strata_job_summary_text(strata_job *job, const char *lang, char **out_text)
 {
     *out_text = NULL;
-    profile_sums *sums = st_malloc(sizeof *sums);
+    const profile_sums *sums = job_sums(job);
     if (!sums) return STRATA_ENOMEM;
-    sum_profiles(&job->profiles, sums);
     const totals t = sums->t;
     const group_acc *tiers = sums->groups[GROUP_TIER], *segments = sums->groups[GROUP_SEGMENT];
     bool zh = st_lang_zh(lang);
@@ -747,7 +749,6 @@ strata_status strata_job_summary_text(strata_job *job, const char *lang, char **
                       job->outliers.percentile, money(job->outliers.threshold),
                       (unsigned long long)job->outliers.rows_above,
                       strata_config_get(job->ctx, "clean.outliers"));
-    st_free(sums);
     if (b.len == 0 || !b.data) {
         st_buf_clear(&b);
         return STRATA_ENOMEM;
