@@ -38,6 +38,8 @@ typedef struct st_reader_opts {
     const char *const *jsonl_keys; /* JSONL only: keys to extract, in this order */
     size_t jsonl_nkeys;      /* at most ST_READER_MAX_FIELDS */
     size_t max_record;       /* 0 = ST_READER_MAX_RECORD; tests and fuzzers set it small */
+    bool copy_blocks;        /* read through the block buffers even when the input could be
+                              * cut in place (tests and fuzzers compare the two paths) */
 } st_reader_opts;
 
 /* One record. All views point into block memory or the cursor's scratch space and are valid
@@ -125,7 +127,8 @@ typedef struct st_reader_stats {
  * STRATA_EPARSE (corrupt or truncated gzip), STRATA_EDATA (CSV without a header record),
  * STRATA_EINVAL (bad opts), STRATA_ENOMEM, or the first non-OK status of a callback.
  * Memory: about (threads + 3) blocks of block_size, plus the longest record (at most
- * max_record + 1 bytes are kept of any record), independent of the file size.
+ * max_record + 1 bytes are kept of any record), independent of the file size. A plain
+ * regular file is mapped instead of read (its blocks' pages are dropped as they are done).
  * Error text from callbacks: two workers failing at the same moment may both write ctx's
  * error text; the status returned is always the first failure's. */
 strata_status st_reader_run(strata_ctx *ctx, const char *path, const char *stage,

@@ -226,15 +226,18 @@ static strata_status run_buf(const char *data, size_t len, const st_reader_opts 
     return st;
 }
 
-/* The reference parse and every block size 1..64 (plus the default) on 1 and 2 threads must
- * all give the same header, records and blank-line count. Returns the reference body. */
+/* The reference parse and every block size 1..64 (plus the default) on 1 and 2 threads, cut
+ * in place and through the copying buffers, must all give the same header, records and
+ * blank-line count. Returns the reference body. */
 static char *check_splits(const char *data, size_t len, const st_reader_opts *base)
 {
     st_reader_opts o = base ? *base : (st_reader_opts){0};
     dstr rh = {0}, rb = {0};
     uint64_t rblank = 0;
     reference(data, len, &o, &rh, &rb, &rblank);
-    for (unsigned threads = 1; threads <= 2; threads++) {
+    for (unsigned run = 0; run < 4; run++) {
+        unsigned threads = 1 + run % 2;
+        o.copy_blocks = run >= 2;
         for (size_t bs = 1; bs <= 65; bs++) {
             o.threads = threads;
             o.block_size = bs == 65 ? 0 : bs;
@@ -246,8 +249,8 @@ static char *check_splits(const char *data, size_t len, const st_reader_opts *ba
             assert_int_equal(st, STRATA_OK);
             assert_string_equal(dget(&c.header), rh.s);
             if (strcmp(body, rb.s) != 0) {
-                print_error("threads %u block %zu differs:\n--- split\n%s--- reference\n%s", threads,
-                            bs, body, rb.s);
+                print_error("threads %u block %zu copy %d differs:\n--- split\n%s--- reference\n%s",
+                            threads, bs, o.copy_blocks, body, rb.s);
                 fail();
             }
             assert_int_equal(c.blank_lines, rblank);
@@ -797,6 +800,101 @@ static void test_file_stats_and_progress(void **state)
     unlink(path);
 }
 
+/* Resident KiB of this process's mappings of files whose path ends with `name`, from a walk
+ * of the page tables (/proc/self/smaps; the RssFile total of /proc/self/status lags). */
+static long mapped_kib(const char *name)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512];
+    long total = 0, kib;
+    bool in = false;
+    size_t n = strlen(name);
+    while (f && fgets(line, sizeof line, f)) {
+        size_t len = strcspn(line, "\n");
+        if (strchr(line, '-') && strchr(line, '-') < strchr(line, ' ') && len > n)
+            in = memcmp(line + len - n, name, n) == 0;
+        else if (in && sscanf(line, "Rss: %ld", &kib) == 1)
+            total += kib;
+    }
+    if (f) fclose(f);
+    return total;
+}
+
+typedef struct rss_watch {
+    pthread_mutex_t mu;
+    long most;
+} rss_watch;
+
+static strata_status watch_rss(void *ud, unsigned worker, const st_block *b)
+{
+    (void)worker, (void)b;
+    rss_watch *w = ud;
+    long kib = mapped_kib("/mapped-big.csv");
+    pthread_mutex_lock(&w->mu);
+    if (kib > w->most) w->most = kib;
+    pthread_mutex_unlock(&w->mu);
+    return STRATA_OK;
+}
+
+/* A plain file is mapped and cut in place: the records, line numbers and stats are those of
+ * the copying path at every block size (BOM, CRLF, quoted newlines, a too-long record), and
+ * the pages of finished blocks are dropped, so a 16 MB file is never mapped whole. */
+static void test_mapped_file(void **state)
+{
+    (void)state;
+    dstr d = {0};
+    dputs(&d, "\xEF\xBB\xBFid,note\r\n1,\"a\nb\"\r\n\r\n");
+    for (int i = 0; i < 300; i++) dprintf_(&d, "%d,\"x,%d\"\n", i, i * 7);
+    dputs(&d, "2,");
+    for (int i = 0; i < 100; i++) dputs(&d, "long");
+    dputs(&d, "\n3,\"q\"\"q\"\n4,end");
+    const char *path = tmp_path("mapped.csv");
+    write_file(path, d.s, d.len);
+    unsigned char sum[16];
+    checksum_of(d.s, d.len, sum);
+    for (size_t bs = 1; bs <= 200; bs += 13) {
+        char *body[2];
+        for (int copy = 0; copy < 2; copy++) {
+            st_reader_opts o = {.threads = 2, .block_size = bs, .max_record = 300,
+                                .copy_blocks = copy};
+            collect c;
+            collect_init(&c);
+            st_reader_stats stats;
+            assert_int_equal(st_reader_run(ctx, path, NULL, &o, on_header, on_block, &c, &stats),
+                             STRATA_OK);
+            assert_string_equal(dget(&c.header), "1:id|note\n");
+            assert_int_equal(stats.bytes, d.len);
+            assert_int_equal(stats.file_bytes, d.len);
+            assert_int_equal(stats.lines, 307);
+            assert_int_equal(stats.blocks, c.block_calls);
+            assert_memory_equal(stats.checksum, sum, 16);
+            body[copy] = collect_body(&c);
+            collect_free(&c);
+        }
+        assert_string_equal(body[0], body[1]);
+        assert_non_null(strstr(body[0], "2:1|a\nb\n5:0|x,0\n"));
+        assert_non_null(strstr(body[0], "305:TOOLONG\n306:3|q\"q\n307:4|end\n"));
+        free(body[0]);
+        free(body[1]);
+    }
+    free(d.s);
+
+    dstr big = {0};
+    dputs(&big, "id,x\n");
+    while (big.len < (16u << 20)) dputs(&big, "0123456789,abcdefghijklmnopqrstuvwxyz0123456789\n");
+    path = tmp_path("mapped-big.csv");
+    write_file(path, big.s, big.len);
+    rss_watch w = {PTHREAD_MUTEX_INITIALIZER, 0};
+    st_reader_opts o = {.threads = 2, .block_size = 64 << 10};
+    assert_int_equal(st_reader_run(ctx, path, NULL, &o, NULL, watch_rss, &w, NULL), STRATA_OK);
+    /* threads + 3 blocks in flight, and the kernel may map a page-cache folio of up to 2 MiB
+     * whole until every page of it is dropped: a few MiB, not the 16 */
+    if (w.most >= 6144) print_error("%ld KiB of the file were mapped at once\n", w.most);
+    assert_true(w.most > 0 && w.most < 6144);
+    free(big.s);
+    unlink(path);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -948,6 +1046,7 @@ int main(void)
         cmocka_unit_test(test_plain_records),
         cmocka_unit_test(test_gzip),
         cmocka_unit_test(test_file_stats_and_progress),
+        cmocka_unit_test(test_mapped_file),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_format_of_path),
         cmocka_unit_test(test_allocation_failures),
