@@ -5,9 +5,10 @@
  * The first input byte picks the options (delimiter, a block size of 1..64 bytes, sometimes a
  * tiny max_record); the rest is the file. Each input is parsed twice: by the cursor over the
  * whole input as one block (the reference), and by st_reader_run_buffer with the tiny block
- * size on two worker threads, once cut in place and once through the copying buffers. Every record (line, fields, error) must come out the same,
- * which is what makes the splitter's quote tracking and the cursor's grammar agree. Gzip
- * input (magic bytes) is compared against a one-thread, default-block read instead.
+ * size on two worker threads, once cut in place and once through the copying buffers. Every record
+ * (line, fields, error) must come out the same, which is what makes the splitter's quote tracking
+ * and the cursor's grammar agree. Gzip input (magic bytes) is compared against a one-thread,
+ * default-block read instead.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -219,8 +220,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             /* only a CSV without any record may fail (no header) */
             if (st != STRATA_EDATA || rh.len != 0 || FUZZ_JSONL) abort();
         }
-        if (st == STRATA_OK && (strcmp(rh.s, sh.s) != 0 || strcmp(rb.s, sb.s) != 0 ||
-                                rblank != sblank)) {
+        if (st == STRATA_OK &&
+            (strcmp(rh.s, sh.s) != 0 || strcmp(rb.s, sb.s) != 0 || rblank != sblank)) {
             fprintf(stderr,
                     "block split differs (block size %zu, copy %d)\n--- reference\n%s%s--- "
                     "split\n%s%s",

@@ -1,9 +1,10 @@
 /*
  * reader.c — the input pipeline in front of every ingest: open a file (or take bytes in
  * memory), detect gzip by its magic bytes and inflate it as a stream, hash the stored bytes
- * (XXH3-128, for the run record; SHA-256 was measured to cap the splitter thread), strip a UTF-8 BOM, hand the header record to the caller,
- * then cut the byte stream into blocks that end on record boundaries and run the caller's
- * block callback on `threads` workers. Record parsing itself is in reader_cursor.c/jsonl.c.
+ * (XXH3-128, for the run record; SHA-256 was measured to cap the splitter thread), strip a UTF-8
+ * BOM, hand the header record to the caller, then cut the byte stream into blocks that end on
+ * record boundaries and run the caller's block callback on `threads` workers. Record parsing itself
+ * is in reader_cursor.c/jsonl.c.
  *
  * Threads. The calling thread is the splitter: it reads (and inflates) large chunks, scans
  * them for quotes (memchr; quoted fields may hold newlines) and for the last newline outside
@@ -755,8 +756,8 @@ static strata_status split_in_place(reader *r)
             }
 #endif
             if (XXH3_128bits_update(r->src.md, data + end, next - end) != XXH_OK)
-                return set_failure(r,
-                                   st_error(r->ctx, STRATA_EINTERNAL, "%s: checksum failed", r->name));
+                return set_failure(
+                    r, st_error(r->ctx, STRATA_EINTERNAL, "%s: checksum failed", r->name));
             end = next;
             eof = end == size;
             r->src.raw_bytes = end;

@@ -844,9 +844,11 @@ static void test_mapped_file(void **state)
     (void)state;
     dstr d = {0};
     dputs(&d, "\xEF\xBB\xBFid,note\r\n1,\"a\nb\"\r\n\r\n");
-    for (int i = 0; i < 300; i++) dprintf_(&d, "%d,\"x,%d\"\n", i, i * 7);
+    for (int i = 0; i < 300; i++)
+        dprintf_(&d, "%d,\"x,%d\"\n", i, i * 7);
     dputs(&d, "2,");
-    for (int i = 0; i < 100; i++) dputs(&d, "long");
+    for (int i = 0; i < 100; i++)
+        dputs(&d, "long");
     dputs(&d, "\n3,\"q\"\"q\"\n4,end");
     const char *path = tmp_path("mapped.csv");
     write_file(path, d.s, d.len);
@@ -855,8 +857,8 @@ static void test_mapped_file(void **state)
     for (size_t bs = 1; bs <= 200; bs += 13) {
         char *body[2];
         for (int copy = 0; copy < 2; copy++) {
-            st_reader_opts o = {.threads = 2, .block_size = bs, .max_record = 300,
-                                .copy_blocks = copy};
+            st_reader_opts o = {
+                .threads = 2, .block_size = bs, .max_record = 300, .copy_blocks = copy};
             collect c;
             collect_init(&c);
             st_reader_stats stats;
@@ -881,7 +883,8 @@ static void test_mapped_file(void **state)
 
     dstr big = {0};
     dputs(&big, "id,x\n");
-    while (big.len < (16u << 20)) dputs(&big, "0123456789,abcdefghijklmnopqrstuvwxyz0123456789\n");
+    while (big.len < (16u << 20))
+        dputs(&big, "0123456789,abcdefghijklmnopqrstuvwxyz0123456789\n");
     path = tmp_path("mapped-big.csv");
     write_file(path, big.s, big.len);
     rss_watch w = {PTHREAD_MUTEX_INITIALIZER, 0};
