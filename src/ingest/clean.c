@@ -98,13 +98,18 @@ static int event_cmp(const void *a, const void *b)
             a[j] = x;                                                                              \
         }                                                                                          \
     }                                                                                              \
-    /* rows into 256 buckets by the id byte at `shift`, swapped into place; starts[b] = first      \
-     * row of bucket b, starts[256] = n */                                                         \
-    static void name##_split(type *a, size_t n, int shift, size_t starts[257])                     \
+    /* rows of a part into counts by the id byte at `shift` */                                     \
+    static void name##_count(const type *a, size_t n, int shift, size_t count[256])                \
     {                                                                                              \
-        size_t count[256] = {0}, head[256], tail[256];                                             \
         for (size_t i = 0; i < n; i++)                                                             \
             count[(a[i].key >> shift) & 0xff]++;                                                   \
+    }                                                                                              \
+    /* rows into 256 buckets by the id byte at `shift` (count[] their numbers), swapped into       \
+     * place; starts[b] = first row of bucket b, starts[256] = n */                                \
+    static void name##_split(type *a, size_t n, int shift, const size_t count[256],                \
+                             size_t starts[257])                                                   \
+    {                                                                                              \
+        size_t head[256], tail[256];                                                               \
         size_t pos = 0;                                                                            \
         for (int b = 0; b < 256; b++)                                                              \
             starts[b] = head[b] = pos, pos += count[b], tail[b] = pos;                             \
@@ -245,18 +250,50 @@ static strata_status finish_buckets(void *arg, size_t begin, size_t end, unsigne
     return STRATA_OK;
 }
 
-/* Rows into person order: split by the top bits of the person id on one thread, then each
- * bucket (2^shift persons) counted into place on all threads. */
+typedef struct count_job {
+    void *rows;
+    size_t n;
+    unsigned parts;
+    int shift;
+    bool events;
+    size_t (*counts)[256]; /* one histogram per part */
+} count_job;
+
+static strata_status count_parts(void *arg, size_t begin, size_t end, unsigned thread)
+{
+    (void)thread;
+    count_job *j = arg;
+    for (size_t t = begin; t < end; t++) {
+        size_t lo = j->n * t / j->parts, hi = j->n * (t + 1) / j->parts;
+        if (j->events)
+            sort_events_count((st_event_row *)j->rows + lo, hi - lo, j->shift, j->counts[t]);
+        else
+            sort_orders_count((st_order_row *)j->rows + lo, hi - lo, j->shift, j->counts[t]);
+    }
+    return STRATA_OK;
+}
+
+/* Rows into person order: bucket sizes counted on all threads, the split by the top bits of
+ * the person id on one thread (in place, a chain of dependent swaps), then each bucket
+ * (2^shift persons) counted into place on all threads. */
 static strata_status sort_rows(void *rows, size_t n, size_t npersons, bool events, unsigned threads)
 {
     if (n < 2) return STRATA_OK;
-    int shift = top_shift(npersons);
-    size_t starts[257];
-    if (events)
-        sort_events_split(rows, n, shift, starts);
-    else
-        sort_orders_split(rows, n, shift, starts);
     if (threads < 1) threads = 1;
+    int shift = top_shift(npersons);
+    size_t(*counts)[256] = st_calloc(threads, sizeof *counts), count[256] = {0}, starts[257];
+    if (!counts) return STRATA_ENOMEM;
+    count_job cj = {rows, n, threads, shift, events, counts};
+    strata_status st = st_parallel_for(threads, threads, count_parts, &cj);
+    for (unsigned t = 0; t < threads; t++)
+        for (int b = 0; b < 256; b++)
+            count[b] += counts[t][b];
+    st_free(counts);
+    if (st != STRATA_OK) return st;
+    if (events)
+        sort_events_split(rows, n, shift, count, starts);
+    else
+        sort_orders_split(rows, n, shift, count, starts);
     bucket_job j = {rows, starts, n, threads, shift, events};
     return st_parallel_for(threads, threads, finish_buckets, &j);
 }
