@@ -315,6 +315,10 @@ goal_mem = peak["strata"] * 2**20 < 1e9
 w(f"Goals: ≥ 5× faster than DuckDB — **{'met' if goal_speed else 'not met'}** "
   f"({med['duckdb'] / med['strata']:.2f}×); peak memory under 1 GB — "
   f"**{'met' if goal_mem else 'not met'}** ({peak['strata'] * 2**20 / 1e9:.2f} GB).")
+per_round = [d / s for d, s in zip(wall["duckdb"], wall["strata"])]
+w("Per round (each round runs the tools back to back, so both see the same phase of the VM): "
+  "DuckDB/strata " + ", ".join(f"{r:.2f}" for r in per_round) +
+  f" — median {statistics.median(per_round):.2f}×.")
 w(f"End to end over the file: strata {mb / med['strata']:,.0f} MB/s "
   f"({mb / med['strata'] / threads:,.0f} MB/s per core on {threads} threads; "
   f"{mb / med['strata1']:,.0f} MB/s on 1 thread), DuckDB "
