@@ -736,6 +736,8 @@ static strata_status merge_keys(st_load *ld, st_worker *w, uint32_t *map)
         strata_status st = st_parallel_for(ld->nworkers, n, lookup_range, &j);
         if (st != STRATA_OK) return st;
         for (size_t k = 0; k < n; k++) {
+            if (k + 16 < n && map[k + 16] == ST_INTERN_NONE) /* as in lookup_range */
+                st_intern_prefetch(&ds->keys, w->keys.hashes[k + 16]);
             if (map[k] != ST_INTERN_NONE) continue;
             st_sv s = st_intern_str(&w->keys, (uint32_t)k);
             map[k] = st_intern_put(&ds->keys, s.ptr, s.len, w->keys.hashes[k], NULL);
