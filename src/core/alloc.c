@@ -107,6 +107,77 @@ void st_memory_account(int64_t delta)
         atomic_fetch_sub(&live_bytes, (size_t)-delta);
 }
 
+/* ---- big doubling tables ---- */
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static size_t table_span(size_t bytes)
+{
+    return (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+}
+
+/* A mapping of `span` bytes (a multiple of 2 MiB) starting on a 2 MiB boundary, so that the
+ * kernel can back it with huge pages and mremap can move them whole. */
+static char *map_aligned(size_t span)
+{
+    char *p =
+        mmap(NULL, span + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    char *a = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (a > p) munmap(p, (size_t)(a - p));
+    if (p + span + HUGE_PAGE > a + span)
+        munmap(a + span, (size_t)(p + span + HUGE_PAGE - (a + span)));
+#ifdef MADV_HUGEPAGE
+    madvise(a, span, MADV_HUGEPAGE);
+#endif
+    return a;
+}
+
+/* Fault the pages in by asking for them writable (one call, no second pass over them); on a
+ * kernel without MADV_POPULATE_WRITE, by writing them. Probing reads a slot before writing it,
+ * and a read of a never-written page would map the shared zero page first. */
+static void prefault(char *p, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+    if (madvise(p, n, MADV_POPULATE_WRITE) == 0) return;
+#endif
+    memset(p, 0, n);
+}
+
+void *st_table_alloc(size_t bytes)
+{
+    if (injected_failure()) return NULL;
+    size_t span = table_span(bytes);
+    char *p = map_aligned(span);
+    if (!p) return NULL;
+    prefault(p, span);
+    count_add(span);
+    return p;
+}
+
+void *st_table_grow(void *p, size_t old_bytes, size_t new_bytes)
+{
+    if (injected_failure()) return NULL;
+    size_t from = table_span(old_bytes), to = table_span(new_bytes);
+    char *q = map_aligned(to);
+    if (!q) return NULL;
+    if (mremap(p, from, from, MREMAP_MAYMOVE | MREMAP_FIXED, q) == MAP_FAILED) {
+        munmap(q, to);
+        return NULL;
+    }
+    prefault(q + from, to - from);
+    count_add(to - from);
+    return q;
+}
+
+void st_table_free(void *p, size_t bytes)
+{
+    if (!p) return;
+    size_t span = table_span(bytes);
+    munmap(p, span);
+    atomic_fetch_sub(&live_bytes, span);
+}
+
 void *st_malloc(size_t size)
 {
     if (size > SIZE_MAX - HEADER || injected_failure()) return NULL;

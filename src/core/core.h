@@ -64,6 +64,14 @@ bool st_grow(void **items, size_t *cap, size_t need, size_t elem_size);
 /* Add (or with a negative delta, remove) bytes held outside st_malloc, e.g. st_vmrows. */
 void st_memory_account(int64_t delta);
 
+/* Big tables that double (hash slots): mapped at 2 MiB boundaries with huge-page advice and
+ * already faulted in, zero-filled. st_table_grow moves the old pages to the start of a larger
+ * mapping (mremap: no copy, huge pages kept) and returns it; the old pointer is gone, and on
+ * failure (NULL) it is left as it was. Sizes are the caller's; counted like st_malloc. */
+void *st_table_alloc(size_t bytes);
+void *st_table_grow(void *p, size_t old_bytes, size_t new_bytes);
+void st_table_free(void *p, size_t bytes);
+
 /* ---- growable row tables with stable addresses (vmrows.c) ---- */
 #include <stdatomic.h>
 typedef struct st_vmrows {
@@ -277,12 +285,16 @@ typedef struct st_intern_slot {
     char prefix[ST_INTERN_INLINE];
 } st_intern_slot;
 
+/* Slots past the last home position: probes run upward and never wrap around, so a table can
+ * double in place (intern.c); a cluster that would run past them makes the table grow. */
+#define ST_INTERN_TAIL 256
 typedef struct st_intern {
-    st_intern_slot *slots; /* capacity mask + 1, a power of two, load ≤ 1/2 */
+    st_intern_slot *slots; /* mask + 1 (a power of two, load ≤ 1/2) + ST_INTERN_TAIL */
     uint64_t *hashes;      /* per id */
     const char **strs;     /* per id, in the arena, NUL-terminated */
     uint32_t *lens;        /* per id */
     size_t count, cap_ids, mask;
+    bool mapped; /* slots from st_table_alloc (large tables), else st_malloc */
     st_arena arena;
 } st_intern;
 

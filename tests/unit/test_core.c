@@ -252,6 +252,90 @@ static void interning(void **state)
     st_intern_clear(&t);
 }
 
+/* The table's growth: 200k strings through eight doublings in place (every id found again
+ * after each), strings whose hashes pile onto the table's last home until the cluster runs past
+ * the tail (the table is rebuilt larger), reserve, and the doubling when a cluster already sits
+ * in the tail. Hashes are chosen by the test: the table takes them as given. */
+static void interning_growth(void **state)
+{
+    (void)state;
+    char name[32];
+    st_intern t;
+    st_intern_init(&t);
+    for (uint32_t i = 0; i < 200000; i++) {
+        int n = snprintf(name, sizeof name, "k%u", i);
+        assert_int_equal(st_intern_put(&t, name, (size_t)n, st_hash64(name, (size_t)n), NULL), i);
+        if ((i & (i - 1)) == 0 || i % 49999 == 0) /* around each doubling: every id still there */
+            for (uint32_t j = 0; j <= i; j++) {
+                n = snprintf(name, sizeof name, "k%u", j);
+                assert_int_equal(st_intern_find(&t, name, (size_t)n, st_hash64(name, (size_t)n)),
+                                 j);
+            }
+    }
+    assert_true(t.mask + 1 >= 400000);
+    st_intern_clear(&t);
+
+    /* 300 strings homed on the last slot of a 1024-slot table: the cluster outgrows the
+     * 256-slot tail, the table is rebuilt (twice) until their homes spread */
+    st_intern_init(&t);
+    for (uint32_t i = 0; i < 300; i++) {
+        int n = snprintf(name, sizeof name, "c%u", i);
+        uint64_t h = (uint64_t)i << 12 | 0xfff;
+        assert_int_equal(st_intern_put(&t, name, (size_t)n, h, NULL), i);
+    }
+    assert_true(t.mask + 1 >= 8192);
+    for (uint32_t i = 0; i < 300; i++) {
+        int n = snprintf(name, sizeof name, "c%u", i);
+        assert_int_equal(st_intern_find(&t, name, (size_t)n, (uint64_t)i << 12 | 0xfff), i);
+        assert_int_equal(st_intern_find(&t, name, (size_t)n, (uint64_t)i << 12 | 0xffe),
+                         ST_INTERN_NONE);
+    }
+    /* the same strings again are found, not added; then enough others to double in place
+     * with the long cluster still sitting at the top and in the tail */
+    for (uint32_t i = 0; i < 300; i++) {
+        int n = snprintf(name, sizeof name, "c%u", i);
+        bool added = true;
+        assert_int_equal(st_intern_put(&t, name, (size_t)n, (uint64_t)i << 12 | 0xfff, &added), i);
+        assert_false(added);
+    }
+    size_t before = t.mask + 1;
+    for (uint32_t i = 300; t.mask + 1 == before; i++) {
+        int n = snprintf(name, sizeof name, "d%u", i);
+        assert_int_equal(st_intern_put(&t, name, (size_t)n, st_hash64(name, (size_t)n), NULL), i);
+    }
+    for (uint32_t i = 0; i < t.count; i++) {
+        st_sv v = st_intern_str(&t, i);
+        uint64_t h = i < 300 ? (uint64_t)i << 12 | 0xfff : st_hash64(v.ptr, v.len);
+        assert_int_equal(st_intern_find(&t, v.ptr, v.len, h), i);
+    }
+    st_intern_clear(&t);
+
+    /* the last home slot of a 1024-slot table holds a string that moves up when the table
+     * doubles (home 2047) and one in the tail that stays (home 1023) */
+    st_intern_init(&t);
+    assert_int_equal(st_intern_put(&t, "up", 2, 0x7ff, NULL), 0);
+    assert_int_equal(st_intern_put(&t, "stay", 4, 0x3ff, NULL), 1);
+    for (uint32_t i = 2; t.mask + 1 == 1024; i++) {
+        int n = snprintf(name, sizeof name, "e%u", i);
+        assert_int_equal(st_intern_put(&t, name, (size_t)n, st_hash64(name, (size_t)n), NULL), i);
+    }
+    assert_int_equal(st_intern_find(&t, "up", 2, 0x7ff), 0);
+    assert_int_equal(st_intern_find(&t, "stay", 4, 0x3ff), 1);
+    for (uint32_t i = 2; i < t.count; i++) {
+        st_sv v = st_intern_str(&t, i);
+        assert_int_equal(st_intern_find(&t, v.ptr, v.len, st_hash64(v.ptr, v.len)), i);
+    }
+    assert_true(st_intern_reserve(&t, 100000));
+    assert_true(t.mask + 1 >= 200000);
+    assert_int_equal(st_intern_find(&t, "up", 2, 0x7ff), 0);
+    assert_int_equal(st_intern_find(&t, "stay", 4, 0x3ff), 1);
+    for (uint32_t i = 2; i < t.count; i++) {
+        st_sv v = st_intern_str(&t, i);
+        assert_int_equal(st_intern_find(&t, v.ptr, v.len, st_hash64(v.ptr, v.len)), i);
+    }
+    st_intern_clear(&t);
+}
+
 static void allocator_counts_and_fails(void **state)
 {
     (void)state;
@@ -436,6 +520,7 @@ int main(void)
         cmocka_unit_test(numbers_printing),
         cmocka_unit_test(buffers_are_bounded),
         cmocka_unit_test(interning),
+        cmocka_unit_test(interning_growth),
         cmocka_unit_test(allocator_counts_and_fails),
         cmocka_unit_test(config_errors_name_position),
         cmocka_unit_test(days),
