@@ -2,8 +2,9 @@
  * intern.c — string interning: each distinct string gets a dense uint32 id in order of
  * first insertion. Open addressing with linear probing over 32-byte slots that carry the
  * full 64-bit hash, the length and the first 16 bytes, so a probe touches one cache line and
- * string bytes elsewhere only for longer strings. Used for person keys (millions, on the hot path),
- * dictionaries and identifiers.
+ * string bytes elsewhere only for longer strings. Used for person keys (millions, on the hot
+ * path), dictionaries and identifiers. Probes run upward into a tail past the last home and
+ * never wrap around, so the table doubles in place (double_in_place).
  */
 #include "core/core.h"
 
