@@ -273,6 +273,32 @@ static void interning_growth(void **state)
             }
     }
     assert_true(t.mask + 1 >= 400000);
+    /* a doubling of the mapped table that cannot get memory leaves it as it was */
+    {
+        uint32_t next = (uint32_t)t.count;
+        int len;
+        for (; (t.count + 1) * 2 <= t.mask + 1; next++) {
+            len = snprintf(name, sizeof name, "k%u", next);
+            assert_int_equal(
+                st_intern_put(&t, name, (size_t)len, st_hash64(name, (size_t)len), NULL), next);
+        }
+        size_t homes = t.mask + 1;
+        len = snprintf(name, sizeof name, "k%u", next);
+        strata_memory_fail_after(1);
+        assert_int_equal(st_intern_put(&t, name, (size_t)len, st_hash64(name, (size_t)len), NULL),
+                         ST_INTERN_NONE);
+        strata_memory_fail_after(0);
+        assert_int_equal(t.mask + 1, homes);
+        for (uint32_t j = 0; j < next; j += 7) {
+            len = snprintf(name, sizeof name, "k%u", j);
+            assert_int_equal(st_intern_find(&t, name, (size_t)len, st_hash64(name, (size_t)len)),
+                             j);
+        }
+        len = snprintf(name, sizeof name, "k%u", next);
+        assert_int_equal(st_intern_put(&t, name, (size_t)len, st_hash64(name, (size_t)len), NULL),
+                         next);
+        assert_int_equal(t.mask + 1, 2 * homes);
+    }
     st_intern_clear(&t);
 
     /* 300 strings homed on the last slot of a 1024-slot table: the cluster outgrows the
