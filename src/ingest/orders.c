@@ -185,9 +185,14 @@ static bool order_row(st_worker *w, const st_record *rec)
     uint16_t brand = st_load_dict(w, ST_DICT_BRAND, st_load_field(w, rec, F_BRAND));
     order_rec *r = st_load_record(w);
     if (key == ST_INTERN_NONE || cat == UINT16_MAX || brand == UINT16_MAX || !r) return false;
-    /* without an order id column every row is its own order */
-    r->order = st_load_has(w, F_ORDER) ? st_hash64(order_id.ptr, order_id.len)
-                                       : st_hash_mix(0x6f72646572ULL, rec->line);
+    /* without an order id column every row is its own order; with one, the fingerprint takes
+     * the order id's hash as a value instead of hashing its text a second time */
+    if (st_load_has(w, F_ORDER)) {
+        r->order = st_hash64(order_id.ptr, order_id.len);
+        parsed[F_ORDER] = (int64_t)r->order, used[F_ORDER] = true;
+    } else {
+        r->order = st_hash_mix(0x6f72646572ULL, rec->line);
+    }
     r->fp = st_load_fingerprint(w, rec, parsed, used, user_key.hash);
     r->amount = (flags & ST_ORDER_REFUNDED) ? 0 : amount;
     r->key = key;
