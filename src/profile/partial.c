@@ -28,9 +28,9 @@ static strata_status add_spend(st_spend_part **list, size_t *n, size_t *cap, uin
                                int64_t net)
 {
     size_t lo = 0, hi = *n;
-    if (hi <= 16) {
-        while (lo < hi && (*list)[lo].id < id)
-            lo++;
+    if (hi <= 16) { /* counted without an early exit: where the scan stopped was a mispredict */
+        for (size_t i = 0; i < hi; i++)
+            lo += (*list)[i].id < id;
     } else {
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
