@@ -633,8 +633,24 @@ typedef struct remap_job {
     st_load *ld;
     uint32_t **key_map;
     uint16_t *(*dict_map)[5];
-    size_t total; /* rows claimed */
+    size_t total;   /* rows claimed */
+    bool as_is[64]; /* the worker's local ids are already the dataset's */
 } remap_job;
+
+/* Whether every map of worker wi sends an id to itself: so for the first worker of an empty
+ * dataset (its key table and dictionaries become the dataset's), whose rows — about half of
+ * them on two threads — then need no rewriting. */
+static bool maps_identity(const st_load *ld, unsigned wi, uint32_t *const *key_map,
+                          uint16_t *const (*dict_map)[5])
+{
+    const st_worker *w = &ld->workers[wi];
+    for (size_t k = 0; k < w->keys.count; k++)
+        if (key_map[wi][k] != k) return false;
+    for (int d = 0; d < 5; d++)
+        for (size_t k = 0; k < w->dicts[d].names.count; k++)
+            if (dict_map[wi][d][k] != k) return false;
+    return true;
+}
 
 /* Ranges [begin, end) of the claimed rows, each from its owner's local ids; a worker's last
  * range is filled only up to where it stopped. */
@@ -644,6 +660,7 @@ static strata_status remap_ranges(void *arg, size_t begin, size_t end, unsigned 
     remap_job *j = arg;
     for (size_t r = begin; r < end; r++) {
         unsigned wi = j->ld->range_owner[r];
+        if (j->as_is[wi]) continue;
         const st_worker *w = &j->ld->workers[wi];
         size_t lo = r * ST_LOAD_CLAIM_ROWS, hi = ST_MIN(lo + ST_LOAD_CLAIM_ROWS, j->total);
         if (w->range_end == lo + ST_LOAD_CLAIM_ROWS) hi = ST_MIN(hi, w->range_at);
@@ -661,7 +678,9 @@ static strata_status finish_table(st_load *ld, uint32_t **key_map, uint16_t *(*d
     st_vmrows *t = ld->table;
     size_t rs = ld->spec->rec_size, total = atomic_load(&t->claimed), holes = 0;
     if (total > t->max_rows) total = t->max_rows;
-    remap_job j = {ld, key_map, dict_map, total};
+    remap_job j = {ld, key_map, dict_map, total, {false}};
+    for (unsigned wi = 0; wi < ld->nworkers; wi++)
+        j.as_is[wi] = maps_identity(ld, wi, key_map, dict_map);
     strata_status st = st_parallel_for(
         ld->nworkers, (total + ST_LOAD_CLAIM_ROWS - 1) / ST_LOAD_CLAIM_ROWS, remap_ranges, &j);
     if (st != STRATA_OK) return st;

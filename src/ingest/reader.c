@@ -17,10 +17,11 @@
  * are not copied: blocks are views of them, cut exactly where the streaming splitter would
  * cut, and the pool's buffer ids only bound how many blocks are in flight. read() copying a
  * 0.9 GB file into the pool was a quarter of a core for the whole load on the benchmark.
- * The splitter prefaults each stretch of a mapped file before scanning it and a worker drops
- * the pages of its block once done (they stay in the page cache), so resident memory stays
- * about threads + 3 blocks as on the streaming path. A mapped file truncated by another
- * process while it is read kills the process with SIGBUS; gzip input, pipes and
+ * The splitter prefaults each stretch of a mapped file before scanning it, and as blocks are
+ * done the pages below the lowest block still wanted are dropped (they stay in the page
+ * cache), so resident memory stays about threads + 3 blocks as on the streaming path (plus
+ * the page-cache folios, up to 2 MiB each, that the kernel maps whole). A mapped file truncated by
+ * another process while it is read kills the process with SIGBUS; gzip input, pipes and
  * opts.copy_blocks take the streaming path.
  *
  * Long records. A record that does not end within max_record + 1 bytes is cut there: that
@@ -415,6 +416,10 @@ struct reader {
     const char *whole;
     size_t whole_len;
     bool mapped;
+    /* a mapping's pages below `dropped` are given back; emitted_to = end of the last block
+     * handed on; busy_from[w] = start of the block worker w reads (SIZE_MAX: none) */
+    size_t dropped, emitted_to;
+    size_t *busy_from;
 };
 
 static void lock(reader *r)
@@ -444,15 +449,35 @@ static strata_status set_failure(reader *r, strata_status st)
     return st;
 }
 
-/* A mapped block's pages once its records are done: the bytes stay in the page cache, and
- * pages shared with the neighbouring blocks stay mapped until the end. */
-static void drop_pages(const reader *r, const st_block *b)
+/* The start of the lowest part of a mapped input still wanted: every byte below it belongs to
+ * blocks that are done (blocks are handed on in order, the queue is first in first out).
+ * Called with the lock held. */
+static size_t wanted_from(const reader *r)
 {
-    if (!r->mapped) return;
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t lo = ((uintptr_t)b->data + page - 1) & ~(page - 1);
-    uintptr_t hi = ((uintptr_t)b->data + b->len) & ~(page - 1);
-    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    size_t low = r->emitted_to;
+    if (r->qlen) low = ST_MIN(low, (size_t)(r->queue[r->qhead].block.data - r->whole));
+    for (unsigned w = 0; w < r->nthreads; w++)
+        low = ST_MIN(low, r->busy_from[w]);
+    return low;
+}
+
+/* Claim the pages of a mapped input below what is still wanted (lock held): [*lo, *hi) is
+ * then for the caller to drop, outside the lock. Dropping everything below, not each block's
+ * own pages, also takes back pages shared by two blocks and those the kernel mapped again
+ * with a neighbour (it maps a page-cache folio of up to 2 MiB whole). */
+static bool claim_drop(reader *r, size_t *lo, size_t *hi)
+{
+    if (!r->mapped) return false;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), to = wanted_from(r) & ~(page - 1);
+    if (to <= r->dropped) return false;
+    *lo = r->dropped, *hi = to;
+    r->dropped = to;
+    return true;
+}
+
+static void drop(const reader *r, size_t lo, size_t hi)
+{
+    madvise((void *)(r->whole + lo), hi - lo, MADV_DONTNEED);
 }
 
 static void *worker_main(void *arg)
@@ -466,9 +491,9 @@ static void *worker_main(void *arg)
         job j = r->queue[r->qhead];
         r->qhead = (r->qhead + 1) % r->nbuf;
         r->qlen--;
+        if (r->mapped) r->busy_from[a->index] = (size_t)(j.block.data - r->whole);
         pthread_mutex_unlock(&r->mu);
         strata_status st = r->on_block ? r->on_block(r->ud, a->index, &j.block) : STRATA_OK;
-        drop_pages(r, &j.block);
         pthread_mutex_lock(&r->mu);
         if (st != STRATA_OK && !r->stop) {
             r->stop = true;
@@ -478,6 +503,13 @@ static void *worker_main(void *arg)
         }
         r->free_ids[r->nfree++] = j.buf;
         pthread_cond_signal(&r->cv_buf);
+        size_t lo, hi;
+        if (r->mapped) r->busy_from[a->index] = SIZE_MAX;
+        if (claim_drop(r, &lo, &hi)) {
+            pthread_mutex_unlock(&r->mu);
+            drop(r, lo, hi);
+            pthread_mutex_lock(&r->mu);
+        }
     }
     pthread_mutex_unlock(&r->mu);
     return NULL;
@@ -557,20 +589,26 @@ static strata_status emit(reader *r, unsigned id, const char *data, size_t len)
             st_cursor_clear(r->hcur);
         }
     }
+    size_t end = r->mapped ? (size_t)(data + len - r->whole) : 0, lo, hi;
     if (off == len) {
+        lock(r);
+        r->emitted_to = ST_MAX(r->emitted_to, end);
+        unlock(r);
         release_buf(r, id);
         return STRATA_OK;
     }
     job j = {{data + off, len - off, r->blocks++, first_line, &r->opts}, id};
     if (!r->nthreads) {
         strata_status st = r->on_block ? r->on_block(r->ud, 0, &j.block) : STRATA_OK;
-        drop_pages(r, &j.block);
+        r->emitted_to = ST_MAX(r->emitted_to, end);
+        if (claim_drop(r, &lo, &hi)) drop(r, lo, hi);
         release_buf(r, id);
         return st == STRATA_OK ? st : set_failure(r, st);
     }
     lock(r);
     r->queue[(r->qhead + r->qlen) % r->nbuf] = j;
     r->qlen++;
+    r->emitted_to = ST_MAX(r->emitted_to, end);
     pthread_cond_signal(&r->cv_job);
     unlock(r);
     return STRATA_OK;
@@ -888,6 +926,12 @@ static strata_status run(reader *r, st_reader_stats *stats)
         return st_error(r->ctx, STRATA_ENOMEM, "%s: out of memory", r->name);
     for (unsigned i = 0; i < r->nbuf; i++) r->free_ids[r->nfree++] = r->nbuf - 1 - i;
 
+    if (r->mapped) {
+        r->busy_from = st_malloc(ST_MAX(r->opts.threads, 1u) * sizeof *r->busy_from);
+        if (!r->busy_from) return st_error(r->ctx, STRATA_ENOMEM, "%s: out of memory", r->name);
+        for (unsigned w = 0; w < ST_MAX(r->opts.threads, 1u); w++)
+            r->busy_from[w] = SIZE_MAX;
+    }
     start_workers(r);
     if (!r->stop) st = r->whole ? split_in_place(r) : split(r);
     stop_workers(r);
@@ -926,6 +970,7 @@ static strata_status run_common(reader *r, st_reader_stats *stats)
     st_free(r->threads);
     st_free(r->args);
     st_free(r->hcur);
+    st_free(r->busy_from);
     if (r->mapped) munmap((void *)r->whole, r->whole_len);
     return st;
 }
