@@ -125,17 +125,26 @@ static strata_status raw_refill(source *s)
     return st;
 }
 
-static strata_status source_open(source *s)
+/* An input cut in place is hashed as it is cut: only the checksum state is needed. */
+static strata_status source_hash_only(source *s)
 {
     s->md = XXH3_createState();
-    s->in = st_malloc(RAW_CHUNK);
-    if (!s->md || !s->in) return st_error(s->ctx, STRATA_ENOMEM, "%s: out of memory", s->name);
+    if (!s->md) return st_error(s->ctx, STRATA_ENOMEM, "%s: out of memory", s->name);
     if (XXH3_128bits_reset(s->md) != XXH_OK)
         return st_error(s->ctx, STRATA_EINTERNAL, "%s: checksum unavailable", s->name);
+    return STRATA_OK;
+}
+
+static strata_status source_open(source *s)
+{
+    strata_status st = source_hash_only(s);
+    if (st != STRATA_OK) return st;
+    s->in = st_malloc(RAW_CHUNK);
+    if (!s->in) return st_error(s->ctx, STRATA_ENOMEM, "%s: out of memory", s->name);
     /* sniff: gather at least two bytes (pipes may deliver one) */
     while (s->in_len < 2 && !s->raw_eof) {
         size_t got;
-        strata_status st = raw_read(s, s->in + s->in_len, RAW_CHUNK - s->in_len, &got);
+        st = raw_read(s, s->in + s->in_len, RAW_CHUNK - s->in_len, &got);
         if (st != STRATA_OK) return st;
         s->in_len += got;
     }
@@ -148,16 +157,6 @@ static strata_status source_open(source *s)
             return st_error(s->ctx, STRATA_ENOMEM, "%s: cannot start gzip decoder", s->name);
         s->z_live = true;
     }
-    return STRATA_OK;
-}
-
-/* An input cut in place is hashed as it is cut: only the checksum state is needed. */
-static strata_status source_hash_only(source *s)
-{
-    s->md = XXH3_createState();
-    if (!s->md) return st_error(s->ctx, STRATA_ENOMEM, "%s: out of memory", s->name);
-    if (XXH3_128bits_reset(s->md) != XXH_OK)
-        return st_error(s->ctx, STRATA_EINTERNAL, "%s: checksum unavailable", s->name);
     return STRATA_OK;
 }
 
