@@ -55,6 +55,42 @@ static void micros_parsing(void **state)
     }
 }
 
+/* Every string of up to 7 bytes over an alphabet of digits, the bytes just outside '0'-'9',
+ * dots, signs, a blank, a letter and a high byte: the inline fast path must give what the
+ * general parser gives, value and rounding. */
+static void micros_fast_paths_match_general(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "0159./:-+ x\xb0";
+    const size_t na = sizeof alphabet - 1;
+    char buf[8];
+    size_t checked = 0;
+    for (size_t len = 1; len <= 7; len++) {
+        size_t total = 1;
+        for (size_t i = 0; i < len; i++)
+            total *= len <= 5 ? na : 6; /* longer strings: digits, dot and ':' only */
+        for (size_t code = 0; code < total; code++) {
+            size_t c = code;
+            for (size_t i = 0; i < len; i++) {
+                size_t base = len <= 5 ? na : 6;
+                buf[i] = alphabet[c % base];
+                c /= base;
+            }
+            buf[len] = '\0';
+            int64_t fast = -1, slow = -2;
+            bool rf = true, rs = false;
+            bool okf = st_sv_to_micros(st_sv_make(buf, len), &fast, &rf);
+            bool oks = st_sv_to_micros_general(st_sv_make(buf, len), &slow, &rs);
+            if (okf != oks) fail_msg("'%s': fast ok=%d, general ok=%d", buf, okf, oks);
+            if (okf && (fast != slow || rf != rs))
+                fail_msg("'%s': fast %lld/%d, general %lld/%d", buf, (long long)fast, rf,
+                         (long long)slow, rs);
+            checked++;
+        }
+    }
+    assert_true(checked > 500000);
+}
+
 /* Random decimals of every shape near the fast path's edges (digit counts, signs, a dot with
  * nothing after it, exponents, junk) against an exact reference built here. */
 static void micros_random_against_reference(void **state)
@@ -541,6 +577,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(micros_parsing),
         cmocka_unit_test(trim_only_blanks),
+        cmocka_unit_test(micros_fast_paths_match_general),
         cmocka_unit_test(micros_random_against_reference),
         cmocka_unit_test(micros_printing),
         cmocka_unit_test(numbers_printing),
