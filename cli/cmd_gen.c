@@ -74,8 +74,9 @@ int cmd_gen(int argc, char **argv)
                (unsigned long long)o.users, (unsigned long long)o.orders,
                (unsigned long long)o.events, (unsigned long long)o.seed);
     } else if (!cli_has(&p, "--quiet")) {
-        fprintf(stderr, "wrote %s/orders.csv, %s%s/users.csv, %s/identities.csv\n", o.out_dir,
-                o.events ? o.out_dir : "", o.events ? "/events.csv, " : "", o.out_dir);
+        fprintf(stderr, "wrote %s/orders.csv, ", o.out_dir);
+        if (o.events) fprintf(stderr, "%s/events.csv, ", o.out_dir);
+        fprintf(stderr, "%s/users.csv, %s/identities.csv\n", o.out_dir, o.out_dir);
     }
     strata_ctx_free(ctx);
     return code;

@@ -18,6 +18,13 @@ grep -q '^  strata gen --users [0-9]' "$work/help.txt" || fail "no example"
 "$strata" gen --users 500 --orders 3000 --events 5000 --seed 3 --out "$work/b/deeper" --quiet
 "$strata" gen --users 500 --orders 3000 --events 5000 --seed 4 --out "$work/c" --quiet
 grep -q '"users":500' "$work/a.json" || fail "--json: $(cat "$work/a.json")"
+# without --quiet: one line naming every file written, each under the output directory
+"$strata" gen --users 50 --orders 100 --events 100 --seed 3 --out "$work/m" 2> "$work/m.txt" >/dev/null
+[ "$(cat "$work/m.txt")" = "wrote $work/m/orders.csv, $work/m/events.csv, $work/m/users.csv, $work/m/identities.csv" ] ||
+  fail "message: $(cat "$work/m.txt")"
+"$strata" gen --users 50 --orders 100 --seed 3 --out "$work/n" 2> "$work/n.txt" >/dev/null
+[ "$(cat "$work/n.txt")" = "wrote $work/n/orders.csv, $work/n/users.csv, $work/n/identities.csv" ] ||
+  fail "message without events: $(cat "$work/n.txt")"
 for f in orders events users identities; do
   cmp -s "$work/a/$f.csv" "$work/b/deeper/$f.csv" || fail "$f.csv differs for the same seed"
 done
