@@ -1,6 +1,9 @@
 /* cmd_profile.c — `strata profile`: one person's profile from a store. */
 #include "cli.h"
 
+#include <cjson/cJSON.h>
+#include <string.h>
+
 static const cli_option options[] = {
     {"--db", "FILE", "SQLite store written by `strata run --db` (required)", false},
     {"--as-of", "YYYY-MM-DD", "snapshot to read (default: the latest)", false},
@@ -15,33 +18,31 @@ static const cli_command command = {
     "  strata profile --db out/strata.db --json 17850\n",
     options, sizeof options / sizeof options[0], 1};
 
-/* Print a flat JSON object one "key: value" per line for people. */
-static void print_lines(const char *json)
+/* A flat JSON object for people: one "key:  value" per line, the values aligned; strings
+ * without quotes, numbers exactly as in --json. */
+static int print_lines(const char *json)
 {
-    const char *p = json;
-    while (*p && *p != '{') p++;
-    if (*p) p++;
-    int in_str = 0;
-    putchar(' ');
-    for (; *p; p++) {
-        char c = *p;
-        if (in_str) {
-            if (c == '\\' && p[1]) {
-                putchar(p[1]);
-                p++;
-                continue;
-            }
-            if (c == '"') in_str = 0;
-            else putchar(c);
-            continue;
-        }
-        if (c == '"') in_str = 1;
-        else if (c == ':') fputs(": ", stdout);
-        else if (c == ',') fputs("\n ", stdout);
-        else if (c == '}') break;
-        else putchar(c);
+    cJSON *o = cJSON_Parse(json);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        fprintf(stderr, "strata profile: the store gave a malformed profile\n");
+        return 74;
     }
-    putchar('\n');
+    int width = 0;
+    for (const cJSON *f = o->child; f; f = f->next)
+        if ((int)strlen(f->string) > width) width = (int)strlen(f->string);
+    for (const cJSON *f = o->child; f; f = f->next) {
+        printf("%s:%*s ", f->string, width - (int)strlen(f->string), "");
+        if (cJSON_IsString(f)) {
+            puts(f->valuestring);
+        } else {
+            char *text = cJSON_PrintUnformatted(f);
+            puts(text ? text : "?");
+            cJSON_free(text);
+        }
+    }
+    cJSON_Delete(o);
+    return 0;
 }
 
 int cmd_profile(int argc, char **argv)
@@ -66,7 +67,7 @@ int cmd_profile(int argc, char **argv)
     strata_status st = strata_store_profile_json(ctx, db, p.positional[0], as_of, &json);
     if (st == STRATA_OK) {
         if (cli_has(&p, "--json")) printf("%s\n", json);
-        else print_lines(json);
+        else code = print_lines(json);
     } else {
         code = cli_fail("profile", ctx, st);
     }
