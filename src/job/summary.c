@@ -671,20 +671,21 @@ strata_status strata_job_summary_text(strata_job *job, const char *lang, char **
     strata_day_format(job->as_of_day, day);
     fmt_money(rev, sizeof rev, money(t.revenue));
     const char *cur = strata_config_get(job->ctx, "currency");
+    if (!cur) cur = "";
     if (zh)
         st_buf_printf(&b,
                       "strata 用户价值分层 — 截至 %s(不含当天)\n人数 %llu(购买用户 %llu,未下单 "
-                      "%llu)  有效订单 %llu  营收 %s %s\n\n",
+                      "%llu)  有效订单 %llu  营收 %s%s%s\n\n",
                       day, (unsigned long long)t.persons, (unsigned long long)t.buyers,
                       (unsigned long long)(t.persons - t.buyers), (unsigned long long)t.orders, rev,
-                      cur);
+                      *cur ? " " : "", cur);
     else
         st_buf_printf(&b,
                       "strata value tiers — as of %s (exclusive)\npersons %llu (buyers %llu, "
-                      "prospects %llu)  valid orders %llu  revenue %s %s\n\n",
+                      "prospects %llu)  valid orders %llu  revenue %s%s%s\n\n",
                       day, (unsigned long long)t.persons, (unsigned long long)t.buyers,
                       (unsigned long long)(t.persons - t.buyers), (unsigned long long)t.orders, rev,
-                      cur);
+                      *cur ? " " : "", cur);
     /* tier table */
     st_buf_printf(&b, "%-6s %12s %10s %16s %10s\n", zh ? "层级" : "tier", zh ? "人数" : "persons",
                   zh ? "占购买%" : "% buyers", zh ? "营收" : "revenue", zh ? "营收%" : "% revenue");
