@@ -79,7 +79,7 @@ static bool event_row(st_worker *w, const st_record *rec)
     uint32_t key = st_load_key_end(w, &user_key, rec->line);
     event_rec *r = st_load_record(w);
     if (key == ST_INTERN_NONE || !r) return false;
-    r->fp = st_load_fingerprint(w, rec, parsed, used, user_key.hash);
+    r->fp = st_load_fingerprint(w, rec, 0, parsed, used, user_key.hash);
     r->ts = ts;
     r->key = key;
     r->line = rec->line > UINT32_MAX ? UINT32_MAX : (uint32_t)rec->line;
@@ -115,4 +115,5 @@ const st_input_spec st_events_spec = {
     event_table,
     event_remap,
     offsetof(st_event_row, key),
+    0, /* the fingerprint by st_load_fingerprint alone */
 };

@@ -147,5 +147,5 @@ static void link_merge(st_dataset *ds, const st_chunk *c, size_t at, const uint3
 const st_input_spec st_links_spec = {
     ST_IN_IDENTITIES, fields, F__COUNT, sizeof(link_rec),
     ST_CFG_IDENT_FORMAT, ST_CFG_IDENT_DELIMITER, ST_CFG_ORDERS_TS_FORMAT ,
-    link_row, link_reserve, link_merge, NULL, NULL, 0,
+    link_row, link_reserve, link_merge, NULL, NULL, 0, 0,
 };

@@ -358,56 +358,22 @@ bool st_load_ts(st_worker *w, const st_record *rec, int canon, bool required, in
     return true;
 }
 
-/* Fingerprint mixing: the 128-bit product of two words folded to 64 bits (as in wyhash and
- * rapidhash); each field enters with a constant of its kind so that an empty text and a
- * zero value, or a text and the next field's, do not cancel. */
-static inline uint64_t fp_mum(uint64_t a, uint64_t b)
+uint64_t st_load_fingerprint(const st_worker *w, const st_record *rec, uint64_t own,
+                             const int64_t *parsed, const bool *used, uint64_t key_hash)
 {
-    unsigned __int128 r = (unsigned __int128)a * b;
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-#define FP_VALUE 0xa0761d6478bd642fULL
-#define FP_TEXT 0xe7037ed1a0b428dbULL
-#define FP_STEP 0x8ebc6af09c88c6e3ULL
-
-static inline uint64_t fp_text(uint64_t h, st_sv v)
-{
-    if (v.len > 16) return fp_mum(st_hash64_seed(v.ptr, v.len, h) ^ FP_TEXT, FP_STEP);
-    uint64_t w[2];
-    st_short_words(v.ptr, v.len, w);
-    return fp_mum(w[0] ^ h ^ FP_TEXT, w[1] ^ FP_STEP ^ (uint64_t)v.len << 56);
-}
-
-static inline uint64_t fp_value(uint64_t h, int64_t v)
-{
-    return fp_mum((uint64_t)v ^ h ^ FP_VALUE, FP_STEP);
-}
-
-uint64_t st_load_fingerprint(const st_worker *w, const st_record *rec, const int64_t *parsed,
-                             const bool *used, uint64_t key_hash)
-{
-    /* Every field but the person id (whose hash seeds it) in file order: parsed fields by
-     * their value (10 and 10.00 are the same price), the rest by their trimmed text. Mixed
-     * field by field with a multiply instead of gathered into a buffer and hashed once: the
-     * gathering was two thirds of the cost. */
+    /* rows reach the row functions with the header's field count (load_row), so the column
+     * list built from the header covers them; terms are mixed one by one instead of gathered
+     * into a buffer and hashed once: the gathering was two thirds of the cost */
     const st_load *ld = w->load;
-    uint64_t h = key_hash;
-    if (rec->nfields == ld->header_nfields) { /* the header's column list, built once */
-        for (uint32_t i = 0; i < ld->fp_ncols; i++) {
-            int canon = ld->fp_canon[i];
-            h = canon > 0 && used[canon] ? fp_value(h, parsed[canon])
-                                         : fp_text(h, st_sv_trim(rec->fields[ld->fp_col[i]]));
-        }
-    } else {
-        for (uint32_t f = 0; f < rec->nfields && f < ST_READER_MAX_FIELDS; f++) {
-            int canon = ld->canon_of[f];
-            if (canon == 0) continue;
-            h = canon > 0 && used[canon] ? fp_value(h, parsed[canon])
-                                         : fp_text(h, st_sv_trim(rec->fields[f]));
-        }
+    assert(rec->nfields == ld->header_nfields);
+    uint64_t sum = own;
+    for (uint32_t i = 0; i < ld->fp_ncols; i++) {
+        int canon = ld->fp_canon[i];
+        sum += canon > 0 && used && used[canon]
+                   ? st_fp_value_term(ld->fp_col_seed[i], parsed[canon])
+                   : st_fp_text_term(ld->fp_col_seed[i], st_sv_trim(rec->fields[ld->fp_col[i]]));
     }
-    return fp_mum(h ^ rec->nfields, FP_STEP ^ FP_VALUE);
+    return st_fp_mum(sum ^ key_hash ^ ST_FP_VALUE, ST_FP_STEP ^ rec->nfields);
 }
 
 /* ---- the read ---- */
@@ -453,12 +419,18 @@ static strata_status on_header(void *ud, const st_record *hdr)
             return st;
         }
     }
+    /* every column's multiplier: odd, and different for every column */
+    for (int i = 0; i < spec->nfields; i++)
+        ld->fp_seed[i] = st_fp_mum((uint64_t)(ld->col[i] + 1) ^ ST_FP_TEXT, ST_FP_STEP) | 1;
     ld->fp_ncols = 0;
-    for (uint32_t f = 0; f < hdr->nfields && f < ST_READER_MAX_FIELDS; f++)
-        if (ld->canon_of[f] != 0) { /* the person id's hash seeds the fingerprint */
-            ld->fp_col[ld->fp_ncols] = (uint16_t)f;
-            ld->fp_canon[ld->fp_ncols++] = (int16_t)ld->canon_of[f];
-        }
+    for (uint32_t f = 0; f < hdr->nfields && f < ST_READER_MAX_FIELDS; f++) {
+        int canon = ld->canon_of[f];
+        /* the person id's hash enters at the end; the row function adds its own fields */
+        if (canon == 0 || (canon > 0 && (spec->fp_own >> canon & 1))) continue;
+        ld->fp_col[ld->fp_ncols] = (uint16_t)f;
+        ld->fp_canon[ld->fp_ncols] = (int16_t)canon;
+        ld->fp_col_seed[ld->fp_ncols++] = st_fp_mum((uint64_t)(f + 1) ^ ST_FP_TEXT, ST_FP_STEP) | 1;
+    }
     return STRATA_OK;
 }
 

@@ -122,6 +122,9 @@ typedef struct st_input_spec {
     void (*remap)(void *rows, size_t begin, size_t end, const uint32_t *key_map,
                   uint16_t *const dict_map[5]);
     size_t key_offset;
+    /* canonical fields (bit i = field i) whose fingerprint terms the row function adds itself
+     * (st_fp_value/st_fp_text); st_load_fingerprint adds the other columns' */
+    uint32_t fp_own;
 } st_input_spec;
 
 struct st_load {
@@ -139,11 +142,13 @@ struct st_load {
     st_vmrows *table;     /* shared row table, or NULL for chunked inputs */
     uint8_t *range_owner; /* the worker that claimed each range of ST_LOAD_CLAIM_ROWS rows */
     int canon_of[ST_READER_MAX_FIELDS]; /* canonical field of each header column, -1 = none */
-    /* the columns a row fingerprint covers (all but the person id), in order, with their
-     * canonical field: the fingerprint's loop for rows of the header's width */
+    /* the columns st_load_fingerprint mixes (all but the person id and the row function's
+     * own, spec->fp_own), with their canonical field and their column's multiplier */
     uint16_t fp_col[ST_READER_MAX_FIELDS];
     int16_t fp_canon[ST_READER_MAX_FIELDS];
+    uint64_t fp_col_seed[ST_READER_MAX_FIELDS];
     uint32_t fp_ncols;
+    uint64_t fp_seed[ST_MAX_CANON]; /* the multiplier of each canonical field's column */
     /* input-specific settings, read once */
     st_sv cancel_prefix;
     st_sv refund_status[32];
@@ -194,11 +199,45 @@ void *st_load_record(st_worker *w);
 /* Parse a timestamp field; on failure rejects the row and returns false. */
 bool st_load_ts(st_worker *w, const st_record *rec, int canon, bool required, int64_t *out,
                 bool *present);
-/* Fingerprint of a record: every field, in order, with parsed fields replaced by their
- * parsed values (so "1.50" and "1.5" are equal) and the person id by the hash of its
- * normalized form (st_key_lookup.hash). parsed[i] = value for canonical field i when used[i]. */
-uint64_t st_load_fingerprint(const st_worker *w, const st_record *rec, const int64_t *parsed,
-                             const bool *used, uint64_t key_hash);
+/* Fingerprints of records (exact duplicates): every field but the person id, parsed fields by
+ * their parsed value (so "1.50" and "1.5" are equal), the others by their trimmed text. Each
+ * field's term is mixed with a multiplier of its column and the terms are summed, so a row
+ * function adds the terms of the fields it parses as it goes (no second pass over them) and
+ * st_load_fingerprint adds the rest. Mixing: the 128-bit product of two words folded to 64
+ * bits (as in wyhash and rapidhash). */
+#define ST_FP_VALUE 0xa0761d6478bd642fULL
+#define ST_FP_TEXT 0xe7037ed1a0b428dbULL
+#define ST_FP_STEP 0x8ebc6af09c88c6e3ULL
+static inline uint64_t st_fp_mum(uint64_t a, uint64_t b)
+{
+    unsigned __int128 r = (unsigned __int128)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+static inline uint64_t st_fp_value_term(uint64_t seed, int64_t v)
+{
+    return st_fp_mum((uint64_t)v ^ ST_FP_VALUE, seed);
+}
+static inline uint64_t st_fp_text_term(uint64_t seed, st_sv v)
+{
+    if (v.len > 16) return st_fp_mum(st_hash64_seed(v.ptr, v.len, seed) ^ ST_FP_TEXT, seed);
+    uint64_t w[2];
+    st_short_words(v.ptr, v.len, w);
+    return st_fp_mum(w[0] ^ seed, w[1] ^ ST_FP_TEXT ^ (uint64_t)v.len << 56);
+}
+/* The term of canonical field `canon` (its column's multiplier), by value or by text. */
+static inline uint64_t st_fp_value(const st_worker *w, int canon, int64_t v)
+{
+    return st_fp_value_term(w->load->fp_seed[canon], v);
+}
+static inline uint64_t st_fp_text(const st_worker *w, int canon, st_sv v)
+{
+    return st_fp_text_term(w->load->fp_seed[canon], v);
+}
+/* The fingerprint from the row function's own terms (`own`, 0 if none), the other fields —
+ * parsed[i] for canonical field i when used[i] (used may be NULL: all by text) — and the
+ * hash of the normalized person id (st_key_lookup.hash). */
+uint64_t st_load_fingerprint(const st_worker *w, const st_record *rec, uint64_t own,
+                             const int64_t *parsed, const bool *used, uint64_t key_hash);
 
 extern const st_input_spec st_orders_spec, st_events_spec, st_users_spec, st_links_spec;
 

@@ -50,29 +50,28 @@ static uint32_t col1(const st_worker *w, int canon)
     return (uint32_t)w->load->col[canon] + 1;
 }
 
-/* Exact amount in micros from the amount column or quantity × unit price.
- * 1 = parsed, 0 = row rejected, -1 = out of memory. */
-static int row_amount(st_worker *w, const st_record *rec, int64_t *parsed, bool *used,
-                      int64_t *amount)
+/* Exact amount in micros from the amount column or quantity × unit price; the three fields'
+ * fingerprint terms are added to *fp (by value where they parse: 10 and 10.00 are the same
+ * price). 1 = parsed, 0 = row rejected, -1 = out of memory. */
+static int row_amount(st_worker *w, const st_record *rec, uint64_t *fp, int64_t *amount)
 {
     bool rounded = false;
     st_sv a = st_load_field(w, rec, F_AMOUNT);
+    st_sv q = st_load_field(w, rec, F_QTY), pr = st_load_field(w, rec, F_PRICE);
     if (a.len) {
         if (!st_sv_to_micros(a, amount, &rounded))
             return st_load_reject(w, rec, col1(w, F_AMOUNT), ST_REASON_BAD_AMOUNT,
                                   "amount '%.*s' is not a number", (int)ST_MIN(a.len, 64), a.ptr)
                        ? 0
                        : -1;
-        parsed[F_AMOUNT] = *amount, used[F_AMOUNT] = true;
-        /* quantity and unit price are informative here, but duplicates compare parsed values
-         * in every column: 10 and 10.00 are the same price */
+        /* quantity and unit price are informative here, but duplicates compare them too */
         int64_t v;
-        st_sv q = st_load_field(w, rec, F_QTY), pr = st_load_field(w, rec, F_PRICE);
-        if (q.len && st_sv_to_micros(q, &v, NULL)) parsed[F_QTY] = v, used[F_QTY] = true;
-        if (pr.len && st_sv_to_micros(pr, &v, NULL)) parsed[F_PRICE] = v, used[F_PRICE] = true;
+        *fp += st_fp_value(w, F_AMOUNT, *amount);
+        *fp += q.len && st_sv_to_micros(q, &v, NULL) ? st_fp_value(w, F_QTY, v) : st_fp_text(w, F_QTY, q);
+        *fp += pr.len && st_sv_to_micros(pr, &v, NULL) ? st_fp_value(w, F_PRICE, v)
+                                                        : st_fp_text(w, F_PRICE, pr);
     } else {
-        st_sv q = st_load_field(w, rec, F_QTY), p = st_load_field(w, rec, F_PRICE);
-        if (!q.len || !p.len)
+        if (!q.len || !pr.len)
             return st_load_reject(w, rec, st_load_has(w, F_AMOUNT) ? col1(w, F_AMOUNT) : 0,
                                   ST_REASON_MISSING_AMOUNT, NULL)
                        ? 0
@@ -84,10 +83,10 @@ static int row_amount(st_worker *w, const st_record *rec, int64_t *parsed, bool 
                                   "quantity '%.*s' is not a number", (int)ST_MIN(q.len, 64), q.ptr)
                        ? 0
                        : -1;
-        if (!st_sv_to_micros(p, &pm, &r2))
+        if (!st_sv_to_micros(pr, &pm, &r2))
             return st_load_reject(w, rec, col1(w, F_PRICE), ST_REASON_BAD_UNIT_PRICE,
-                                  "unit price '%.*s' is not a number", (int)ST_MIN(p.len, 64),
-                                  p.ptr)
+                                  "unit price '%.*s' is not a number", (int)ST_MIN(pr.len, 64),
+                                  pr.ptr)
                        ? 0
                        : -1;
         __int128 prod = (__int128)qm * pm;
@@ -100,8 +99,7 @@ static int row_amount(st_worker *w, const st_record *rec, int64_t *parsed, bool 
                        : -1;
         rounded = r1 || r2 || (prod % 1000000) != 0;
         *amount = (int64_t)v;
-        parsed[F_QTY] = qm, used[F_QTY] = true;
-        parsed[F_PRICE] = pm, used[F_PRICE] = true;
+        *fp += st_fp_text(w, F_AMOUNT, a) + st_fp_value(w, F_QTY, qm) + st_fp_value(w, F_PRICE, pm);
     }
     if (rounded) st_load_repair(w, ST_REASON_AMOUNT_ROUNDED);
     return 1;
@@ -120,8 +118,7 @@ static bool is_refund_status(const st_load *ld, st_sv status)
 static bool order_row(st_worker *w, const st_record *rec)
 {
     const st_load *ld = w->load;
-    int64_t parsed[F__COUNT] = {0};
-    bool used[F__COUNT] = {false};
+    uint64_t fp = 0; /* this row's fingerprint terms (see fp_own in st_orders_spec) */
 
     st_sv user = st_load_field(w, rec, F_USER);
     if (user.len == 0)
@@ -133,9 +130,9 @@ static bool order_row(st_worker *w, const st_record *rec)
     int64_t ts;
     bool present;
     if (!st_load_ts(w, rec, F_TS, true, &ts, &present)) return true;
-    parsed[F_TS] = ts, used[F_TS] = true;
+    fp += st_fp_value(w, F_TS, ts);
     int64_t amount;
-    int ar = row_amount(w, rec, parsed, used, &amount);
+    int ar = row_amount(w, rec, &fp, &amount);
     if (ar <= 0) return ar == 0;
 
     uint8_t flags = 0;
@@ -147,7 +144,9 @@ static bool order_row(st_worker *w, const st_record *rec)
                                   "coupon_used '%.*s' is not a flag", (int)ST_MIN(coupon.len, 32),
                                   coupon.ptr);
         if (c) flags |= ST_ORDER_COUPON;
-        parsed[F_COUPON] = c, used[F_COUPON] = true;
+        fp += st_fp_value(w, F_COUPON, c);
+    } else {
+        fp += st_fp_text(w, F_COUPON, coupon);
     }
     st_sv discount = st_load_field(w, rec, F_DISCOUNT);
     if (discount.len) {
@@ -157,7 +156,9 @@ static bool order_row(st_worker *w, const st_record *rec)
                                   "discount '%.*s' is not a number", (int)ST_MIN(discount.len, 32),
                                   discount.ptr);
         if (d > 0) flags |= ST_ORDER_COUPON;
-        parsed[F_DISCOUNT] = d, used[F_DISCOUNT] = true;
+        fp += st_fp_value(w, F_DISCOUNT, d);
+    } else {
+        fp += st_fp_text(w, F_DISCOUNT, discount);
     }
     st_sv refund = st_load_field(w, rec, F_REFUND);
     if (refund.len) {
@@ -167,10 +168,13 @@ static bool order_row(st_worker *w, const st_record *rec)
                                   "refund '%.*s' is not a flag", (int)ST_MIN(refund.len, 32),
                                   refund.ptr);
         if (r) flags |= ST_ORDER_REFUNDED;
-        parsed[F_REFUND] = r, used[F_REFUND] = true;
+        fp += st_fp_value(w, F_REFUND, r);
+    } else {
+        fp += st_fp_text(w, F_REFUND, refund);
     }
     st_sv status = st_load_field(w, rec, F_STATUS);
     if (status.len && is_refund_status(ld, status)) flags |= ST_ORDER_REFUNDED;
+    fp += st_fp_text(w, F_STATUS, status);
     if (ld->cancel_prefix.len && order_id.len >= ld->cancel_prefix.len &&
         memcmp(order_id.ptr, ld->cancel_prefix.ptr, ld->cancel_prefix.len) == 0) {
         flags |= ST_ORDER_CANCEL;
@@ -181,19 +185,21 @@ static bool order_row(st_worker *w, const st_record *rec)
     }
 
     uint32_t key = st_load_key_end(w, &user_key, rec->line);
-    uint16_t cat = st_load_dict(w, ST_DICT_CATEGORY, st_load_field(w, rec, F_CATEGORY));
-    uint16_t brand = st_load_dict(w, ST_DICT_BRAND, st_load_field(w, rec, F_BRAND));
+    st_sv category = st_load_field(w, rec, F_CATEGORY), brand_name = st_load_field(w, rec, F_BRAND);
+    uint16_t cat = st_load_dict(w, ST_DICT_CATEGORY, category);
+    uint16_t brand = st_load_dict(w, ST_DICT_BRAND, brand_name);
+    fp += st_fp_text(w, F_CATEGORY, category) + st_fp_text(w, F_BRAND, brand_name);
     order_rec *r = st_load_record(w);
     if (key == ST_INTERN_NONE || cat == UINT16_MAX || brand == UINT16_MAX || !r) return false;
     /* without an order id column every row is its own order; with one, the fingerprint takes
      * the order id's hash as a value instead of hashing its text a second time */
     if (st_load_has(w, F_ORDER)) {
         r->order = st_hash64(order_id.ptr, order_id.len);
-        parsed[F_ORDER] = (int64_t)r->order, used[F_ORDER] = true;
+        fp += st_fp_value(w, F_ORDER, (int64_t)r->order);
     } else {
         r->order = st_hash_mix(0x6f72646572ULL, rec->line);
     }
-    r->fp = st_load_fingerprint(w, rec, parsed, used, user_key.hash);
+    r->fp = st_load_fingerprint(w, rec, fp, NULL, NULL, user_key.hash);
     r->amount = (flags & ST_ORDER_REFUNDED) ? 0 : amount;
     r->key = key;
     r->line = rec->line > UINT32_MAX ? UINT32_MAX : (uint32_t)rec->line;
@@ -234,4 +240,6 @@ const st_input_spec st_orders_spec = {
     order_table,
     order_remap,
     offsetof(st_order_row, key),
+    /* every field's term but the person id's, channel's and payment method's (order_row) */
+    ((1u << F__COUNT) - 1) & ~(1u << F_USER | 1u << F_CHANNEL | 1u << F_PAYMENT),
 };

@@ -78,7 +78,7 @@ static bool user_row(st_worker *w, const st_record *rec)
     st_key_lookup user_key = st_load_key_begin(w, user);
     int64_t parsed[F__COUNT] = {0};
     bool used[F__COUNT] = {false};
-    uint64_t fp = st_load_fingerprint(w, rec, parsed, used, user_key.hash);
+    uint64_t fp = st_load_fingerprint(w, rec, 0, parsed, used, user_key.hash);
     uint32_t key = st_load_key_end(w, &user_key, rec->line);
     user_rec *r = st_load_record(w);
     if (key == ST_INTERN_NONE || !r || a.gender == UINT16_MAX || a.region == UINT16_MAX ||
@@ -126,5 +126,5 @@ static void user_merge(st_dataset *ds, const st_chunk *c, size_t at, const uint3
 const st_input_spec st_users_spec = {
     ST_IN_USERS, fields, F__COUNT, sizeof(user_rec),
     ST_CFG_USERS_FORMAT, ST_CFG_USERS_DELIMITER, ST_CFG_USERS_TS_FORMAT,
-    user_row, user_reserve, user_merge, NULL, NULL, 0,
+    user_row, user_reserve, user_merge, NULL, NULL, 0, 0,
 };

@@ -586,6 +586,91 @@ static void batched_rows_keep_their_fields(void **state)
     }
 }
 
+/* Every column counts in an order row's fingerprint, whichever code adds its term (the row
+ * function for the fields it parses, the general loop for the rest): a row that differs from
+ * the first in one column only has a fingerprint of its own, and a row that differs only in
+ * how equal values are written (numbers, flags, a date with a midnight time, blanks) shares
+ * the first row's. Then the same with the amount from quantity × unit price. */
+static void fingerprint_covers_every_column(void **state)
+{
+    fx *f = *state;
+    static const char header[] = "order_id,user_id,order_ts,amount,quantity,unit_price,category,"
+                                 "brand,channel,payment_method,coupon_used,discount,status,"
+                                 "refund,note\n";
+    static const char *const rows[] = {
+        "o1,u1,2024-01-01,10.5,2,5.25,food,A,app,card,0,0.5,paid,0,n", /* the first */
+        "o2,u1,2024-01-01,10.5,2,5.25,food,A,app,card,0,0.5,paid,0,n", /* order id */
+        "o1,u1,2024-01-02,10.5,2,5.25,food,A,app,card,0,0.5,paid,0,n", /* date */
+        "o1,u1,2024-01-01 00:00:01,10.5,2,5.25,food,A,app,card,0,0.5,paid,0,n", /* time */
+        "o1,u1,2024-01-01,10.51,2,5.25,food,A,app,card,0,0.5,paid,0,n", /* amount */
+        "o1,u1,2024-01-01,10.5,3,5.25,food,A,app,card,0,0.5,paid,0,n",  /* quantity */
+        "o1,u1,2024-01-01,10.5,x,5.25,food,A,app,card,0,0.5,paid,0,n",  /* quantity as text */
+        "o1,u1,2024-01-01,10.5,,5.25,food,A,app,card,0,0.5,paid,0,n",   /* no quantity */
+        "o1,u1,2024-01-01,10.5,2,5.26,food,A,app,card,0,0.5,paid,0,n",  /* unit price */
+        "o1,u1,2024-01-01,10.5,2,5.25,toys,A,app,card,0,0.5,paid,0,n",  /* category */
+        "o1,u1,2024-01-01,10.5,2,5.25,food,B,app,card,0,0.5,paid,0,n",  /* brand */
+        "o1,u1,2024-01-01,10.5,2,5.25,food,A,web,card,0,0.5,paid,0,n",  /* channel */
+        "o1,u1,2024-01-01,10.5,2,5.25,food,A,app,cash,0,0.5,paid,0,n",  /* payment method */
+        "o1,u1,2024-01-01,10.5,2,5.25,food,A,app,card,1,0.5,paid,0,n",  /* coupon */
+        "o1,u1,2024-01-01,10.5,2,5.25,food,A,app,card,,0.5,paid,0,n",   /* no coupon flag */
+        "o1,u1,2024-01-01,10.5,2,5.25,food,A,app,card,0,0.6,paid,0,n",  /* discount */
+        "o1,u1,2024-01-01,10.5,2,5.25,food,A,app,card,0,,paid,0,n",     /* no discount */
+        "o1,u1,2024-01-01,10.5,2,5.25,food,A,app,card,0,0.5,sent,0,n",  /* status */
+        "o1,u1,2024-01-01,10.5,2,5.25,food,A,app,card,0,0.5,paid,1,n",  /* refund */
+        "o1,u1,2024-01-01,10.5,2,5.25,food,A,app,card,0,0.5,paid,,n",   /* no refund flag */
+        "o1,u1,2024-01-01,10.5,2,5.25,food,A,app,card,0,0.5,paid,0,m",  /* a column of its own */
+        "o1,u1,2024-01-01,10.5,2,5.25,food,A,app,card,0,0.5,paid,0,",   /* ... empty */
+        "o1,u1,2024-01-01,10.5,2,5.25,food,A,app,card,0,0.5,,0,n",      /* no status */
+        "o1,u2,2024-01-01,10.5,2,5.25,food,A,app,card,0,0.5,paid,0,n",  /* person */
+        /* the first row's values written otherwise */
+        " o1 ,u1,2024-01-01 00:00:00,10.50,2.0,5.250,food ,A,app, card,false,0.50,paid,no,n",
+        "o1,u1,2024-01-01T00:00:00,+10.5,02,5.25,food,A,app,card,0,.5,paid,0,n",
+    };
+    enum { DIFFERENT = 24 }; /* rows[1 .. DIFFERENT-1] differ from rows[0] */
+    st_buf csv;
+    st_buf_init(&csv, 0);
+    assert_int_equal(st_buf_puts(&csv, header), STRATA_OK);
+    for (size_t i = 0; i < ST_ARRAY_LEN(rows); i++)
+        assert_int_equal(st_buf_printf(&csv, "%s\n", rows[i]), STRATA_OK);
+    assert_int_equal(load(f, ST_IN_ORDERS, "every.csv", csv.data), STRATA_OK);
+    st_buf_clear(&csv);
+    assert_int_equal(f->ds.orders.n, ST_ARRAY_LEN(rows));
+    const st_order_row *r = f->ds.orders.rows;
+    for (size_t i = 1; i < ST_ARRAY_LEN(rows); i++) {
+        bool same = r[i].fp == r[0].fp;
+        if (i < DIFFERENT && same) fail_msg("line %zu shares the first row's fingerprint", i + 2);
+        if (i >= DIFFERENT && !same) fail_msg("line %zu has a fingerprint of its own", i + 2);
+        for (size_t j = 1; j < i && i < DIFFERENT; j++)
+            if (r[i].fp == r[j].fp) fail_msg("lines %zu and %zu share a fingerprint", j + 2, i + 2);
+    }
+
+    /* the amount from quantity x unit price (no amount column value) */
+    st_tz *tz = f->ds.tz; /* the fixture frees it */
+    st_dataset_clear(&f->ds);
+    st_dataset_init(&f->ds);
+    f->ds.tz = tz;
+    static const char *const product[] = {
+        "o1,u1,2024-01-01,,2,5.25,food,A,app,card,0,0.5,paid,0,n",
+        "o1,u1,2024-01-01,,2,5.26,food,A,app,card,0,0.5,paid,0,n",
+        "o1,u1,2024-01-01,,3,5.25,food,A,app,card,0,0.5,paid,0,n",
+        "o1,u1,2024-01-01,10.5,2,5.25,food,A,app,card,0,0.5,paid,0,n", /* amount given */
+        "o1,u1,2024-01-01, ,2.00,5.250,food,A,app,card,0,0.5,paid,0,n", /* = the first */
+    };
+    st_buf_init(&csv, 0);
+    assert_int_equal(st_buf_puts(&csv, header), STRATA_OK);
+    for (size_t i = 0; i < ST_ARRAY_LEN(product); i++)
+        assert_int_equal(st_buf_printf(&csv, "%s\n", product[i]), STRATA_OK);
+    assert_int_equal(load(f, ST_IN_ORDERS, "product.csv", csv.data), STRATA_OK);
+    st_buf_clear(&csv);
+    assert_int_equal(f->ds.orders.n, ST_ARRAY_LEN(product));
+    r = f->ds.orders.rows;
+    assert_int_equal(r[0].amount, 10500000);
+    for (size_t i = 1; i < 4; i++)
+        for (size_t j = 0; j < i; j++)
+            if (r[i].fp == r[j].fp) fail_msg("product rows %zu and %zu share a fingerprint", j, i);
+    assert_true(r[4].fp == r[0].fp);
+}
+
 /* Fingerprints follow values, not text or path: a row padded with blanks (trimmed away) and
  * written with other number formats matches its plain copy; rows with a text field too long
  * for the fingerprint's buffer (hashed by the general loop in pieces) match exactly their
@@ -759,6 +844,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(cleaning_same_on_any_thread_count, setup, teardown),
         cmocka_unit_test_setup_teardown(dictionary_names_survive_the_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(batched_rows_keep_their_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(fingerprint_covers_every_column, setup, teardown),
         cmocka_unit_test_setup_teardown(fingerprint_follows_values, setup, teardown),
         cmocka_unit_test_setup_teardown(refund_statuses, setup, teardown),
         cmocka_unit_test_setup_teardown(person_sort_any_layout, setup, teardown),
