@@ -378,6 +378,12 @@ uint64_t st_load_fingerprint(const st_worker *w, const st_record *rec, uint64_t 
 
 /* ---- the read ---- */
 
+/* The fingerprint multiplier of header column `col`: odd, and different for every column. */
+static uint64_t fp_column_seed(int col)
+{
+    return st_fp_mum((uint64_t)(col + 1) ^ ST_FP_TEXT, ST_FP_STEP) | 1;
+}
+
 static strata_status on_header(void *ud, const st_record *hdr)
 {
     st_load *ld = ud;
@@ -419,9 +425,8 @@ static strata_status on_header(void *ud, const st_record *hdr)
             return st;
         }
     }
-    /* every column's multiplier: odd, and different for every column */
-    for (int i = 0; i < spec->nfields; i++)
-        ld->fp_seed[i] = st_fp_mum((uint64_t)(ld->col[i] + 1) ^ ST_FP_TEXT, ST_FP_STEP) | 1;
+    for (int i = 0; i < spec->nfields; i++) /* absent fields share one: their terms are constant */
+        ld->fp_seed[i] = fp_column_seed(ld->col[i]);
     ld->fp_ncols = 0;
     for (uint32_t f = 0; f < hdr->nfields && f < ST_READER_MAX_FIELDS; f++) {
         int canon = ld->canon_of[f];
@@ -429,7 +434,7 @@ static strata_status on_header(void *ud, const st_record *hdr)
         if (canon == 0 || (canon > 0 && (spec->fp_own >> canon & 1))) continue;
         ld->fp_col[ld->fp_ncols] = (uint16_t)f;
         ld->fp_canon[ld->fp_ncols] = (int16_t)canon;
-        ld->fp_col_seed[ld->fp_ncols++] = st_fp_mum((uint64_t)(f + 1) ^ ST_FP_TEXT, ST_FP_STEP) | 1;
+        ld->fp_col_seed[ld->fp_ncols++] = fp_column_seed((int)f);
     }
     return STRATA_OK;
 }
