@@ -547,6 +547,43 @@ strata_status strata_job_summary_json(strata_job *job, char **out_json)
 
 /* ---- the human summary ---- */
 
+/* Terminal columns of UTF-8 text: East Asian wide and full-width characters (CJK, Hangul,
+ * full-width punctuation) take two, the rest one. By hand because printf pads by bytes and
+ * wcwidth() depends on the locale the user runs under. */
+static int display_width(const char *s)
+{
+    int w = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        uint32_t c = *p;
+        int n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+        for (int i = 1; i < n && (p[i] & 0xc0) == 0x80; i++)
+            c = (i == 1 ? c & (0xff >> (n + 1)) : c) << 6 | (p[i] & 0x3f);
+        for (int i = 0; i < n && *p; i++)
+            p++;
+        w += n == 1 ? 1
+             : (c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf) ||
+                     (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
+                     (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
+                     (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x20000 && c <= 0x3fffd)
+                 ? 2
+                 : 1;
+    }
+    return w;
+}
+
+/* text padded with blanks to `width` terminal columns, after it (left-aligned) or before. */
+static void put_padded(st_buf *b, const char *text, int width, bool right)
+{
+    int pad = width - display_width(text);
+    if (right)
+        for (int i = 0; i < pad; i++)
+            st_buf_putc(b, ' ');
+    st_buf_puts(b, text);
+    if (!right)
+        for (int i = 0; i < pad; i++)
+            st_buf_putc(b, ' ');
+}
+
 static void fmt_money(char *buf, size_t n, double v)
 {
     /* thousands separators for people: 8,300,065.51 */
@@ -687,8 +724,12 @@ strata_status strata_job_summary_text(strata_job *job, const char *lang, char **
                       (unsigned long long)(t.persons - t.buyers), (unsigned long long)t.orders, rev,
                       *cur ? " " : "", cur);
     /* tier table */
-    st_buf_printf(&b, "%-6s %12s %10s %16s %10s\n", zh ? "层级" : "tier", zh ? "人数" : "persons",
-                  zh ? "占购买%" : "% buyers", zh ? "营收" : "revenue", zh ? "营收%" : "% revenue");
+    static const char *const heads[2][5] = {{"tier", "persons", "% buyers", "revenue", "% revenue"},
+                                            {"层级", "人数", "占购买%", "营收", "营收%"}};
+    static const int widths[5] = {6, 13, 11, 17, 11}; /* the rows' widths, blank included */
+    for (int c = 0; c < 5; c++)
+        put_padded(&b, heads[zh][c], widths[c], c > 0);
+    st_buf_putc(&b, '\n');
     for (int k = ST_TIER_T1; k <= ST_TIER_T5; k++) {
         const group_acc *g = &tiers[k];
         fmt_money(rev, sizeof rev, money(g->revenue));
@@ -709,8 +750,9 @@ strata_status strata_job_summary_text(strata_job *job, const char *lang, char **
         if (best < 0) break;
         used[best] = true;
         const char *key = st_vocab_key(ST_VOCAB_SEGMENT, (unsigned)best);
-        st_buf_printf(&b, "  %-20s %-24s %10llu  %5.1f%%\n", key, st_label(key, lang),
-                      (unsigned long long)segments[best].persons,
+        st_buf_printf(&b, "  %-20s ", key);
+        put_padded(&b, st_label(key, lang), 24, false);
+        st_buf_printf(&b, " %10llu  %5.1f%%\n", (unsigned long long)segments[best].persons,
                       100 * share((double)segments[best].persons, (double)t.persons));
     }
     models_text(&b, job, zh);

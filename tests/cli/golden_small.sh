@@ -49,4 +49,21 @@ echo "$ltv" | grep -q 'search:1:50:500:10'
 "$strata" profile --db "$work/out/s.db" u1 | grep -q '^tier: *T1$'
 set +e; "$strata" profile --db "$work/out/s.db" nobody >/dev/null 2>&1; rc=$?; set -e
 test "$rc" -eq 1
+# the Chinese summary's tables line up in a terminal (wide characters take two columns)
+"$strata" run --config "$g/config.yaml" --orders "$g/orders.csv" --as-of 2024-04-01 \
+  --out "$work/zh" --lang zh --no-report --quiet > "$work/zh.txt"
+if command -v python3 >/dev/null; then
+  python3 - "$work/zh.txt" <<'PY'
+import sys, unicodedata
+def width(s):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
+head = next(i for i, l in enumerate(lines) if l.startswith("层级"))
+tiers = lines[head:head + 6]
+assert len({width(l) for l in tiers}) == 1, "tier table: " + repr([width(l) for l in tiers])
+seg = lines.index("主要 RFM 分群:")
+rows = [l for l in lines[seg + 1:] if l.startswith("  ")][:3]
+assert rows and len({width(l) for l in rows}) == 1, "segments: " + repr(rows)
+PY
+fi
 echo "golden small: all values match"
