@@ -45,6 +45,29 @@ static strata_status load(fx *f, st_input_kind kind, const char *name, const cha
     return st_dataset_load_buffer(f->ctx, &f->ds, kind, name, text, strlen(text));
 }
 
+/* Load orders made of a header and lines; every line must become a row. */
+static void load_order_lines(fx *f, const char *name, const char *header,
+                             const char *const *lines, size_t n)
+{
+    st_buf csv;
+    st_buf_init(&csv, 0);
+    assert_int_equal(st_buf_puts(&csv, header), STRATA_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(st_buf_printf(&csv, "%s\n", lines[i]), STRATA_OK);
+    assert_int_equal(load(f, ST_IN_ORDERS, name, csv.data), STRATA_OK);
+    st_buf_clear(&csv);
+    assert_int_equal(f->ds.orders.n, n);
+}
+
+/* An empty dataset in the fixture, keeping its time zone (the fixture frees it). */
+static void reset_dataset(fx *f)
+{
+    st_tz *tz = f->ds.tz;
+    st_dataset_clear(&f->ds);
+    st_dataset_init(&f->ds);
+    f->ds.tz = tz;
+}
+
 static uint32_t key_of(const st_dataset *ds, const char *id)
 {
     return st_intern_find(&ds->keys, id, strlen(id), st_hash64(id, strlen(id)));
@@ -627,14 +650,7 @@ static void fingerprint_covers_every_column(void **state)
         "o1,u1,2024-01-01T00:00:00,+10.5,02,5.25,food,A,app,card,0,.5,paid,0,n",
     };
     enum { DIFFERENT = 24 }; /* rows[1 .. DIFFERENT-1] differ from rows[0] */
-    st_buf csv;
-    st_buf_init(&csv, 0);
-    assert_int_equal(st_buf_puts(&csv, header), STRATA_OK);
-    for (size_t i = 0; i < ST_ARRAY_LEN(rows); i++)
-        assert_int_equal(st_buf_printf(&csv, "%s\n", rows[i]), STRATA_OK);
-    assert_int_equal(load(f, ST_IN_ORDERS, "every.csv", csv.data), STRATA_OK);
-    st_buf_clear(&csv);
-    assert_int_equal(f->ds.orders.n, ST_ARRAY_LEN(rows));
+    load_order_lines(f, "every.csv", header, rows, ST_ARRAY_LEN(rows));
     const st_order_row *r = f->ds.orders.rows;
     for (size_t i = 1; i < ST_ARRAY_LEN(rows); i++) {
         bool same = r[i].fp == r[0].fp;
@@ -645,10 +661,7 @@ static void fingerprint_covers_every_column(void **state)
     }
 
     /* the amount from quantity x unit price (no amount column value) */
-    st_tz *tz = f->ds.tz; /* the fixture frees it */
-    st_dataset_clear(&f->ds);
-    st_dataset_init(&f->ds);
-    f->ds.tz = tz;
+    reset_dataset(f);
     static const char *const product[] = {
         "o1,u1,2024-01-01,,2,5.25,food,A,app,card,0,0.5,paid,0,n",
         "o1,u1,2024-01-01,,2,5.26,food,A,app,card,0,0.5,paid,0,n",
@@ -656,13 +669,7 @@ static void fingerprint_covers_every_column(void **state)
         "o1,u1,2024-01-01,10.5,2,5.25,food,A,app,card,0,0.5,paid,0,n", /* amount given */
         "o1,u1,2024-01-01, ,2.00,5.250,food,A,app,card,0,0.5,paid,0,n", /* = the first */
     };
-    st_buf_init(&csv, 0);
-    assert_int_equal(st_buf_puts(&csv, header), STRATA_OK);
-    for (size_t i = 0; i < ST_ARRAY_LEN(product); i++)
-        assert_int_equal(st_buf_printf(&csv, "%s\n", product[i]), STRATA_OK);
-    assert_int_equal(load(f, ST_IN_ORDERS, "product.csv", csv.data), STRATA_OK);
-    st_buf_clear(&csv);
-    assert_int_equal(f->ds.orders.n, ST_ARRAY_LEN(product));
+    load_order_lines(f, "product.csv", header, product, ST_ARRAY_LEN(product));
     r = f->ds.orders.rows;
     assert_int_equal(r[0].amount, 10500000);
     for (size_t i = 1; i < 4; i++)
@@ -724,10 +731,7 @@ static void fingerprint_follows_values(void **state)
         {"0", ""},
         {"", "0"},
     };
-    st_tz *tz = f->ds.tz; /* the fixture frees it */
-    st_dataset_clear(&f->ds);
-    st_dataset_init(&f->ds);
-    f->ds.tz = tz;
+    reset_dataset(f);
     st_buf_init(&csv, 0);
     assert_int_equal(st_buf_puts(&csv, "order_id,user_id,order_ts,amount,category,channel\n"),
                      STRATA_OK);
