@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,8 +36,28 @@ static void usage(FILE *f)
                "Example: strata run --orders orders.csv --out out --db out/strata.db\n");
 }
 
+/* A plain input file is memory-mapped while it is read, and a mapped file that another
+ * process truncates or rewrites in place faults the reading thread with SIGBUS. Say what
+ * happened instead of dying with "Bus error", and exit as for an I/O error. Only
+ * async-signal-safe calls here. */
+static void on_sigbus(int sig)
+{
+    (void)sig;
+    static const char msg[] =
+        "strata: an input file shrank while it was being read (bus error): do not truncate or "
+        "rewrite inputs during a run; replace them by renaming\n";
+    ssize_t written = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)written;
+    _exit(74);
+}
+
 int main(int argc, char **argv)
 {
+    struct sigaction bus;
+    memset(&bus, 0, sizeof bus);
+    bus.sa_handler = on_sigbus;
+    sigemptyset(&bus.sa_mask);
+    sigaction(SIGBUS, &bus, NULL);
     /* A fixed mmap threshold stops glibc from raising it after large frees, which otherwise
      * keeps freed row chunks in the heap and doubles the peak memory of a run. */
     mallopt(M_MMAP_THRESHOLD, 1 << 20);

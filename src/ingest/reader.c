@@ -21,8 +21,9 @@
  * done the pages below the lowest block still wanted are dropped (they stay in the page
  * cache), so resident memory stays about threads + 3 blocks as on the streaming path (plus
  * the page-cache folios, up to 2 MiB each, that the kernel maps whole). A mapped file truncated by
- * another process while it is read kills the process with SIGBUS; gzip input, pipes and
- * opts.copy_blocks take the streaming path.
+ * another process while it is read faults the reading thread with SIGBUS (the CLI turns that
+ * into a message and exit code 74; a long-lived host such as a server should read files with
+ * opts.copy_blocks); gzip input, pipes and opts.copy_blocks take the streaming path.
  *
  * Long records. A record that does not end within max_record + 1 bytes is cut there: that
  * prefix goes out as a block of its own (the cursor flags it as too long) and the splitter
