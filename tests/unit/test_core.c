@@ -8,6 +8,8 @@
 #include "core/config.h"
 #include "core/core.h"
 
+#include <math.h>
+
 #include <stdatomic.h>
 #include <stdio.h>
 
@@ -238,6 +240,46 @@ static void numbers_printing(void **state)
         assert_int_equal(st_buf_double(&b, d[i].v, d[i].digits), STRATA_OK);
         assert_string_equal(b.data, d[i].text);
         st_buf_clear(&b);
+    }
+    /* reals of every size and precision against llround and printf */
+    uint64_t y = 0x2545f4914f6cdd1dull;
+    for (int i = 0; i < 200000; i++) {
+        y ^= y << 13, y ^= y >> 7, y ^= y << 17;
+        int digits = (int)(y % 7);
+        double v = (double)(y >> 11) / (double)(1ull << 53) * pow(10, (double)(y % 13) - 4);
+        if (y % 5 == 0) v = -v;
+        if (y % 11 == 0) v = floor(v * 1000) / 1000 + 0.0005; /* near a rounding edge */
+        uint64_t mag = (uint64_t)llround(fabs(v) * pow(10, digits));
+        char want[64], got[ST_FMT_NUMBER_MAX + 1];
+        if (mag == 0) {
+            strcpy(want, "0");
+        } else {
+            uint64_t scale = 1;
+            for (int k = 0; k < digits; k++)
+                scale *= 10;
+            int shown = digits;
+            uint64_t frac = mag % scale;
+            while (shown > 0 && frac % 10 == 0)
+                frac /= 10, shown--;
+            int n = snprintf(want, sizeof want, "%s%llu", v < 0 ? "-" : "",
+                             (unsigned long long)(mag / scale));
+            if (shown) snprintf(want + n, sizeof want - (size_t)n, ".%0*llu", shown, (unsigned long long)frac);
+        }
+        char *end = st_fmt_double(got, v, digits);
+        assert_non_null(end);
+        *end = '\0';
+        if (strcmp(got, want)) fail_msg("%.17g with %d digits: '%s', want '%s'", v, digits, got, want);
+    }
+    /* integers of every length and both signs against printf */
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t v = (int64_t)(x >> (x % 64));
+        if (x % 7 == 0) v = -v;
+        char want[32], got[ST_FMT_NUMBER_MAX + 1];
+        snprintf(want, sizeof want, "%lld", (long long)v);
+        *st_fmt_i64(got, v) = '\0';
+        assert_string_equal(got, want);
     }
     int64_t ints[] = {0, 7, -7, 1234567890123LL, INT64_MIN, INT64_MAX};
     const char *texts[] = {
