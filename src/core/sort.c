@@ -17,19 +17,25 @@ strata_status st_radix_sort_pairs(uint64_t *keys, uint32_t *vals, size_t n)
     }
     uint64_t *src_k = keys, *dst_k = k2;
     uint32_t *src_v = vals, *dst_v = v2;
-    /* all eight histograms in one read; a byte every key shares needs no pass */
+    /* a byte every key shares needs neither a histogram nor a pass (ranks and first lines
+     * use three to five of the eight); the others' histograms in one read */
+    uint64_t any = 0, all = ~(uint64_t)0;
+    for (size_t i = 0; i < n; i++)
+        any |= keys[i], all &= keys[i];
+    int shifts[8], nbytes = 0;
+    for (int byte = 0; byte < 8; byte++)
+        if (((any ^ all) >> (8 * byte)) & 0xff) shifts[nbytes++] = 8 * byte;
     size_t(*count)[256] = st_calloc(8, sizeof *count);
     if (!count) {
         st_free(k2), st_free(v2);
         return STRATA_ENOMEM;
     }
     for (size_t i = 0; i < n; i++)
-        for (int byte = 0; byte < 8; byte++)
-            count[byte][(keys[i] >> (8 * byte)) & 0xff]++;
-    for (int byte = 0; byte < 8; byte++) {
-        int shift = 8 * byte;
-        size_t *c = count[byte];
-        if (c[(keys[0] >> shift) & 0xff] == n) continue;
+        for (int j = 0; j < nbytes; j++)
+            count[j][(keys[i] >> shifts[j]) & 0xff]++;
+    for (int j = 0; j < nbytes; j++) {
+        int shift = shifts[j];
+        size_t *c = count[j];
         size_t pos = 0;
         for (int b = 0; b < 256; b++) {
             size_t m = c[b];

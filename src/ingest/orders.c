@@ -67,9 +67,10 @@ static int row_amount(st_worker *w, const st_record *rec, uint64_t *fp, int64_t 
         /* quantity and unit price are informative here, but duplicates compare them too */
         int64_t v;
         *fp += st_fp_value(w, F_AMOUNT, *amount);
-        *fp += q.len && st_sv_to_micros(q, &v, NULL) ? st_fp_value(w, F_QTY, v) : st_fp_text(w, F_QTY, q);
+        *fp += q.len && st_sv_to_micros(q, &v, NULL) ? st_fp_value(w, F_QTY, v)
+                                                     : st_fp_text(w, F_QTY, q);
         *fp += pr.len && st_sv_to_micros(pr, &v, NULL) ? st_fp_value(w, F_PRICE, v)
-                                                        : st_fp_text(w, F_PRICE, pr);
+                                                       : st_fp_text(w, F_PRICE, pr);
     } else {
         if (!q.len || !pr.len)
             return st_load_reject(w, rec, st_load_has(w, F_AMOUNT) ? col1(w, F_AMOUNT) : 0,

@@ -12,6 +12,7 @@
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static void micros_parsing(void **state)
 {
@@ -222,6 +223,53 @@ static void micros_printing(void **state)
     }
 }
 
+typedef struct key_pair {
+    uint64_t key;
+    uint32_t val;
+} key_pair;
+
+static int key_pair_cmp(const void *a, const void *b)
+{
+    const key_pair *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return x->val < y->val ? -1 : x->val > y->val; /* vals are input positions: stable */
+}
+
+/* The radix sort against qsort by (key, input position), on keys that vary in no byte, in
+ * one, in a few scattered ones and in all eight. */
+static void radix_sort_is_stable_and_total(void **state)
+{
+    (void)state;
+    static const uint64_t masks[] = {0,
+                                     0xff,
+                                     0x80,
+                                     0x8000000000000000ull,
+                                     0xff00ff0000ull,
+                                     0xff000000000000ffull,
+                                     0x00ffffff00000000ull,
+                                     ~0ull};
+    uint64_t x = 0x6a09e667f3bcc909ull;
+    for (size_t m = 0; m < ST_ARRAY_LEN(masks); m++)
+        for (size_t n = 0; n < 3000; n = n * 3 + 1) {
+            uint64_t *keys = st_malloc((n + 1) * sizeof *keys);
+            uint32_t *vals = st_malloc((n + 1) * sizeof *vals);
+            key_pair *want = st_malloc((n + 1) * sizeof *want);
+            assert_non_null(keys), assert_non_null(vals), assert_non_null(want);
+            for (size_t i = 0; i < n; i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                keys[i] = 0x1234567890abcdefull ^ (x & masks[m] & (i % 3 ? ~0ull : 0xf0f0));
+                vals[i] = (uint32_t)i;
+                want[i] = (key_pair){keys[i], (uint32_t)i};
+            }
+            qsort(want, n, sizeof *want, key_pair_cmp);
+            assert_int_equal(st_radix_sort_pairs(keys, vals, n), STRATA_OK);
+            for (size_t i = 0; i < n; i++)
+                if (keys[i] != want[i].key || vals[i] != want[i].val)
+                    fail_msg("mask %zu, n %zu: position %zu differs", m, n, i);
+            st_free(keys), st_free(vals), st_free(want);
+        }
+}
+
 static void numbers_printing(void **state)
 {
     (void)state;
@@ -263,12 +311,15 @@ static void numbers_printing(void **state)
                 frac /= 10, shown--;
             int n = snprintf(want, sizeof want, "%s%llu", v < 0 ? "-" : "",
                              (unsigned long long)(mag / scale));
-            if (shown) snprintf(want + n, sizeof want - (size_t)n, ".%0*llu", shown, (unsigned long long)frac);
+            if (shown)
+                snprintf(want + n, sizeof want - (size_t)n, ".%0*llu", shown,
+                         (unsigned long long)frac);
         }
         char *end = st_fmt_double(got, v, digits);
         assert_non_null(end);
         *end = '\0';
-        if (strcmp(got, want)) fail_msg("%.17g with %d digits: '%s', want '%s'", v, digits, got, want);
+        if (strcmp(got, want))
+            fail_msg("%.17g with %d digits: '%s', want '%s'", v, digits, got, want);
     }
     /* integers of every length and both signs against printf */
     uint64_t x = 0x9e3779b97f4a7c15ull;
@@ -519,8 +570,8 @@ static void flags_parse(void **state)
     (void)state;
     static const char *const yes[] = {"1", "true", "TRUE", "Yes", "y", "T", " t ", "\ttrue"};
     static const char *const no[] = {"0", "false", "False", "NO", "n", "F", "no "};
-    static const char *const junk[] = {"", " ", "2", "ye", "tru", "yess", "truee", "0.0", "-1",
-                                       "on", "off", "nope"};
+    static const char *const junk[] = {"",      " ",   "2",  "ye", "tru", "yess",
+                                       "truee", "0.0", "-1", "on", "off", "nope"};
     bool b;
     for (size_t i = 0; i < ST_ARRAY_LEN(yes); i++) {
         b = false;
@@ -600,7 +651,8 @@ static void parallel_chunks_cover_once(void **state)
                 for (size_t i = 0; i < n; i++)
                     atomic_init(&seen[i], 0);
                 visit_log v = {seen, 0, 0, chunks[b], n, SIZE_MAX};
-                assert_int_equal(st_parallel_chunks(threads[c], n, chunks[b], visit, &v), STRATA_OK);
+                assert_int_equal(st_parallel_chunks(threads[c], n, chunks[b], visit, &v),
+                                 STRATA_OK);
                 assert_int_equal(atomic_load(&v.bad_chunks), 0);
                 assert_int_equal(atomic_load(&v.calls), (n + chunks[b] - 1) / chunks[b]);
                 for (size_t i = 0; i < n; i++)
@@ -622,6 +674,7 @@ int main(void)
         cmocka_unit_test(micros_fast_paths_match_general),
         cmocka_unit_test(micros_random_against_reference),
         cmocka_unit_test(micros_printing),
+        cmocka_unit_test(radix_sort_is_stable_and_total),
         cmocka_unit_test(numbers_printing),
         cmocka_unit_test(buffers_are_bounded),
         cmocka_unit_test(interning),
