@@ -133,20 +133,24 @@ static void plain_masks(st_cursor *c, const char *base, size_t at, size_t len, c
 static bool plain_record(st_cursor *c, const char *base, size_t len, char delim, size_t start,
                          uint32_t *nf_out, size_t *end_out)
 {
-    st_sv *const out = c->out;
-    uint32_t nf = 0;
-    size_t fs = start, end;
+    /* fields go out through a moving pointer bounded by the last slot, which is kept for the
+     * record's last field: an index and a counter check per field cost as much as the rest */
+    st_sv *o = c->out, *const last = c->out + ST_READER_MAX_FIELDS - 1;
+    const char *fs = base + start; /* the current field's first byte */
+    size_t end;
     for (size_t wb = start & ~(size_t)63;; wb += 64) {
         if (!c->plain_valid || c->plain_base != wb) plain_masks(c, base, wb, len, delim);
         /* bits from the field start on (a field may have begun in an earlier window) */
-        uint64_t from = fs > wb ? ~(uint64_t)0 << (fs - wb) : ~(uint64_t)0;
+        size_t fs_at = (size_t)(fs - base);
+        uint64_t from = fs_at > wb ? ~(uint64_t)0 << (fs_at - wb) : ~(uint64_t)0;
         uint64_t lf = c->plain_lf & from;
         uint64_t before_lf = lf ? (lf & (0 - lf)) - 1 : ~(uint64_t)0;
         if (c->plain_quote & from & before_lf) return false;
+        const char *window = base + wb;
         for (uint64_t d = c->plain_delim & from & before_lf; d; d &= d - 1) {
-            size_t at = wb + (size_t)__builtin_ctzll(d);
-            if (nf == ST_READER_MAX_FIELDS) return false;
-            out[nf++] = st_sv_make(base + fs, at - fs);
+            const char *at = window + __builtin_ctzll(d);
+            if (o == last) return false;
+            o->ptr = fs, o->len = (size_t)(at - fs), o++;
             fs = at + 1;
         }
         if (lf) {
@@ -158,11 +162,10 @@ static bool plain_record(st_cursor *c, const char *base, size_t len, char delim,
             break;
         }
     }
-    if (nf == ST_READER_MAX_FIELDS) return false;
-    size_t fe = end;
-    if (fe > fs && base[fe - 1] == '\r') fe--;
-    out[nf++] = st_sv_make(base + fs, fe - fs);
-    *nf_out = nf;
+    const char *fe = base + end;
+    if (fe > fs && fe[-1] == '\r') fe--;
+    o->ptr = fs, o->len = (size_t)(fe - fs), o++;
+    *nf_out = (uint32_t)(o - c->out);
     *end_out = end;
     return true;
 }
