@@ -547,26 +547,29 @@ strata_status strata_job_summary_json(strata_job *job, char **out_json)
 
 /* ---- the human summary ---- */
 
-/* Terminal columns of UTF-8 text: East Asian wide and full-width characters (CJK, Hangul,
- * full-width punctuation) take two, the rest one. By hand because printf pads by bytes and
- * wcwidth() depends on the locale the user runs under. */
+/* East Asian wide and full-width code points (CJK, Hangul, full-width forms): two terminal
+ * columns each. */
+static bool is_wide(uint32_t c)
+{
+    return (c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf) ||
+           (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
+           (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
+           (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x20000 && c <= 0x3fffd);
+}
+
+/* Terminal columns of UTF-8 text. By hand because printf pads by bytes and wcwidth()
+ * depends on the locale the user runs under. */
 static int display_width(const char *s)
 {
     int w = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        uint32_t c = *p;
-        int n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+        int n = *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
+        uint32_t c = n == 1 ? *p : *p & (0x7fu >> n); /* the lead byte's payload bits */
         for (int i = 1; i < n && (p[i] & 0xc0) == 0x80; i++)
-            c = (i == 1 ? c & (0xff >> (n + 1)) : c) << 6 | (p[i] & 0x3f);
-        for (int i = 0; i < n && *p; i++)
+            c = c << 6 | (p[i] & 0x3f);
+        for (int i = 0; i < n && *p; i++) /* never past the terminator of a cut sequence */
             p++;
-        w += n == 1 ? 1
-             : (c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf) ||
-                     (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
-                     (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
-                     (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x20000 && c <= 0x3fffd)
-                 ? 2
-                 : 1;
+        w += is_wide(c) ? 2 : 1;
     }
     return w;
 }
