@@ -194,20 +194,29 @@ static bool order_row(st_worker *w, const st_record *rec)
     if (key == ST_INTERN_NONE || cat == UINT16_MAX || brand == UINT16_MAX || !r) return false;
     /* without an order id column every row is its own order; with one, the fingerprint takes
      * the order id's hash as a value instead of hashing its text a second time */
+    uint64_t order;
     if (st_load_has(w, F_ORDER)) {
-        r->order = st_hash64(order_id.ptr, order_id.len);
-        fp += st_fp_value(w, F_ORDER, (int64_t)r->order);
+        order = st_hash64(order_id.ptr, order_id.len);
+        fp += st_fp_value(w, F_ORDER, (int64_t)order);
     } else {
-        r->order = st_hash_mix(0x6f72646572ULL, rec->line);
+        order = st_hash_mix(0x6f72646572ULL, rec->line);
     }
-    r->fp = st_load_fingerprint(w, rec, fp, NULL, NULL, user_key.hash);
-    r->amount = (flags & ST_ORDER_REFUNDED) ? 0 : amount;
-    r->key = key;
-    r->line = rec->line > UINT32_MAX ? UINT32_MAX : (uint32_t)rec->line;
-    r->day = st_local_day(ts);
-    r->category = cat;
-    r->brand = brand;
-    r->flags = flags;
+    /* The row is built on the stack and copied whole. Assigning the day/flags bit-fields in place
+     * reads their word first; when that word is the first byte of a fresh page, the read maps
+     * the zero page and the store then takes a second, copy-on-write fault whose TLB flush
+     * interrupts the other core — a fifth of the table's pages, measured at 5 % of the run. */
+    st_order_row row = {
+        .order = order,
+        .fp = st_load_fingerprint(w, rec, fp, NULL, NULL, user_key.hash),
+        .amount = (flags & ST_ORDER_REFUNDED) ? 0 : amount,
+        .key = key,
+        .line = rec->line > UINT32_MAX ? UINT32_MAX : (uint32_t)rec->line,
+        .day = st_local_day(ts),
+        .flags = flags,
+        .category = cat,
+        .brand = brand,
+    };
+    memcpy(r, &row, sizeof row);
     return true;
 }
 
