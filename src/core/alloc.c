@@ -85,6 +85,11 @@ void st_memory_sequential(void *p, size_t size)
 
 void st_memory_touch(void *p, size_t size)
 {
+#ifdef MADV_POPULATE_WRITE
+    /* one call for the whole range's faults: no exception entry per page */
+    uintptr_t lo = (uintptr_t)p & ~(uintptr_t)4095, hi = (uintptr_t)p + size;
+    if (size && madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) == 0) return;
+#endif
     volatile unsigned char *b = p;
     for (size_t i = 0; i < size; i += 4096)
         b[i] = 0;
