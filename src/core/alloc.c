@@ -144,7 +144,15 @@ static char *map_aligned(size_t span)
 static void prefault(char *p, size_t n)
 {
 #ifdef MADV_POPULATE_WRITE
-    if (madvise(p, n, MADV_POPULATE_WRITE) == 0) return;
+    /* One huge page per call: the call holds the address-space lock while it clears the pages
+     * (about 4 ms per 2 MiB page here), and another thread's mremap or mmap waits for it, with
+     * every later page fault queued behind that writer. Populating a doubled 64 MiB key table
+     * in one call left the other loading worker and the reader idle for up to 0.1 s. */
+    size_t done = 0;
+    while (done < n && madvise(p + done, ST_MIN(HUGE_PAGE, n - done), MADV_POPULATE_WRITE) == 0)
+        done += ST_MIN(HUGE_PAGE, n - done);
+    if (done == n) return;
+    p += done, n -= done;
 #endif
     memset(p, 0, n);
 }
