@@ -63,7 +63,8 @@ static bool event_row(st_worker *w, const st_record *rec)
     if (user.len == 0)
         return st_load_reject(w, rec, (uint32_t)w->load->col[F_USER] + 1, ST_REASON_MISSING_USER_ID,
                               NULL);
-    st_key_lookup user_key = st_load_key_begin(w, user);
+    st_key_lookup user_key;
+    st_load_key_begin(w, user, &user_key);
     int64_t ts;
     bool present;
     if (!st_load_ts(w, rec, F_TS, true, &ts, &present)) return true;

@@ -98,7 +98,8 @@ static bool link_row(st_worker *w, const st_record *rec)
     /* equal parsed values: the same id with the same canonical identifier */
     uint64_t fp = st_hash64(w->tmp.data, w->tmp.len);
     ident = st_intern_put(&w->identifiers, w->tmp.data, w->tmp.len, fp, NULL);
-    st_key_lookup user_key = st_load_key_begin(w, user);
+    st_key_lookup user_key;
+    st_load_key_begin(w, user, &user_key);
     fp = st_hash_mix(fp, user_key.hash);
     for (uint32_t f = 0; f < rec->nfields && f < ST_READER_MAX_FIELDS; f++) {
         int canon = w->load->canon_of[f];

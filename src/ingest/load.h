@@ -192,7 +192,7 @@ uint32_t st_load_key(st_worker *w, st_sv raw, uint64_t line);
 /* The same in two steps for the hot inputs: st_load_key_begin normalizes the id and prefetches
  * the table slot; st_load_key_end, called after the rest of the row is
  * parsed, does the lookup. */
-st_key_lookup st_load_key_begin(st_worker *w, st_sv raw);
+void st_load_key_begin(st_worker *w, st_sv raw, st_key_lookup *k);
 uint32_t st_load_key_end(st_worker *w, const st_key_lookup *k, uint64_t line);
 /* Dictionary id of a name (a trimmed field, as st_load_field gives it) in the worker's
  * dictionary `which` (ST_DICT_*); ST_DICT_NONE for an empty name, UINT16_MAX when full or on

@@ -154,7 +154,8 @@ static bool order_row(st_worker *w, const st_record *rec)
     st_sv user = st_load_field(w, rec, F_USER);
     if (user.len == 0)
         return st_load_reject(w, rec, col1(w, F_USER), ST_REASON_MISSING_USER_ID, NULL);
-    st_key_lookup user_key = st_load_key_begin(w, user);
+    st_key_lookup user_key;
+    st_load_key_begin(w, user, &user_key);
     st_sv order_id = st_load_field(w, rec, F_ORDER);
     if (st_load_has(w, F_ORDER) && order_id.len == 0)
         return st_load_reject(w, rec, col1(w, F_ORDER), ST_REASON_MISSING_ORDER_ID, NULL);

@@ -75,7 +75,8 @@ static bool user_row(st_worker *w, const st_record *rec)
     a.gender = st_load_dict(w, ST_DICT_GENDER, st_load_field(w, rec, F_GENDER));
     a.region = st_load_dict(w, ST_DICT_REGION, st_load_field(w, rec, F_REGION));
     a.acq_channel = st_load_dict(w, ST_DICT_CHANNEL, st_load_field(w, rec, F_ACQ));
-    st_key_lookup user_key = st_load_key_begin(w, user);
+    st_key_lookup user_key;
+    st_load_key_begin(w, user, &user_key);
     int64_t parsed[F__COUNT] = {0};
     bool used[F__COUNT] = {false};
     uint64_t fp = st_load_fingerprint(w, rec, 0, parsed, used, user_key.hash);
