@@ -482,32 +482,35 @@ static strata_status on_block(void *ud, unsigned worker, const st_block *block)
     }
     st_cursor cur;
     st_cursor_init(&cur, block);
-    st_record rec;
+    st_record single;
     bool ok = true;
     size_t nbatch = 0, nf = ld->header_nfields;
     if (!w->batch_fields && ld->format == ST_FMT_CSV && nf)
         w->batch_fields =
             st_malloc(ST_LOAD_BATCH * ST_READER_MAX_FIELDS * sizeof *w->batch_fields);
     for (;;) {
-        /* the cursor writes each record's fields straight into the batch slot it may take */
+        /* The cursor writes each record and its fields straight into the batch slot it may
+         * take (the slot past the batch's rows: flush_batch leaves it alone). Copying a record
+         * in afterwards read its just-written fields back in 16-byte loads, stalling store
+         * forwarding on every row. */
+        st_record *rec = w->batch_fields ? &w->batch[nbatch] : &single;
         if (w->batch_fields) cur.out = w->batch_fields + nbatch * ST_READER_MAX_FIELDS;
-        if (!ok || !st_cursor_next(&cur, &rec)) break;
+        if (!ok || !st_cursor_next(&cur, rec)) break;
         w->rows_read++;
         /* A plain well-formed row waits in the batch while its person-id slot is fetched:
          * the lookup was the largest cache miss of the load. Anything else goes after the
          * batch, so rows are still handled in file order. */
         bool plain =
-            !rec.error_field && cur.scratch.len == 0 && w->batch_fields && rec.nfields == nf;
+            !rec->error_field && cur.scratch.len == 0 && w->batch_fields && rec->nfields == nf;
         if (plain) {
-            w->batch[nbatch] = rec;
             /* canonical field 0 is the person id in every input */
-            st_load_key_begin(w, st_load_field(w, &w->batch[nbatch], 0), &w->batch_keys[nbatch]);
+            st_load_key_begin(w, st_load_field(w, rec, 0), &w->batch_keys[nbatch]);
             if (++nbatch < ST_LOAD_BATCH) continue;
         }
         ok = flush_batch(w, nbatch);
         nbatch = 0;
         if (!ok || plain) continue;
-        ok = load_row(w, &rec);
+        ok = load_row(w, rec);
     }
     if (ok) ok = flush_batch(w, nbatch);
     w->blank_lines += cur.blank_lines;
