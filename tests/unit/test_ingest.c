@@ -81,6 +81,42 @@ static const char retail[] = "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice
                              "536382,B,x,2010-12-01 09:50:00,1,12345.0\n"
                              "536383,B,1,2010-12-01 09:50,1\n";
 
+/* Every field of an order row as stored: the day (negative before 1970, and at both ends of
+ * the years dates may take), the flags, category and brand share the row's last 8 bytes and
+ * are written as one word (orders.c store_tail), so each is checked exactly. */
+static void order_row_fields_exact(void **state)
+{
+    fx *f = *state;
+    static const char *const lines[] = {
+        "o1,u1,1969-12-31 12:00:00,5,food,Acme,1,paid",
+        "o2,u2,2024-01-01 12:00:00,7,beauty,Zed,0,refunded",
+        "o3,u3,1000-01-01 12:00:00,9,,,0,paid",
+        "o4,u4,9999-12-31 12:00:00,-2,food,Zed,1,refunded",
+    };
+    load_order_lines(f, "fields.csv", "order_id,user_id,order_ts,amount,category,brand,coupon_used,status\n",
+                     lines, ST_ARRAY_LEN(lines));
+    const st_order_row *r = f->ds.orders.rows;
+    static const int32_t days[] = {-1, 19723, -354285, 2932896};
+    static const unsigned flags[] = {ST_ORDER_COUPON, ST_ORDER_REFUNDED, 0,
+                                     ST_ORDER_COUPON | ST_ORDER_REFUNDED};
+    static const char *const cats[] = {"food", "beauty", "", "food"};
+    static const char *const brands[] = {"Acme", "Zed", "", "Zed"};
+    static const int64_t amounts[] = {5000000, 0, 9000000, 0};
+    for (size_t i = 0; i < ST_ARRAY_LEN(lines); i++) {
+        assert_int_equal(r[i].day, days[i]);
+        assert_int_equal(r[i].flags, flags[i]);
+        assert_int_equal(r[i].amount, amounts[i]);
+        assert_int_equal(r[i].line, i + 2);
+        assert_int_equal(r[i].key, key_of(&f->ds, (const char[]){'u', (char)('1' + i), 0}));
+        st_sv c = st_dict_name(&f->ds.categories, r[i].category);
+        st_sv b = st_dict_name(&f->ds.brands, r[i].brand);
+        assert_int_equal(c.len, strlen(cats[i]));
+        assert_memory_equal(c.ptr, cats[i], c.len);
+        assert_int_equal(b.len, strlen(brands[i]));
+        assert_memory_equal(b.ptr, brands[i], b.len);
+    }
+}
+
 static void retail_mapping(void **state)
 {
     fx *f = *state;
@@ -839,6 +875,7 @@ static void refund_statuses(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(order_row_fields_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(retail_mapping, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_column_is_config_error, setup, teardown),
         cmocka_unit_test_setup_teardown(jsonl_equals_csv, setup, teardown),
