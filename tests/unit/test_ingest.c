@@ -93,8 +93,9 @@ static void order_row_fields_exact(void **state)
         "o3,u3,1000-01-01 12:00:00,9,,,0,paid",
         "o4,u4,9999-12-31 12:00:00,-2,food,Zed,1,refunded",
     };
-    load_order_lines(f, "fields.csv", "order_id,user_id,order_ts,amount,category,brand,coupon_used,status\n",
-                     lines, ST_ARRAY_LEN(lines));
+    load_order_lines(f, "fields.csv",
+                     "order_id,user_id,order_ts,amount,category,brand,coupon_used,status\n", lines,
+                     ST_ARRAY_LEN(lines));
     const st_order_row *r = f->ds.orders.rows;
     static const int32_t days[] = {-1, 19723, -354285, 2932896};
     static const unsigned flags[] = {ST_ORDER_COUPON, ST_ORDER_REFUNDED, 0,
