@@ -41,8 +41,9 @@ void *st_malloc(size_t size);
  * walked in order: first touching 2 MiB pages costs more on a VM (see vmrows.c). Call before
  * writing to it. */
 void st_memory_sequential(void *p, size_t size);
-/* Write one byte in every page of [p, p + size) so that its page faults (and the kernel's
- * zeroing) happen now, on the calling thread, instead of at first use. */
+/* Fault in every page of [p, p + size) writable (MADV_POPULATE_WRITE, else a write per page)
+ * so that the faults and the kernel's zeroing happen now, on the calling thread, instead of at
+ * first use. */
 void st_memory_touch(void *p, size_t size);
 void *st_calloc(size_t count, size_t size);
 /* Zeroed like st_calloc, but by writing every byte: for tables read before they are written
