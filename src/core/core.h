@@ -343,9 +343,13 @@ void st_progress(strata_ctx *ctx, const char *stage, uint64_t done, uint64_t tot
 unsigned st_threads(const strata_ctx *ctx);
 
 /* ---- output files ---- */
-/* fopen(path, "wb") of a new file: an existing file or symlink of that name is removed
- * first, not truncated or followed (see file.c). */
+/* A new output file: written as PATH.part (fopen "wb"), it replaces PATH only at
+ * st_fclose_new(f, path, true) once everything was written, so a failed run leaves the
+ * previous file whole (file.c). */
 FILE *st_fopen_new(const char *path);
+/* Close an st_fopen_new file. keep: rename it over PATH (0, or EOF with errno on a write or
+ * rename error, the temporary removed); !keep: discard it (returns 0). */
+int st_fclose_new(FILE *f, const char *path, bool keep);
 
 /* ---- parallel loops (pthreads) ---- */
 /* Run fn over [0, n) split into `threads` contiguous ranges, one thread each (the calling

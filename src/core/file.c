@@ -1,17 +1,55 @@
 /*
- * file.c — opening output files.
+ * file.c — output files that appear whole or not at all.
+ *
+ * An output is written under a temporary name beside its final one (PATH.part) and renamed
+ * over it only when every byte went out: a run that stops half way (disk full, a write error,
+ * a later stage failing) leaves the previous run's file as it was, never half a file.
  */
 #include "core/core.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <unistd.h>
+
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
+static bool part_name(const char *path, char out[PATH_MAX])
+{
+    int n = snprintf(out, PATH_MAX, "%s.part", path);
+    if (n < 0 || n >= PATH_MAX) {
+        errno = ENAMETOOLONG;
+        return false;
+    }
+    return true;
+}
 
 FILE *st_fopen_new(const char *path)
 {
-    /* An existing file is removed rather than truncated: ext4 (auto_da_alloc) starts
-     * write-back of a truncated-and-rewritten file when it is closed, which took 47 ms for a
-     * 162 MB profiles.csv on every re-run into the same directory. For readers the result is
-     * the same — a new file under the name — except that a symlink there is replaced, not
-     * written through. */
-    (void)unlink(path); /* if it cannot go (a directory, no permission), fopen says why */
-    return fopen(path, "wb");
+    char part[PATH_MAX];
+    if (!part_name(path, part)) return NULL;
+    (void)unlink(part); /* a leftover of a killed run, or a symlink: not written through */
+    return fopen(part, "wb");
+}
+
+int st_fclose_new(FILE *f, const char *path, bool keep)
+{
+    char part[PATH_MAX];
+    int rc = fclose(f);
+    if (!part_name(path, part)) return EOF;
+    if (rc == 0 && keep) {
+        /* The old file is removed before the rename rather than replaced by it: ext4
+         * (auto_da_alloc) starts write-back of a file renamed over another (or truncated and
+         * rewritten), which took 47 ms for a 162 MB profiles.csv on every re-run into the same
+         * directory. If it cannot go (a directory, no permission), the rename says why. */
+        (void)unlink(path);
+        if (rename(part, path) == 0) return 0;
+        rc = EOF;
+    }
+    int saved = errno;
+    (void)unlink(part);
+    errno = saved;
+    return keep ? rc : 0;
 }

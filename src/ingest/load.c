@@ -171,7 +171,7 @@ strata_status st_dataset_write_rejects(strata_ctx *ctx, const st_dataset *ds, co
     if (ds->nrejects) {
         sorted = st_malloc(ds->nrejects * sizeof *sorted);
         if (!sorted) {
-            fclose(f);
+            st_fclose_new(f, path, false);
             return STRATA_ENOMEM;
         }
         memcpy(sorted, ds->rejects, ds->nrejects * sizeof *sorted);
@@ -201,8 +201,8 @@ strata_status st_dataset_write_rejects(strata_ctx *ctx, const st_dataset *ds, co
     if (st == STRATA_OK && b.len && fwrite(b.data, 1, b.len, f) != b.len) st = STRATA_EIO;
     st_buf_clear(&b);
     st_free(sorted);
-    if (fclose(f) != 0 && st == STRATA_OK) st = STRATA_EIO;
-    if (st == STRATA_EIO) return st_error(ctx, st, "%s: write failed", path);
+    if (st_fclose_new(f, path, st == STRATA_OK) != 0 && st == STRATA_OK) st = STRATA_EIO;
+    if (st == STRATA_EIO) return st_error(ctx, st, "%s: write failed: %s", path, strerror(errno));
     return st;
 }
 

@@ -469,8 +469,9 @@ strata_status strata_job_churn_score(strata_job *job, const strata_churn_model *
         }
         if (st == STRATA_OK && b.len && fwrite(b.data, 1, b.len, f) != b.len) st = STRATA_EIO;
         st_buf_clear(&b);
-        if (fclose(f) != 0 && st == STRATA_OK) st = STRATA_EIO;
-        if (st == STRATA_EIO) st = st_error(ctx, st, "%s: write failed", out_csv);
+        if (st_fclose_new(f, out_csv, st == STRATA_OK) != 0 && st == STRATA_OK) st = STRATA_EIO;
+        if (st == STRATA_EIO)
+            st = st_error(ctx, st, "%s: write failed: %s", out_csv, strerror(errno));
     }
     if (st == STRATA_OK) {
         int64_t horizon = 0;

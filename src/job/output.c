@@ -34,6 +34,7 @@ typedef struct write_job {
     size_t placed; /* parts that have their offset */
     off_t offset;  /* where the next part goes */
     strata_status status;
+    int error; /* errno of a failed write: errno itself is the writing thread's own */
 } write_job;
 
 static strata_status format_rows(st_buf *b, const st_profile_view *view, size_t begin, size_t end)
@@ -49,6 +50,7 @@ static bool write_at(int fd, const char *p, size_t n, off_t at)
     while (n) {
         ssize_t w = pwrite(fd, p, n, at);
         if (w < 0 && errno == EINTR) continue;
+        if (w == 0) errno = ENOSPC;
         if (w <= 0) return false;
         p += w, n -= (size_t)w, at += w;
     }
@@ -83,6 +85,7 @@ static strata_status format_and_write(void *arg, size_t begin, size_t end, unsig
         if (!write_at(j->fd, b->data, b->len, at)) {
             pthread_mutex_lock(&j->lock);
             j->status = STRATA_EIO;
+            j->error = errno;
             pthread_cond_broadcast(&j->turn);
             pthread_mutex_unlock(&j->lock);
             break;
@@ -105,13 +108,14 @@ strata_status strata_job_write_profiles(strata_job *job, const char *path)
     st_profile_view view = st_job_view(job);
     st_day_texts days;
     if (st_day_texts_build(&days, &job->profiles) != STRATA_OK) {
-        fclose(f);
+        st_fclose_new(f, path, false);
         return STRATA_ENOMEM;
     }
     view.days = &days;
     unsigned threads = st_threads(ctx);
     if (threads > 64) threads = 64;
     thread_buf bufs[64];
+    int write_error = 0;
     for (unsigned t = 0; t < threads; t++)
         st_buf_init(&bufs[t].buf, 0);
     strata_status st = STRATA_OK;
@@ -138,14 +142,17 @@ strata_status strata_job_write_profiles(strata_job *job, const char *path)
         st = st_parallel_for(threads, threads, format_and_write, &j);
         if (summarizing) pthread_join(summarizer, NULL);
         if (st == STRATA_OK) st = j.status;
+        write_error = j.error;
         pthread_cond_destroy(&j.turn);
         pthread_mutex_destroy(&j.lock);
     }
     for (unsigned t = 0; t < threads; t++)
         st_buf_clear(&bufs[t].buf);
     st_day_texts_clear(&days);
-    if (fclose(f) != 0 && st == STRATA_OK) st = STRATA_EIO;
-    if (st == STRATA_EIO) return st_error(ctx, st, "%s: write failed", path);
+    if (st_fclose_new(f, path, st == STRATA_OK) != 0 && st == STRATA_OK) st = STRATA_EIO;
+    if (st == STRATA_EIO)
+        return st_error(ctx, st, "%s: write failed: %s", path,
+                        strerror(write_error ? write_error : errno));
     return st;
 }
 

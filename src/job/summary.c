@@ -474,8 +474,8 @@ strata_status st_write_text(strata_ctx *ctx, const char *text, const char *path)
     strata_status st = STRATA_OK;
     size_t n = strlen(text);
     if (fwrite(text, 1, n, f) != n || fputc('\n', f) == EOF) st = STRATA_EIO;
-    if (fclose(f) != 0) st = STRATA_EIO;
-    return st == STRATA_OK ? st : st_error(ctx, st, "%s: write failed", path);
+    if (st_fclose_new(f, path, st == STRATA_OK) != 0) st = STRATA_EIO;
+    return st == STRATA_OK ? st : st_error(ctx, st, "%s: write failed: %s", path, strerror(errno));
 }
 
 strata_status st_write_json(strata_ctx *ctx, const cJSON *tree, const char *path)

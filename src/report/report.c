@@ -405,11 +405,12 @@ strata_status st_report_write(strata_ctx *ctx, const char *summary_json, size_t 
         } else {
             st = write_page(ctx, &o, parts, ST_ARRAY_LEN(parts));
             int saved = o.failed ? errno : 0;
-            if (fclose(o.f) != 0 && !o.failed) o.failed = true, saved = errno;
+            /* never half a page: kept only when all of it went out */
+            if (st_fclose_new(o.f, path, st == STRATA_OK && !o.failed) != 0 && !o.failed)
+                o.failed = true, saved = errno;
             if (st == STRATA_OK && o.failed)
                 st = st_error(ctx, STRATA_EIO, "%s: cannot write the report: %s", path,
                               strerror(saved ? saved : EIO));
-            if (st != STRATA_OK) remove(path); /* never leave half a page behind */
         }
     }
     st_buf_clear(&labels);
