@@ -819,8 +819,15 @@ static void person_sort_any_layout(void **state)
             load_and_clean(f, &csv, threads[ti], &as_of, &ds, &g, &rep);
             assert_int_equal(g.npersons, P);
             for (size_t p = 0; p < g.npersons; p++)
-                for (uint32_t r = g.offsets[p]; r < g.offsets[p + 1]; r++)
-                    assert_int_equal(ds.orders.rows[r].key, p);
+                for (uint32_t r = g.offsets[p]; r < g.offsets[p + 1]; r++) {
+                    const st_order_row *x = &ds.orders.rows[r], *y = x - 1;
+                    assert_int_equal(x->key, p);
+                    /* each person's rows strictly by (order, fingerprint, line) */
+                    if (r > g.offsets[p])
+                        assert_true(y->order < x->order ||
+                                    (y->order == x->order &&
+                                     (y->fp < x->fp || (y->fp == x->fp && y->line < x->line))));
+                }
             if (ti == 0) {
                 ref = ds, ref_g = g;
                 continue;
