@@ -49,6 +49,7 @@ typedef struct st_partial {
     size_t ncategories, cap_categories, nbrands, cap_brands;
     st_day_part *days;
     size_t ndays, cap_days;
+    int64_t *spend_scratch; /* st_partial_build's dense sums by category and brand id */
 } st_partial;
 
 void st_partial_init(st_partial *p);

@@ -121,6 +121,65 @@ static void merge_equals_union(void **state)
     }
 }
 
+/* Per-category and per-brand spend against sums computed here, over ids on both sides of the
+ * dense range (below 256: summed in an array; 256 and up: the sorted insert) and "no value"
+ * (id 0, never listed); the same partial built twice in a row must come out the same (the
+ * dense sums are zero again between builds). */
+static void spend_lists_by_id(void **state)
+{
+    (void)state;
+    static const uint16_t ids[] = {0, 1, 3, 63, 64, 70, 200, 255, 256, 257, 300, 1000, 65533};
+    enum { NIDS = sizeof ids / sizeof ids[0], ROWS = 400 };
+    rows r;
+    alloc_rows(&r, ROWS);
+    srand(7);
+    int64_t want_cat[NIDS] = {0}, want_brand[NIDS] = {0};
+    bool seen_cat[NIDS] = {false}, seen_brand[NIDS] = {false};
+    for (size_t i = 0; i < ROWS; i++) {
+        st_order_row *o = &r.o.rows[i];
+        size_t c = (size_t)rand() % NIDS, b = (size_t)rand() % NIDS;
+        o->order = i / 2 + 1; /* two rows an order, in order id order */
+        o->day = 19000 + (int)(i % 50);
+        o->amount = (int64_t)(rand() % 20000 - 2000) * 1000;
+        o->category = ids[c], o->brand = ids[b];
+        want_cat[c] += o->amount, seen_cat[c] = true;
+        want_brand[b] += o->amount, seen_brand[b] = true;
+    }
+    r.o.n = ROWS;
+    st_partial p;
+    st_partial_init(&p);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(st_partial_build(&p, &r.o, 0, ROWS, &r.e, 0, 0, STRATA_DAY_NONE),
+                         STRATA_OK);
+        size_t nc = 0, nb = 0;
+        for (size_t k = 1; k < NIDS; k++) { /* ids[0] is ST_DICT_NONE */
+            if (seen_cat[k]) {
+                assert_true(nc < p.ncategories);
+                assert_int_equal(p.categories[nc].id, ids[k]);
+                assert_int_equal(p.categories[nc].net, want_cat[k]);
+                nc++;
+            }
+            if (seen_brand[k]) {
+                assert_true(nb < p.nbrands);
+                assert_int_equal(p.brands[nb].id, ids[k]);
+                assert_int_equal(p.brands[nb].net, want_brand[k]);
+                nb++;
+            }
+        }
+        assert_int_equal(p.ncategories, nc);
+        assert_int_equal(p.nbrands, nb);
+    }
+    /* a person with a single dense id after that: nothing left over from the last one */
+    r.o.rows[0].category = 5, r.o.rows[0].brand = 0;
+    assert_int_equal(st_partial_build(&p, &r.o, 0, 1, &r.e, 0, 0, STRATA_DAY_NONE), STRATA_OK);
+    assert_int_equal(p.ncategories, 1);
+    assert_int_equal(p.categories[0].id, 5);
+    assert_int_equal(p.categories[0].net, r.o.rows[0].amount);
+    assert_int_equal(p.nbrands, 0);
+    st_partial_clear(&p);
+    free_rows(&r);
+}
+
 /* Rows on or after the cutoff never reach the partial. */
 static void cutoff_excludes_later_rows(void **state)
 {
@@ -287,6 +346,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(merge_equals_union),
+        cmocka_unit_test(spend_lists_by_id),
         cmocka_unit_test(cutoff_excludes_later_rows),
         cmocka_unit_test(csv_row_matches_columns),
         cmocka_unit_test(purchase_days_by_hand),
