@@ -90,6 +90,16 @@ size_t st_vmrows_claim(st_vmrows *t, size_t count);
 /* Count `rows` rows as used in the allocator's memory figures. */
 void st_vmrows_account(st_vmrows *t, size_t rows);
 
+/* Set bits of x. Inline arithmetic rather than __builtin_popcountll, which without
+ * -mpopcnt (not in the x86-64 baseline) is a call into libgcc per word. */
+static inline unsigned st_popcount64(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ULL;
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (unsigned)((x * 0x0101010101010101ULL) >> 56);
+}
+
 /* ---- string views: parse from pointer + length, no copies ---- */
 typedef struct st_sv {
     const char *ptr;

@@ -71,7 +71,7 @@ static strata_status dense_flush(dense_spend *d, st_spend_part **list, size_t *n
 {
     size_t k = 0;
     for (int w = 0; w < SPEND_DENSE / 64; w++)
-        k += (size_t)__builtin_popcountll(d->present[w]);
+        k += (size_t)st_popcount64(d->present[w]);
     if (k == 0) return STRATA_OK;
     strata_status st = ST_GROW(*list, *cap, *n + k) ? STRATA_OK : STRATA_ENOMEM;
     if (st == STRATA_OK && *n) memmove(*list + k, *list, *n * sizeof **list);

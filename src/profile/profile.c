@@ -102,7 +102,7 @@ static strata_status finalize_purchase_days(st_profile *out, const st_partial *p
             seen[d / 64] |= UINT64_C(1) << (d % 64);
         }
         for (size_t w = 0; w < words; w++)
-            out->purchase_days += (int32_t)__builtin_popcountll(seen[w]);
+            out->purchase_days += (int32_t)st_popcount64(seen[w]);
         return STRATA_OK;
     }
     int32_t *days = st_malloc(p->norders * sizeof *days);
@@ -177,9 +177,9 @@ static void finalize_activity(st_profile *out, const st_partial *p, int32_t D, i
     }
 #undef MARK
     out->activity_90 += (uint32_t)out->orders_90;
-    out->active_days_30 = (uint16_t)__builtin_popcountll(seen30);
+    out->active_days_30 = (uint16_t)st_popcount64(seen30);
     out->active_days_90 =
-        (uint16_t)(__builtin_popcountll(seen90[0]) + __builtin_popcountll(seen90[1]));
+        (uint16_t)(st_popcount64(seen90[0]) + st_popcount64(seen90[1]));
     out->last_active_day = last;
 }
 

@@ -61,6 +61,24 @@ static void micros_parsing(void **state)
 /* Every string of up to 7 bytes over an alphabet of digits, the bytes just outside '0'-'9',
  * dots, signs, a blank, a letter and a high byte: the inline fast path must give what the
  * general parser gives, value and rounding. */
+/* st_popcount64 against the compiler's builtin: every single bit, every all-ones prefix and
+ * pseudo-random words */
+static void popcount_matches_builtin(void **state)
+{
+    (void)state;
+    for (int b = 0; b < 64; b++) {
+        assert_int_equal(st_popcount64((uint64_t)1 << b), 1);
+        uint64_t prefix = b == 63 ? ~(uint64_t)0 : ((uint64_t)1 << (b + 1)) - 1;
+        assert_int_equal(st_popcount64(prefix), (unsigned)b + 1);
+    }
+    assert_int_equal(st_popcount64(0), 0);
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        assert_int_equal(st_popcount64(x), (unsigned)__builtin_popcountll(x));
+    }
+}
+
 static void micros_fast_paths_match_general(void **state)
 {
     (void)state;
@@ -672,6 +690,7 @@ int main(void)
         cmocka_unit_test(micros_parsing),
         cmocka_unit_test(trim_only_blanks),
         cmocka_unit_test(micros_fast_paths_match_general),
+        cmocka_unit_test(popcount_matches_builtin),
         cmocka_unit_test(micros_random_against_reference),
         cmocka_unit_test(micros_printing),
         cmocka_unit_test(radix_sort_is_stable_and_total),
