@@ -33,14 +33,6 @@ typedef struct st_chunk {
 
 typedef struct st_load st_load;
 
-/* The last value looked up in a table: consecutive rows (lines of one order) usually repeat
- * the person and the category, and comparing a few bytes is cheaper than hashing. */
-typedef struct st_last_lookup {
-    uint32_t len; /* UINT32_MAX = empty */
-    uint32_t id;
-    char text[56];
-} st_last_lookup;
-
 /* Dictionary names of up to 16 bytes seen lately, by a hash of their bytes: categories and
  * brands change from row to row, and hashing each with XXH3 then probing the dictionary
  * showed in the profile. len 0 = empty entry. */
@@ -81,7 +73,6 @@ typedef struct st_worker {
     size_t nrejects, cap_rejects;
     st_arena text;
     st_buf tmp; /* scratch for hashing identifiers etc. */
-    st_last_lookup last_key;
     st_ts_memo ts_memo; /* the date of the last timestamp */
     st_name_entry dict_cache[5][ST_NAME_CACHE];
     st_dict evtypes;    /* event type texts seen by this worker */
