@@ -168,22 +168,30 @@ int st_profile_column_find(const char *name)
     return -1;
 }
 
-/* Dates of profiles fall in a few years: their texts are made once. */
-#define DAY_TEXTS_MAX 65536
+/* Dates of profiles fall in a few years: their texts are made once, for 45 years of days
+ * (formatted in well under a millisecond). */
+#define DAY_TEXTS_SPAN 16384
 
 strata_status st_day_texts_build(st_day_texts *t, const st_profiles *ps)
 {
     memset(t, 0, sizeof *t);
     int32_t lo = INT32_MAX, hi = INT32_MIN;
-    for (size_t p = 0; p < ps->n; p++) {
-        const st_profile *r = &ps->rows[p];
-        int32_t days[3] = {r->first_order_day, r->last_order_day, r->last_active_day};
-        for (int k = 0; k < 3; k++)
-            if (days[k] != STRATA_DAY_NONE) lo = ST_MIN(lo, days[k]), hi = ST_MAX(hi, days[k]);
+    if (ps->as_of_day != STRATA_DAY_NONE) {
+        /* every date of a profile is before the as-of day: the span ending there, without a
+         * pass over all profiles for their range (180 MB read on one core at 1M persons) */
+        hi = ps->as_of_day - 1;
+        lo = (int32_t)ST_MAX((int64_t)hi - (DAY_TEXTS_SPAN - 1), (int64_t)INT32_MIN + 1);
+    } else {
+        for (size_t p = 0; p < ps->n; p++) {
+            const st_profile *r = &ps->rows[p];
+            int32_t days[3] = {r->first_order_day, r->last_order_day, r->last_active_day};
+            for (int k = 0; k < 3; k++)
+                if (days[k] != STRATA_DAY_NONE) lo = ST_MIN(lo, days[k]), hi = ST_MAX(hi, days[k]);
+        }
+        if (lo > hi) return STRATA_OK;
     }
-    if (lo > hi) return STRATA_OK;
-    /* a wider span keeps its first DAY_TEXTS_MAX days; the rest are formatted one by one */
-    size_t n = (size_t)ST_MIN((int64_t)hi - lo + 1, (int64_t)DAY_TEXTS_MAX);
+    /* a wider span keeps its first DAY_TEXTS_SPAN days; the rest are formatted one by one */
+    size_t n = (size_t)ST_MIN((int64_t)hi - lo + 1, (int64_t)DAY_TEXTS_SPAN);
     t->text = st_malloc(n * sizeof *t->text);
     if (!t->text) return STRATA_ENOMEM;
     for (size_t i = 0; i < n; i++) {

@@ -33,8 +33,9 @@ typedef struct st_day_texts {
     char (*text)[10];
 } st_day_texts;
 
-/* Texts of the days the profiles' dates span (at most 65,536 days from the first; empty
- * without dates). STRATA_ENOMEM. */
+/* Texts of the 16,384 days before the profiles' as-of day, or without one of the days their
+ * dates span (at most 16,384 from the first; empty without dates); other days are formatted
+ * where they are written. STRATA_ENOMEM. */
 strata_status st_day_texts_build(st_day_texts *t, const st_profiles *ps);
 void st_day_texts_clear(st_day_texts *t);
 

@@ -263,8 +263,17 @@ static void csv_row_matches_columns(void **state)
     /* rows written with the date texts of all days, of some of them (the rest formatted one
      * by one), and of none */
     st_day_texts all_days, some_days;
+    /* without an as-of day: the span of the profiles' dates (-20000 .. 29999), cut to its
+     * first 16,384 days; with one: the 16,384 days before it */
+    ps.as_of_day = STRATA_DAY_NONE;
     assert_int_equal(st_day_texts_build(&all_days, &ps), STRATA_OK);
-    assert_true(all_days.n > 40000);
+    assert_int_equal(all_days.n, 16384);
+    assert_true(all_days.first >= -20000 && all_days.first < -19900);
+    st_day_texts_clear(&all_days);
+    ps.as_of_day = 30000;
+    assert_int_equal(st_day_texts_build(&all_days, &ps), STRATA_OK);
+    assert_int_equal(all_days.n, 16384);
+    assert_int_equal(all_days.first, 30000 - 16384);
     some_days = all_days;
     some_days.first += 15000, some_days.n = 1000, some_days.text += 15000;
     const st_day_texts *tables[] = {&all_days, &some_days, NULL};
