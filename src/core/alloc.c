@@ -148,11 +148,10 @@ static void prefault(char *p, size_t n)
      * (about 4 ms per 2 MiB page here), and another thread's mremap or mmap waits for it, with
      * every later page fault queued behind that writer. Populating a doubled 64 MiB key table
      * in one call left the other loading worker and the reader idle for up to 0.1 s. */
-    size_t done = 0;
-    while (done < n && madvise(p + done, ST_MIN(HUGE_PAGE, n - done), MADV_POPULATE_WRITE) == 0)
-        done += ST_MIN(HUGE_PAGE, n - done);
-    if (done == n) return;
-    p += done, n -= done;
+    for (size_t step; n > 0; p += step, n -= step) {
+        step = ST_MIN(HUGE_PAGE, n);
+        if (madvise(p, step, MADV_POPULATE_WRITE) != 0) break;
+    }
 #endif
     memset(p, 0, n);
 }

@@ -244,7 +244,7 @@ void st_load_key_begin(st_worker *w, st_sv raw, st_key_lookup *k)
     const st_key_lookup *ready = w->ready_key;
     if (ready && ready->raw.ptr == raw.ptr && ready->raw.len == raw.len) {
         w->ready_key = NULL;
-        if (k != ready) *k = *ready;
+        *k = *ready;
         return;
     }
     /* written field by field into the caller's lookup: a lookup returned by value went out
