@@ -370,6 +370,8 @@ typedef struct clean_part {
     uint32_t *hist; /* AMOUNT_BUCKETS counts of positive amounts >> shift */
     int64_t *in_bucket;
     size_t nin_bucket;
+    size_t above_bucket;                /* positive amounts in higher buckets */
+    __int128 above_bucket_sum, positive_sum; /* their sum, the sum of every positive amount */
     dup_pair *dups;
     size_t ndups, cap_dups;
 } clean_part;
@@ -456,8 +458,13 @@ static strata_status collect_part(void *arg, size_t begin, size_t end, unsigned 
         for (size_t i = pt->lo; i < pt->lo + pt->kept; i++) {
             const st_order_row *r = &j->rows[i];
             if (j->counts) j->counts[r->key + 1]++; /* persons are not shared between parts */
-            if (r->amount > 0 && ((uint64_t)r->amount >> j->shift) == j->bucket)
+            if (r->amount <= 0) continue;
+            pt->positive_sum += r->amount;
+            uint64_t b = (uint64_t)r->amount >> j->shift;
+            if (b == j->bucket)
                 pt->in_bucket[pt->nin_bucket++] = r->amount;
+            else if (b > j->bucket)
+                pt->above_bucket++, pt->above_bucket_sum += r->amount;
         }
     }
     return STRATA_OK;
@@ -508,14 +515,34 @@ static strata_status amount_percentile(clean_job *j, unsigned nparts, size_t pos
         nb += j->parts[t].nin_bucket;
     }
     rep->threshold = st_select_i64(v, nb, k - below);
-    /* above the threshold: the rest of its bucket and every higher bucket */
-    for (size_t i = 0; i < nb; i++)
-        rep->rows_above += v[i] > rep->threshold;
-    for (size_t b = j->bucket + 1; b < AMOUNT_BUCKETS; b++)
-        for (unsigned t = 0; t < nparts; t++)
-            rep->rows_above += j->parts[t].hist[b];
+    /* above the threshold: the rest of its bucket and every higher bucket; at or above it,
+     * with their sum, for the share of the top */
+    for (size_t i = 0; i < nb; i++) {
+        if (v[i] > rep->threshold) rep->rows_above++, rep->above_sum += v[i];
+        if (v[i] >= rep->threshold) rep->rows_at_or_above++, rep->at_or_above_sum += v[i];
+    }
+    for (unsigned t = 0; t < nparts; t++) {
+        const clean_part *pt = &j->parts[t];
+        rep->rows_above += pt->above_bucket;
+        rep->above_sum += pt->above_bucket_sum;
+        rep->rows_at_or_above += pt->above_bucket;
+        rep->at_or_above_sum += pt->above_bucket_sum;
+        rep->positive_sum += pt->positive_sum;
+    }
+    rep->positive_rows = positive;
     st_free(v);
     return STRATA_OK;
+}
+
+int st_outliers_dominate(const st_outlier_report *rep)
+{
+    if (rep->rows_above && rep->rows_above * 100 <= rep->positive_rows &&
+        rep->above_sum * 2 >= rep->positive_sum)
+        return 1;
+    if (rep->rows_at_or_above && rep->rows_at_or_above * 100 <= rep->positive_rows &&
+        rep->at_or_above_sum * 2 >= rep->positive_sum)
+        return 2;
+    return 0;
 }
 
 /* cap or reject rows above the limit (on one thread: rare, and rejects are written) */
@@ -611,6 +638,10 @@ static strata_status clean_parts(strata_ctx *ctx, st_dataset *ds, size_t nperson
     j->counts = rep->policy == ST_OUTLIER_REJECT ? NULL : g->offsets;
     j->bucket = SIZE_MAX;
     if ((st = amount_percentile(j, nparts, positive, rep)) != STRATA_OK) return st;
+    /* the policy leaves the top rows in unless it rejects everything above a limit below them */
+    rep->top_warning = st_outliers_dominate(rep) != 0 &&
+                       !(rep->policy == ST_OUTLIER_REJECT && rep->reject_above &&
+                         rep->reject_above < rep->threshold);
     if (rep->policy != ST_OUTLIER_KEEP) {
         if ((st = apply_outlier_policy(ds, rep)) != STRATA_OK) return st;
         if (!j->counts)

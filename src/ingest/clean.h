@@ -24,7 +24,19 @@ typedef struct st_outlier_report {
     int64_t reject_above; /* micros, 0 = none */
     uint64_t rows_above;  /* rows with amount above the threshold (before the policy) */
     uint64_t rows_changed; /* capped or rejected */
+    /* Sums in micros (exact) of the rows above the threshold, of those at or above it, and of
+     * every positive amount, before the policy: a few absurd amounts (1e9 typed for 10.00)
+     * carry most of the revenue, whether they lie above the percentile or, more numerous than
+     * its share, are the percentile themselves (then no row is above it). */
+    __int128 above_sum, at_or_above_sum, positive_sum;
+    uint64_t rows_at_or_above, positive_rows;
+    bool top_warning; /* few rows carry most revenue and the policy keeps them */
 } st_outlier_report;
+
+/* Whether the rows above the threshold, or else those at or above it, are at most 1 % of the
+ * positive rows and carry at least half of their sum: 1 = those above, 2 = those at or above,
+ * 0 = neither. */
+int st_outliers_dominate(const st_outlier_report *rep);
 
 /* Kept rows of person p are rows offsets[p] … offsets[p + 1] − 1 of the sorted table. */
 typedef struct st_grouping {

@@ -291,6 +291,14 @@ cJSON *st_job_quality(const strata_job *job)
     if (o->reject_above) cJSON_AddNumberToObject(out, "reject_above", money(o->reject_above));
     cJSON_AddNumberToObject(out, "rows_above", (double)o->rows_above);
     cJSON_AddNumberToObject(out, "rows_changed", (double)o->rows_changed);
+    cJSON_AddNumberToObject(out, "positive_rows", (double)o->positive_rows);
+    /* shares of the sum of positive row amounts */
+    cJSON_AddNumberToObject(out, "above_share",
+                            r6(share((double)o->above_sum, (double)o->positive_sum)));
+    cJSON_AddNumberToObject(out, "rows_at_or_above", (double)o->rows_at_or_above);
+    cJSON_AddNumberToObject(out, "at_or_above_share",
+                            r6(share((double)o->at_or_above_sum, (double)o->positive_sum)));
+    cJSON_AddBoolToObject(out, "top_warning", o->top_warning);
     const st_identity *id = &job->identity;
     cJSON *ident = cJSON_AddObjectToObject(q, "identity");
     cJSON_AddNumberToObject(ident, "links", (double)id->links);
@@ -726,6 +734,28 @@ strata_status strata_job_summary_text(strata_job *job, const char *lang, char **
                       day, (unsigned long long)t.persons, (unsigned long long)t.buyers,
                       (unsigned long long)(t.persons - t.buyers), (unsigned long long)t.orders, rev,
                       *cur ? " " : "", cur);
+    /* right under the revenue it puts in doubt */
+    const st_outlier_report *o = &job->outliers;
+    if (o->top_warning) {
+        bool above = st_outliers_dominate(o) == 1;
+        uint64_t rows = above ? o->rows_above : o->rows_at_or_above;
+        char at[48];
+        fmt_money(at, sizeof at, money(o->threshold));
+        double rows_pct = 100 * share((double)rows, (double)o->positive_rows);
+        double sum_pct = 100 * share((double)(above ? o->above_sum : o->at_or_above_sum),
+                                     (double)o->positive_sum);
+        st_buf_printf(&b,
+                      zh ? "警告:%llu 行订单(占正金额行的 %.2f%%)金额%s P%.4g = %s,却占正金额合计的 "
+                           "%.4g%%,通常是录入错误(如把 10.00 录成 1e9)。请核对,或设置 "
+                           "clean.outliers: reject 并给出 clean.reject_above。\n\n"
+                         : "warning: %llu order rows (%.2f%% of those with a positive amount) %s "
+                           "P%.4g = %s carry %.4g%% of their total, usually a sign of typing "
+                           "errors (1e9 for 10.00). Check them, or set clean.outliers: reject with "
+                           "clean.reject_above.\n\n",
+                      (unsigned long long)rows, rows_pct,
+                      zh ? (above ? "高于" : "不低于") : (above ? "above" : "at or above"),
+                      o->percentile, at, sum_pct);
+    }
     /* tier table */
     static const char *const heads[2][5] = {{"tier", "persons", "% buyers", "revenue", "% revenue"},
                                             {"层级", "人数", "占购买%", "营收", "营收%"}};

@@ -77,6 +77,9 @@
       p_alive_heat: 'Mean P(alive) by time since the last purchase and repeat purchases',
       since_last: 'Time since the last purchase',
       repeat_purchases: 'Repeat purchases',
+      outlier_warning: '{n} order rows with amounts {w} {t} carry {s} of the revenue, usually a sign of typing errors. Check them, or set clean.outliers: reject with clean.reject_above.',
+      above: 'above',
+      at_or_above: 'at or above',
       holdout_title: 'Holdout check: predicted vs actual purchases',
       holdout_note: 'Mean purchases per person in a holdout of {d}, by repeat purchases in the calibration period (as Fader, Hardie & Lee 2005, fig. 4). In total: actual {a}, predicted {p}.',
       mean_purchases: 'Purchases per person',
@@ -177,6 +180,9 @@
       p_alive_heat: '按距上次购买时间与重复购买次数的平均存活概率',
       since_last: '距上次购买时间',
       repeat_purchases: '重复购买次数',
+      outlier_warning: '{n} 行订单金额{w} {t}，却占营收的 {s}，通常是录入错误。请核对，或设置 clean.outliers: reject 并给出 clean.reject_above。',
+      above: '高于',
+      at_or_above: '不低于',
       holdout_title: '验证期检验：预测与实际购买次数',
       holdout_note: '{d}验证期内的人均购买次数，按校准期重复购买次数分组(同 Fader、Hardie 与 Lee 2005 图4)。合计：实际 {a}，预测 {p}。',
       mean_purchases: '人均购买次数',
@@ -552,12 +558,22 @@
       }
     }
     var cols = el('div', { 'class': 'grid2' });
-    if (nonEmpty(q.outliers)) {
+    var o = q.outliers;
+    if (o && o.top_warning) { /* the rule is st_outliers_dominate's (clean.c) */
+      var above = o.rows_above && o.rows_above * 100 <= o.positive_rows && o.above_share >= 0.5;
+      body.appendChild(el('p', { 'class': 'note skipped' }, [fmtTemplate('outlier_warning', {
+        n: fmtInt(above ? o.rows_above : o.rows_at_or_above),
+        w: L(above ? 'above' : 'at_or_above'), t: fmtMoney(o.threshold),
+        s: fmtPct(above ? o.above_share : o.at_or_above_share) })]));
+    }
+    if (nonEmpty(o)) {
       cols.appendChild(el('div', null, [el('h3', null, [L('outliers')]),
-        facts(q.outliers, ['policy', 'percentile', 'threshold', 'rows_above'], function (k, v) {
+        facts(o, ['policy', 'percentile', 'threshold', 'rows_above', 'above_share',
+          'rows_at_or_above', 'at_or_above_share'], function (k, v) {
           if (k === 'policy') return L(v);
           if (k === 'threshold') return fmtMoney(v);
           if (k === 'percentile') return fmtNum(v, 3);
+          if (/_share$/.test(k)) return fmtPct(v);
           return fmtInt(v);
         })]));
     }

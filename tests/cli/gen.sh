@@ -61,6 +61,16 @@ grep -q ',[0-9]*-02-30 ' "$work/d/orders.csv" || fail "no February 30"
 grep -q '^o[0-9]*,,' "$work/d/orders.csv" || fail "no missing user_id"
 grep -q '"[A-Za-z]*, Inc\."' "$work/d/orders.csv" || fail "no quoted comma"
 [ -z "$(uniq -d "$work/d/orders.csv")" ] && fail "no duplicate rows"
+# its absurd amounts (1e9) carry nearly all revenue: `strata run` warns under the revenue,
+# and not once a policy rejects them
+"$strata" run --orders "$work/d/orders.csv" --out "$work/d/out" --no-report >"$work/d/summary.txt"
+sed -n 4p "$work/d/summary.txt" | grep -q '^warning: [0-9]* order rows .* carry' ||
+  fail "no outlier warning under the revenue: $(head -4 "$work/d/summary.txt")"
+grep -q '"top_warning":[[:space:]]*true' "$work/d/out/quality.json" || fail "quality.json: no top_warning"
+"$strata" run --orders "$work/d/orders.csv" --out "$work/d/out2" --no-report \
+  --set clean.outliers=reject --set clean.reject_above=100000 >"$work/d/summary2.txt"
+grep -q 'warning' "$work/d/summary2.txt" && fail "outlier warning although the rows are rejected"
+grep -q '"top_warning":[[:space:]]*false' "$work/d/out2/quality.json" || fail "quality.json: top_warning"
 
 # bad options exit 64, an impossible output directory 74
 for args in "--users abc" "--users 0" "--dirt 0.9" "--start 2024-13-01" "--days 5" "--bogus" ""; do

@@ -351,14 +351,86 @@ static void outlier_threshold_is_nearest_rank(void **state)
         st_outlier_report rep;
         assert_int_equal(st_clean_orders(f->ctx, &f->ds, id.npersons, &as_of, &g, &rep), STRATA_OK);
         assert_int_equal(rep.threshold, pos[k]);
-        size_t above = 0;
-        for (size_t i = 0; i < m; i++)
-            above += pos[i] > pos[k];
+        size_t above = 0, at_or_above = 0;
+        __int128 above_sum = 0, at_or_above_sum = 0, all = 0;
+        for (size_t i = 0; i < m; i++) {
+            if (pos[i] > pos[k]) above++, above_sum += pos[i];
+            if (pos[i] >= pos[k]) at_or_above++, at_or_above_sum += pos[i];
+            all += pos[i];
+        }
         assert_int_equal(rep.rows_above, above);
+        assert_int_equal(rep.rows_at_or_above, at_or_above);
+        assert_int_equal(rep.positive_rows, m);
+        assert_true(rep.above_sum == above_sum && rep.at_or_above_sum == at_or_above_sum &&
+                    rep.positive_sum == all);
         st_grouping_clear(&g);
     }
     st_free(pos);
     st_identity_clear(&id);
+}
+
+/* A few absurd amounts that are themselves the percentile leave no row above it, but carry
+ * most of the revenue: the warning says so unless the policy rejects them; amounts that are
+ * all alike or merely heavy-tailed raise none. Shares are checked against sums made here. */
+static void outlier_warning_when_few_rows_carry_most(void **state)
+{
+    fx *f = *state;
+    static const struct {
+        int rows, absurd; /* absurd rows of 1e9 among rows of 10.00 + i % 50 */
+        const char *policy, *reject_above;
+        bool heavy, warn;
+    } cases[] = {
+        {1000, 2, "keep", "0", false, true},     /* P99.9 is 1e9: nothing above it */
+        {1000, 1, "keep", "0", false, true},     /* one row above P99.9 */
+        {1000, 2, "cap", "0", false, true},      /* capping at 1e9 changes nothing */
+        {1000, 2, "reject", "0", false, true},   /* the rows at the threshold stay */
+        {1000, 2, "reject", "5000", false, false},
+        {1000, 11, "keep", "0", false, false},   /* 1.1 % of the rows: not "a few" */
+        {1000, 0, "keep", "0", false, false},
+        {1000, 0, "keep", "0", true, false},     /* heavy-tailed, no typo */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        reset_dataset(f);
+        st_buf csv;
+        st_buf_init(&csv, 0);
+        assert_int_equal(st_buf_puts(&csv, "order_id,user_id,order_ts,amount\n"), STRATA_OK);
+        __int128 all = 0, absurd = 0;
+        for (int i = 0; i < cases[c].rows; i++) {
+            int64_t cents = i < cases[c].absurd ? 100000000000 : 1000 + i % 50;
+            if (cases[c].heavy && i % 100 == 0) cents *= 20 + i % 17; /* top 1 %: ~1/5 */
+            all += cents * 10000;
+            if (i < cases[c].absurd) absurd += cents * 10000;
+            assert_int_equal(st_buf_printf(&csv, "o%d,u%d,2024-01-01,%lld.%02lld\n", i, i % 70,
+                                           (long long)(cents / 100), (long long)(cents % 100)),
+                             STRATA_OK);
+        }
+        assert_int_equal(load(f, ST_IN_ORDERS, "w.csv", csv.data), STRATA_OK);
+        st_buf_clear(&csv);
+        assert_int_equal(strata_config_set(f->ctx, "clean.outliers", cases[c].policy), STRATA_OK);
+        assert_int_equal(strata_config_set(f->ctx, "clean.reject_above", cases[c].reject_above),
+                         STRATA_OK);
+        st_identity id;
+        st_identity_init(&id);
+        assert_int_equal(st_identity_resolve(&f->ds, 0, &id), STRATA_OK);
+        st_identity_apply(&id, &f->ds, 2);
+        int32_t as_of = STRATA_DAY_NONE;
+        st_grouping g;
+        st_outlier_report rep;
+        assert_int_equal(st_clean_orders(f->ctx, &f->ds, id.npersons, &as_of, &g, &rep), STRATA_OK);
+        if (rep.top_warning != cases[c].warn)
+            fail_msg("case %zu: warning %d, expected %d", c, rep.top_warning, cases[c].warn);
+        assert_true(rep.positive_sum == all);
+        /* the absurd rows are all above the threshold, or else all of those at or above it */
+        if (cases[c].absurd && rep.rows_above)
+            assert_true(rep.rows_above == (uint64_t)cases[c].absurd && rep.above_sum == absurd);
+        else if (cases[c].absurd)
+            assert_true(rep.rows_at_or_above == (uint64_t)cases[c].absurd &&
+                        rep.at_or_above_sum == absurd);
+        st_grouping_clear(&g);
+        st_identity_clear(&id);
+    }
+    assert_int_equal(strata_config_set(f->ctx, "clean.outliers", "keep"), STRATA_OK);
+    assert_int_equal(strata_config_set(f->ctx, "clean.reject_above", "0"), STRATA_OK);
 }
 
 static void as_of_defaults_to_day_after_last_order(void **state)
@@ -890,6 +962,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(cleaning, setup, teardown),
         cmocka_unit_test_setup_teardown(many_rows_per_person, setup, teardown),
         cmocka_unit_test_setup_teardown(outlier_threshold_is_nearest_rank, setup, teardown),
+        cmocka_unit_test_setup_teardown(outlier_warning_when_few_rows_carry_most, setup, teardown),
         cmocka_unit_test_setup_teardown(cleaning_same_on_any_thread_count, setup, teardown),
         cmocka_unit_test_setup_teardown(dictionary_names_survive_the_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(batched_rows_keep_their_fields, setup, teardown),
