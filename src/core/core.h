@@ -28,6 +28,13 @@
 #define ST_ALWAYS(x) ((x) ? 1 : (assert(0), 0))
 #define ST_NEVER(x) ((x) ? (assert(0), 1) : 0)
 #endif
+/* Release builds keep assertions on as a safety net; checks made on every row of the hot
+ * loops (10M times a run) are compiled in the sanitizer builds only, which run every test. */
+#if defined(STRATA_SANITIZED) && !defined(NDEBUG)
+#define ST_ROW_ASSERT(x) assert(x)
+#else
+#define ST_ROW_ASSERT(x) ((void)0)
+#endif
 
 #define ST_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define ST_MIN(a, b) ((a) < (b) ? (a) : (b))

@@ -163,7 +163,7 @@ static int event_cmp(const void *a, const void *b)
         }                                                                                          \
         memset(starts, 0, ((size_t)range + 1) * sizeof *starts);                                   \
         for (size_t i = 0; i < n; i++) {                                                           \
-            assert(a[i].key - base < range);                                                       \
+            ST_ROW_ASSERT(a[i].key - base < range);                                                \
             starts[a[i].key - base + 1]++;                                                         \
         }                                                                                          \
         for (uint32_t k = 0; k < range; k++)                                                       \

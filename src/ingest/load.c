@@ -352,7 +352,7 @@ uint64_t st_load_fingerprint(const st_worker *w, const st_record *rec, uint64_t 
      * list built from the header covers them; terms are mixed one by one instead of gathered
      * into a buffer and hashed once: the gathering was two thirds of the cost */
     const st_load *ld = w->load;
-    assert(rec->nfields == ld->header_nfields);
+    ST_ROW_ASSERT(rec->nfields == ld->header_nfields);
     uint64_t sum = own;
     for (uint32_t i = 0; i < ld->fp_ncols; i++) {
         int canon = ld->fp_canon[i];

@@ -172,9 +172,7 @@ static inline st_sv st_load_field(const st_worker *w, const st_record *rec, int 
 {
     int c = w->load->col[canon];
     if (c < 0) return st_sv_make("", 0);
-#ifdef STRATA_SANITIZED /* the sanitizer builds check it */
-    assert((uint32_t)c < rec->nfields);
-#endif
+    ST_ROW_ASSERT((uint32_t)c < rec->nfields);
     return st_sv_trim(rec->fields[c]);
 }
 /* Local key id of a raw user id (normalized); ST_INTERN_NONE on ENOMEM. */
