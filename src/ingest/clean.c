@@ -796,6 +796,8 @@ strata_status st_dedupe_links(st_dataset *ds)
 
 strata_status st_merge_users(const st_dataset *ds, size_t npersons, st_user_attrs **attrs_out)
 {
+    *attrs_out = NULL;
+    if (ds->users.n == 0) return STRATA_OK;
     st_user_attrs *attrs = st_malloc((npersons + 1) * sizeof *attrs);
     if (!attrs) return STRATA_ENOMEM;
     for (size_t p = 0; p < npersons; p++)

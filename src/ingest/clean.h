@@ -62,7 +62,9 @@ strata_status st_dedupe_users(st_dataset *ds);
 strata_status st_dedupe_links(st_dataset *ds);
 
 /* Users: one attribute record per person, later rows filling in or overriding earlier ones
- * field by field. Caller frees *attrs with st_free. */
+ * field by field. Caller frees *attrs with st_free. Without user rows *attrs is NULL, which
+ * readers take as every attribute unknown (a record per person would be written for nothing:
+ * 24 MB of fresh memory on one core at 1M persons, 0.06 s on a VM whose memory is cold). */
 strata_status st_merge_users(const st_dataset *ds, size_t npersons, st_user_attrs **attrs);
 
 #endif
