@@ -61,6 +61,37 @@ static int overshared_cmp(const void *a, const void *b)
     return (x->ident > y->ident) - (x->ident < y->ident);
 }
 
+/* Union the ids that share an identifier, except through identifiers linked to more than
+ * max_links distinct ids (0 = no limit), which are listed in out->overshared. false on ENOMEM. */
+static bool unite_links(const st_dataset *ds, uint32_t max_links, uint32_t *parent,
+                        link_pair *pairs, st_identity *out)
+{
+    /* distinct (identifier, key) pairs, grouped by identifier */
+    for (size_t i = 0; i < ds->links.n; i++)
+        pairs[i] = (link_pair){ds->links.ident[i], ds->links.key[i]};
+    qsort(pairs, ds->links.n, sizeof *pairs, pair_cmp);
+    size_t cap_over = 0;
+    for (size_t i = 0; i < ds->links.n;) {
+        size_t j = i, distinct = 0;
+        while (j < ds->links.n && pairs[j].ident == pairs[i].ident) {
+            if (j == i || pairs[j].key != pairs[j - 1].key) distinct++;
+            j++;
+        }
+        if (max_links && distinct > max_links) {
+            if (!ST_GROW(out->overshared, cap_over, out->novershared + 1)) return false;
+            out->overshared[out->novershared++] =
+                (st_overshared){pairs[i].ident, (uint32_t)distinct};
+        } else {
+            for (size_t k = i + 1; k < j; k++)
+                unite(parent, ds->key_first, pairs[i].key, pairs[k].key);
+        }
+        i = j;
+    }
+    if (out->novershared)
+        qsort(out->overshared, out->novershared, sizeof *out->overshared, overshared_cmp);
+    return true;
+}
+
 strata_status st_identity_resolve(const st_dataset *ds, uint32_t max_links, st_identity *out)
 {
     st_identity_clear(out);
@@ -82,30 +113,8 @@ strata_status st_identity_resolve(const st_dataset *ds, uint32_t max_links, st_i
     for (uint32_t k = 0; k < nkeys && linked; k++)
         parent[k] = k;
 
-    /* distinct (identifier, key) pairs, grouped by identifier */
-    for (size_t i = 0; i < ds->links.n; i++)
-        pairs[i] = (link_pair){ds->links.ident[i], ds->links.key[i]};
-    if (linked) qsort(pairs, ds->links.n, sizeof *pairs, pair_cmp);
     out->links = ds->links.n;
-    size_t cap_over = 0;
-    for (size_t i = 0; i < ds->links.n;) {
-        size_t j = i, distinct = 0;
-        while (j < ds->links.n && pairs[j].ident == pairs[i].ident) {
-            if (j == i || pairs[j].key != pairs[j - 1].key) distinct++;
-            j++;
-        }
-        if (max_links && distinct > max_links) {
-            if (!ST_GROW(out->overshared, cap_over, out->novershared + 1)) goto done;
-            out->overshared[out->novershared++] =
-                (st_overshared){pairs[i].ident, (uint32_t)distinct};
-        } else {
-            for (size_t k = i + 1; k < j; k++)
-                unite(parent, ds->key_first, pairs[i].key, pairs[k].key);
-        }
-        i = j;
-    }
-    if (out->novershared)
-        qsort(out->overshared, out->novershared, sizeof *out->overshared, overshared_cmp);
+    if (linked && !unite_links(ds, max_links, parent, pairs, out)) goto done;
 
     /* number persons by their canonical (root) key's first appearance */
     for (uint32_t k = 0; k < nkeys; k++)
