@@ -783,7 +783,11 @@ static strata_status split_in_place(reader *r)
     bool eof = size == start, skipping = false;
     for (;;) {
         if (!eof) {
-            size_t next = size - end > r->opts.block_size ? end + r->opts.block_size : size;
+            /* the last blocks are smaller: the workers finish together instead of one
+             * parsing a whole block alone at the end (~0.02 s of one core at 8 MiB) */
+            size_t step = r->opts.block_size, left = size - end;
+            if (left < 4 * step) step = ST_MAX(step / 8, ST_MIN(step, (size_t)1 << 20));
+            size_t next = left > step ? end + step : size;
 #ifdef MADV_POPULATE_READ
             /* one call maps the stretch's pages instead of a fault per 64 KiB of scanning (an
              * older kernel refuses it, and the scan faults them in) */
