@@ -367,7 +367,18 @@ static strata_status person_offsets(st_grouping *g, const void *rows, size_t str
  * duplicate is always of the same person), compacting kept rows to the front of its part.
  * Done on one thread these passes took 0.17 s at 10M rows while the other core idled. */
 
-#define AMOUNT_BUCKETS 65536
+/* Positive amounts by bucket for the percentile, log-linear: below 256 micros one bucket per
+ * value, above that 256 per power of two (buckets 1/256 of their amount wide), so every
+ * magnitude fits before the largest amount is known and the histogram is made in the same
+ * pass as the duplicates (a pass of its own over 10M rows once). Monotonic in the amount. */
+#define AMOUNT_BUCKETS (56 * 256)
+static inline size_t amount_bucket(int64_t amount)
+{
+    uint64_t a = (uint64_t)amount;
+    if (a < 256) return (size_t)a;
+    int e = 63 - __builtin_clzll(a); /* 8 … 62 */
+    return (size_t)(e - 7) * 256 + (size_t)((a >> (e - 8)) & 0xff);
+}
 
 typedef struct dup_pair {
     uint32_t line, first; /* a duplicate row and the kept row it repeats */
@@ -376,9 +387,8 @@ typedef struct dup_pair {
 typedef struct clean_part {
     size_t lo, hi, kept; /* rows [lo, hi) of whole persons; kept rows now at [lo, lo + kept) */
     int32_t max_day;
-    int64_t max_amount;
     size_t positive, after_as_of;
-    uint32_t *hist; /* AMOUNT_BUCKETS counts of positive amounts >> shift */
+    uint32_t *hist; /* AMOUNT_BUCKETS counts of positive amounts (amount_bucket) */
     int64_t *in_bucket;
     size_t nin_bucket;
     size_t above_bucket;                /* positive amounts in higher buckets */
@@ -390,47 +400,16 @@ typedef struct clean_part {
 typedef struct clean_job {
     st_order_row *rows;
     clean_part *parts;
-    int32_t as_of_day;
-    int shift;           /* positive amounts go to bucket amount >> shift */
+    int32_t as_of_day;   /* rows dated on or after it go; INT32_MAX: the default as-of */
     size_t bucket;       /* the bucket holding the percentile */
     uint32_t *counts;    /* per person rows (offsets + 1), or NULL */
 } clean_job;
 
-/* Exact duplicates are adjacent after the sort (same person, order and fingerprint); the
- * earliest line, first of its run, stays. */
+/* Exact duplicates are adjacent after the sort (same person, order and fingerprint): the
+ * earliest line, first of its run, stays. Rows dated on or after a given as-of day go (the
+ * default, the day after the last row, leaves them all), and positive amounts of the rest
+ * are counted by bucket for the percentile. */
 static strata_status dedupe_part(void *arg, size_t begin, size_t end, unsigned thread)
-{
-    (void)thread;
-    clean_job *j = arg;
-    for (size_t t = begin; t < end; t++) {
-        clean_part *pt = &j->parts[t];
-        st_order_row *rows = j->rows;
-        size_t w = pt->lo;
-        pt->max_day = INT32_MIN;
-        pt->max_amount = 0;
-        for (size_t i = pt->lo; i < pt->hi; i++) {
-            const st_order_row *r = &rows[i];
-            if (w > pt->lo) {
-                const st_order_row *prev = &rows[w - 1];
-                if (r->key == prev->key && r->order == prev->order && r->fp == prev->fp) {
-                    if (!ST_GROW(pt->dups, pt->cap_dups, pt->ndups + 1)) return STRATA_ENOMEM;
-                    pt->dups[pt->ndups++] = (dup_pair){r->line, prev->line};
-                    continue;
-                }
-            }
-            pt->max_day = ST_MAX(pt->max_day, r->day);
-            pt->max_amount = ST_MAX(pt->max_amount, r->amount);
-            if (w != i) rows[w] = *r;
-            w++;
-        }
-        pt->kept = w - pt->lo;
-    }
-    return STRATA_OK;
-}
-
-/* Rows dated on or after the as-of day go; positive amounts of the rest are counted by
- * bucket for the percentile. */
-static strata_status cut_part(void *arg, size_t begin, size_t end, unsigned thread)
 {
     (void)thread;
     clean_job *j = arg;
@@ -439,15 +418,24 @@ static strata_status cut_part(void *arg, size_t begin, size_t end, unsigned thre
         pt->hist = st_malloc_zeroed(AMOUNT_BUCKETS, sizeof *pt->hist);
         if (!pt->hist) return STRATA_ENOMEM;
         st_order_row *rows = j->rows;
+        st_order_row last = {0}; /* the last row that was not a duplicate, kept or not */
         size_t w = pt->lo;
-        for (size_t i = pt->lo; i < pt->lo + pt->kept; i++) {
-            if (rows[i].day >= j->as_of_day) {
+        pt->max_day = INT32_MIN;
+        for (size_t i = pt->lo; i < pt->hi; i++) {
+            const st_order_row r = rows[i];
+            if (i > pt->lo && r.key == last.key && r.order == last.order && r.fp == last.fp) {
+                if (!ST_GROW(pt->dups, pt->cap_dups, pt->ndups + 1)) return STRATA_ENOMEM;
+                pt->dups[pt->ndups++] = (dup_pair){r.line, last.line};
+                continue;
+            }
+            last = r;
+            pt->max_day = ST_MAX(pt->max_day, r.day);
+            if (r.day >= j->as_of_day) {
                 pt->after_as_of++;
                 continue;
             }
-            int64_t a = rows[i].amount;
-            if (a > 0) pt->positive++, pt->hist[(uint64_t)a >> j->shift]++;
-            if (w != i) rows[w] = rows[i];
+            if (r.amount > 0) pt->positive++, pt->hist[amount_bucket(r.amount)]++;
+            if (w != i) rows[w] = r;
             w++;
         }
         pt->kept = w - pt->lo;
@@ -471,7 +459,7 @@ static strata_status collect_part(void *arg, size_t begin, size_t end, unsigned 
             if (j->counts) j->counts[r->key + 1]++; /* persons are not shared between parts */
             if (r->amount <= 0) continue;
             pt->positive_sum += r->amount;
-            uint64_t b = (uint64_t)r->amount >> j->shift;
+            size_t b = amount_bucket(r->amount);
             if (b == j->bucket)
                 pt->in_bucket[pt->nin_bucket++] = r->amount;
             else if (b > j->bucket)
@@ -606,10 +594,11 @@ static strata_status clean_parts(strata_ctx *ctx, st_dataset *ds, size_t nperson
 {
     st_order_rows *o = &ds->orders;
     split_parts(o->rows, o->n, j->parts, nparts);
+    /* the default as-of, the day after the last row, cuts none */
+    j->as_of_day = *as_of_day == STRATA_DAY_NONE ? INT32_MAX : *as_of_day;
     strata_status st = st_parallel_for(nparts, nparts, dedupe_part, j);
     if (st != STRATA_OK) return st;
     int32_t last_day = INT32_MIN;
-    int64_t max_amount = 0;
     for (unsigned t = 0; t < nparts; t++) { /* rejects in row order, as one pass would */
         const clean_part *pt = &j->parts[t];
         for (size_t d = 0; d < pt->ndups; d++) {
@@ -620,7 +609,6 @@ static strata_status clean_parts(strata_ctx *ctx, st_dataset *ds, size_t nperson
             if (st != STRATA_OK) return st;
         }
         last_day = ST_MAX(last_day, pt->max_day);
-        max_amount = ST_MAX(max_amount, pt->max_amount);
     }
     if (*as_of_day == STRATA_DAY_NONE) {
         if (last_day == INT32_MIN)
@@ -628,11 +616,6 @@ static strata_status clean_parts(strata_ctx *ctx, st_dataset *ds, size_t nperson
                             "no valid order rows to take the as-of date from; give --as-of");
         *as_of_day = last_day + 1;
     }
-    /* any shift that fits the largest amount into the buckets gives the same percentile */
-    j->as_of_day = *as_of_day;
-    while (j->shift < 63 && ((uint64_t)max_amount >> j->shift) >= AMOUNT_BUCKETS)
-        j->shift++;
-    if ((st = st_parallel_for(nparts, nparts, cut_part, j)) != STRATA_OK) return st;
     size_t n = 0, positive = 0;
     for (unsigned t = 0; t < nparts; t++) { /* close the gaps between parts */
         clean_part *pt = &j->parts[t];
@@ -677,7 +660,7 @@ strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons, 
     strata_status st = sort_rows(o->rows, o->n, npersons, false, threads);
     if (st != STRATA_OK) return st;
     clean_part parts[64];
-    clean_job j = {o->rows, parts, 0, 0, SIZE_MAX, NULL};
+    clean_job j = {o->rows, parts, 0, SIZE_MAX, NULL};
     st = clean_parts(ctx, ds, npersons, as_of_day, g, rep, &j, threads ? threads : 1);
     for (unsigned t = 0; t < (threads ? threads : 1); t++) {
         st_free(parts[t].hist);
