@@ -91,6 +91,10 @@ typedef struct st_vmrows {
 /* Reserve address space for max_rows rows; nothing is committed until written. */
 strata_status st_vmrows_init(st_vmrows *t, size_t rec_size, size_t max_rows);
 void st_vmrows_clear(st_vmrows *t);
+/* Give the pages of part `part` of `parts` equal parts of the claimed rows back to the system,
+ * keeping the reservation: several threads can do so at once (unmapping takes the address
+ * space's lock, this only reads it). The rows are gone; clear the table next. */
+void st_vmrows_release(st_vmrows *t, unsigned part, unsigned parts);
 /* Claim `count` consecutive rows; returns the first row, or SIZE_MAX when the table is full.
  * Thread-safe. */
 size_t st_vmrows_claim(st_vmrows *t, size_t count);

@@ -30,6 +30,16 @@ strata_status st_vmrows_init(st_vmrows *t, size_t rec_size, size_t max_rows)
     return STRATA_OK;
 }
 
+void st_vmrows_release(st_vmrows *t, unsigned part, unsigned parts)
+{
+    const size_t page = 4096;
+    size_t used = ST_MIN(atomic_load(&t->claimed), t->max_rows) * t->rec_size;
+    size_t lo = (used / parts * part) & ~(page - 1);
+    size_t hi = part + 1 == parts ? (used + page - 1) & ~(page - 1)
+                                  : (used / parts * (part + 1)) & ~(page - 1);
+    if (t->base && hi > lo) madvise(t->base + lo, hi - lo, MADV_DONTNEED);
+}
+
 void st_vmrows_clear(st_vmrows *t)
 {
     if (t->base) {

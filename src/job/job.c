@@ -40,16 +40,30 @@ strata_status strata_job_create(strata_ctx *ctx, strata_job **out)
     return STRATA_OK;
 }
 
+static void *release_first_half(void *ds)
+{
+    st_vmrows_release(&((st_dataset *)ds)->orders.vm, 0, 2);
+    return NULL;
+}
+
 void strata_job_free(strata_job *job)
 {
     if (!job) return;
-    st_tz_free(job->ds.tz);
-    st_dataset_clear(&job->ds);
+    /* half the order rows' pages go back on a thread of its own while the other half and the
+     * rest are freed here: returning 10M rows (400 MB) and the profiles (180 MB) one after
+     * the other kept one core busy for ~0.05 s at the end of a run while the other idled */
+    pthread_t rows_freer;
+    bool freeing = job->ds.orders.vm.base &&
+                   pthread_create(&rows_freer, NULL, release_first_half, &job->ds) == 0;
+    if (freeing) st_vmrows_release(&job->ds.orders.vm, 1, 2);
     st_identity_clear(&job->identity);
     st_grouping_clear(&job->order_groups);
     st_grouping_clear(&job->event_groups);
     st_free(job->attrs);
     st_profiles_clear(&job->profiles);
+    if (freeing) pthread_join(rows_freer, NULL);
+    st_tz_free(job->ds.tz);
+    st_dataset_clear(&job->ds);
     cJSON_Delete(job->summary);
     st_free(job->sums);
     cJSON_Delete(job->clv_section);
