@@ -43,9 +43,13 @@ bench-deps: deps
 # job once on generated data, and the build proper compiles with its counts and link-time
 # optimization (bench/RESULTS.md: a few percent less wall time on the 10M-row benchmark). The
 # counts are made again when a source changes; `make build PGO=0` goes without them.
+# It is also made for this machine (-march=native); `make build NATIVE=0` makes one to copy to
+# others.
 PGO     ?= 1
+NATIVE  ?= 1
 PGO_DIR := $(abspath $(BUILD))/pgo-profile
 PGO_RUN := $(BUILD)/pgo-run
+ARCH_FLAGS := -DSTRATA_NATIVE=$(if $(filter 1,$(NATIVE)),ON,OFF)
 ifeq ($(PGO),1)
 BUILD_NEEDS := $(PGO_DIR)/done
 PGO_FLAGS   := -DSTRATA_PGO=use -DSTRATA_PGO_DIR=$(PGO_DIR)
@@ -57,7 +61,7 @@ endif
 $(PGO_DIR)/done: $(shell find src include cli tools -type f) CMakeLists.txt | deps
 	rm -rf $(PGO_DIR) $(PGO_RUN)
 	cmake -S . -B $(BUILD)/pgo-gen -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_PGO=generate \
-	  -DSTRATA_PGO_DIR=$(PGO_DIR) >/dev/null
+	  -DSTRATA_PGO_DIR=$(PGO_DIR) $(ARCH_FLAGS) >/dev/null
 	cmake --build $(BUILD)/pgo-gen -j $(JOBS) --target strata
 	$(BUILD)/pgo-gen/strata gen --users 20000 --orders 120000 --events 300000 --seed 7 \
 	  --dirt 0.01 --out $(PGO_RUN)/sample --quiet
@@ -68,7 +72,7 @@ $(PGO_DIR)/done: $(shell find src include cli tools -type f) CMakeLists.txt | de
 	touch $@
 
 build: deps $(BUILD_NEEDS)
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(PGO_FLAGS) >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(PGO_FLAGS) $(ARCH_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 # The main job on shipped sample data, with the embedded SQLite store.
