@@ -8,8 +8,12 @@
 #include "core/core.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef PATH_MAX
@@ -34,6 +38,29 @@ FILE *st_fopen_new(const char *path)
     return fopen(part, "wb");
 }
 
+static void *close_fd(void *fd)
+{
+    close((int)(intptr_t)fd);
+    return NULL;
+}
+
+/* The last reference to a removed file frees its cached pages: for a large one (~15 ms for a
+ * 162 MB profiles.csv) that happens on a thread of its own, alongside the rest of the run. */
+static void release_later(int fd)
+{
+    struct stat st;
+    pthread_attr_t attr;
+    pthread_t thread;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (16 << 20) &&
+        pthread_attr_init(&attr) == 0) {
+        bool started = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+                       pthread_create(&thread, &attr, close_fd, (void *)(intptr_t)fd) == 0;
+        pthread_attr_destroy(&attr);
+        if (started) return;
+    }
+    close(fd);
+}
+
 int st_fclose_new(FILE *f, const char *path, bool keep)
 {
     char part[PATH_MAX];
@@ -43,10 +70,16 @@ int st_fclose_new(FILE *f, const char *path, bool keep)
         /* The old file is removed before the rename rather than replaced by it: ext4
          * (auto_da_alloc) starts write-back of a file renamed over another (or truncated and
          * rewritten), which took 47 ms for a 162 MB profiles.csv on every re-run into the same
-         * directory. If it cannot go (a directory, no permission), the rename says why. */
+         * directory. If it cannot go (a directory, no permission), the rename says why. It is
+         * held open meanwhile, so that its pages are freed when it is closed (release_later),
+         * not inside unlink. */
+        int old = open(path, O_PATH | O_CLOEXEC); /* a reference only: nothing is opened */
         (void)unlink(path);
-        if (rename(part, path) == 0) return 0;
-        rc = EOF;
+        rc = rename(part, path) == 0 ? 0 : EOF;
+        int saved = errno;
+        if (old >= 0) release_later(old);
+        errno = saved;
+        if (rc == 0) return 0;
     }
     int saved = errno;
     (void)unlink(part);
