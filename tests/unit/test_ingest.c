@@ -45,6 +45,17 @@ static strata_status load(fx *f, st_input_kind kind, const char *name, const cha
     return st_dataset_load_buffer(f->ctx, &f->ds, kind, name, text, strlen(text));
 }
 
+/* Persons for the orders loaded into the fixture (no links), then the orders cleaned with
+ * *as_of (STRATA_DAY_NONE: the default); the caller clears id and g. */
+static void resolve_and_clean(fx *f, st_identity *id, int32_t *as_of, st_grouping *g,
+                              st_outlier_report *rep)
+{
+    st_identity_init(id);
+    assert_int_equal(st_identity_resolve(&f->ds, 0, id), STRATA_OK);
+    st_identity_apply(id, &f->ds, 2);
+    assert_int_equal(st_clean_orders(f->ctx, &f->ds, id->npersons, as_of, g, rep), STRATA_OK);
+}
+
 /* Load orders made of a header and lines; every line must become a row. */
 static void load_order_lines(fx *f, const char *name, const char *header,
                              const char *const *lines, size_t n)
@@ -218,14 +229,11 @@ static void cleaning(void **state)
     assert_int_equal(strata_config_set(f->ctx, "clean.reject_above", "50000"), STRATA_OK);
     assert_int_equal(load(f, ST_IN_ORDERS, "c.csv", csv), STRATA_OK);
     st_identity id;
-    st_identity_init(&id);
-    assert_int_equal(st_identity_resolve(&f->ds, 0, &id), STRATA_OK);
-    st_identity_apply(&id, &f->ds, 2);
     int32_t as_of;
     assert_int_equal(strata_day_parse("2024-03-01", &as_of), STRATA_OK);
     st_grouping g;
     st_outlier_report rep;
-    assert_int_equal(st_clean_orders(f->ctx, &f->ds, id.npersons, &as_of, &g, &rep), STRATA_OK);
+    resolve_and_clean(f, &id, &as_of, &g, &rep);
     const uint32_t *offsets = g.offsets;
     const st_quality *q = &f->ds.quality[ST_IN_ORDERS];
     assert_int_equal(q->reasons[ST_REASON_DUPLICATE], 1);
@@ -277,13 +285,10 @@ static void many_rows_per_person(void **state)
     assert_int_equal(load(f, ST_IN_ORDERS, "m.csv", csv.data), STRATA_OK);
     st_buf_clear(&csv);
     st_identity id;
-    st_identity_init(&id);
-    assert_int_equal(st_identity_resolve(&f->ds, 0, &id), STRATA_OK);
-    st_identity_apply(&id, &f->ds, 2);
     int32_t as_of = STRATA_DAY_NONE;
     st_grouping g;
     st_outlier_report rep;
-    assert_int_equal(st_clean_orders(f->ctx, &f->ds, id.npersons, &as_of, &g, &rep), STRATA_OK);
+    resolve_and_clean(f, &id, &as_of, &g, &rep);
     assert_int_equal(f->ds.quality[ST_IN_ORDERS].reasons[ST_REASON_DUPLICATE], dups);
     assert_int_equal(g.n, N - dups);
     size_t kept_first = 0;
@@ -410,13 +415,10 @@ static void outlier_warning_when_few_rows_carry_most(void **state)
         assert_int_equal(strata_config_set(f->ctx, "clean.reject_above", cases[c].reject_above),
                          STRATA_OK);
         st_identity id;
-        st_identity_init(&id);
-        assert_int_equal(st_identity_resolve(&f->ds, 0, &id), STRATA_OK);
-        st_identity_apply(&id, &f->ds, 2);
         int32_t as_of = STRATA_DAY_NONE;
         st_grouping g;
         st_outlier_report rep;
-        assert_int_equal(st_clean_orders(f->ctx, &f->ds, id.npersons, &as_of, &g, &rep), STRATA_OK);
+        resolve_and_clean(f, &id, &as_of, &g, &rep);
         if (rep.top_warning != cases[c].warn)
             fail_msg("case %zu: warning %d, expected %d", c, rep.top_warning, cases[c].warn);
         assert_true(rep.positive_sum == all);
@@ -441,13 +443,10 @@ static void as_of_defaults_to_day_after_last_order(void **state)
              "order_id,user_id,order_ts,amount\n1,a,2024-05-31 23:59:59,1\n2,a,2024-05-01,1\n"),
         STRATA_OK);
     st_identity id;
-    st_identity_init(&id);
-    assert_int_equal(st_identity_resolve(&f->ds, 0, &id), STRATA_OK);
-    st_identity_apply(&id, &f->ds, 2);
     int32_t as_of = STRATA_DAY_NONE, want;
     st_grouping g;
     st_outlier_report rep;
-    assert_int_equal(st_clean_orders(f->ctx, &f->ds, id.npersons, &as_of, &g, &rep), STRATA_OK);
+    resolve_and_clean(f, &id, &as_of, &g, &rep);
     assert_int_equal(strata_day_parse("2024-06-01", &want), STRATA_OK);
     assert_int_equal(as_of, want);
     st_grouping_clear(&g);
