@@ -83,9 +83,9 @@ static void popcount_matches_builtin(void **state)
 static void micros_fast_paths_match_general(void **state)
 {
     (void)state;
-    static const char *const alphabets[] = {
-        "0159./:-+ x\xb0", "0159./:-+ x\xb0", "0159./:-+ x\xb0", "0159./:-+ x\xb0",
-        "0159./:-+ x\xb0", "0159./", "0159./", "09./-:", "09.-"};
+    static const char *const alphabets[] = {"0159./:-+ x\xb0", "0159./:-+ x\xb0", "0159./:-+ x\xb0",
+                                            "0159./:-+ x\xb0", "0159./:-+ x\xb0", "0159./",
+                                            "0159./",          "09./-:",          "09.-"};
     char buf[16]; /* 9 bytes and a NUL; room past that keeps GCC's range analysis quiet under LTO */
     size_t checked = 0;
     for (size_t len = 1; len <= 9; len++) {

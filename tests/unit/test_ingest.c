@@ -385,14 +385,14 @@ static void outlier_warning_when_few_rows_carry_most(void **state)
         const char *policy, *reject_above;
         bool heavy, warn;
     } cases[] = {
-        {1000, 2, "keep", "0", false, true},     /* P99.9 is 1e9: nothing above it */
-        {1000, 1, "keep", "0", false, true},     /* one row above P99.9 */
-        {1000, 2, "cap", "0", false, true},      /* capping at 1e9 changes nothing */
-        {1000, 2, "reject", "0", false, true},   /* the rows at the threshold stay */
+        {1000, 2, "keep", "0", false, true},   /* P99.9 is 1e9: nothing above it */
+        {1000, 1, "keep", "0", false, true},   /* one row above P99.9 */
+        {1000, 2, "cap", "0", false, true},    /* capping at 1e9 changes nothing */
+        {1000, 2, "reject", "0", false, true}, /* the rows at the threshold stay */
         {1000, 2, "reject", "5000", false, false},
-        {1000, 11, "keep", "0", false, false},   /* 1.1 % of the rows: not "a few" */
+        {1000, 11, "keep", "0", false, false}, /* 1.1 % of the rows: not "a few" */
         {1000, 0, "keep", "0", false, false},
-        {1000, 0, "keep", "0", true, false},     /* heavy-tailed, no typo */
+        {1000, 0, "keep", "0", true, false}, /* heavy-tailed, no typo */
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         reset_dataset(f);
