@@ -73,7 +73,11 @@ int st_fclose_new(FILE *f, const char *path, bool keep)
          * directory. If it cannot go (a directory, no permission), the rename says why. It is
          * held open meanwhile, so that its pages are freed when it is closed (release_later),
          * not inside unlink. */
+#ifdef O_PATH
         int old = open(path, O_PATH | O_CLOEXEC); /* a reference only: nothing is opened */
+#else
+        int old = -1;
+#endif
         (void)unlink(path);
         rc = rename(part, path) == 0 ? 0 : EOF;
         int saved = errno;
