@@ -45,9 +45,11 @@ static void *close_fd(void *fd)
 }
 
 /* The last reference to a removed file frees its cached pages: for a large one (~15 ms for a
- * 162 MB profiles.csv) that happens on a thread of its own, alongside the rest of the run. */
+ * 162 MB profiles.csv) that happens on a thread of its own, alongside the rest of the run.
+ * errno is left as it was. */
 static void release_later(int fd)
 {
+    int saved = errno;
     struct stat st;
     pthread_attr_t attr;
     pthread_t thread;
@@ -56,9 +58,13 @@ static void release_later(int fd)
         bool started = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
                        pthread_create(&thread, &attr, close_fd, (void *)(intptr_t)fd) == 0;
         pthread_attr_destroy(&attr);
-        if (started) return;
+        if (started) {
+            errno = saved;
+            return;
+        }
     }
     close(fd);
+    errno = saved;
 }
 
 int st_fclose_new(FILE *f, const char *path, bool keep)
@@ -80,9 +86,7 @@ int st_fclose_new(FILE *f, const char *path, bool keep)
 #endif
         (void)unlink(path);
         rc = rename(part, path) == 0 ? 0 : EOF;
-        int saved = errno;
         if (old >= 0) release_later(old);
-        errno = saved;
         if (rc == 0) return 0;
     }
     int saved = errno;

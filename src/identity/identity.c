@@ -97,8 +97,8 @@ strata_status st_identity_resolve(const st_dataset *ds, uint32_t max_links, st_i
     st_identity_clear(out);
     size_t nkeys = ds->keys.count;
     out->nkeys = nkeys;
-    /* without links every id is its own person: no sets to build, nothing joined (the sets'
-     * arrays and passes were half of this step at 1M ids, on one core) */
+    /* without links every id is its own person: no sets to build or count (the sets' arrays
+     * and passes were half of this step at 1M ids, on one core) */
     bool linked = ds->links.n > 0;
     uint32_t *parent = linked ? st_malloc((nkeys + 1) * sizeof *parent) : NULL;
     link_pair *pairs = linked ? st_malloc((ds->links.n + 1) * sizeof *pairs) : NULL;
@@ -121,20 +121,6 @@ strata_status st_identity_resolve(const st_dataset *ds, uint32_t max_links, st_i
         firsts[k] = ds->key_first[k], ranks[k] = k;
     /* stable, so keys first seen on the same line keep id order */
     if (st_radix_sort_pairs(firsts, ranks, nkeys) != STRATA_OK) goto done;
-    if (!linked) {
-        for (size_t i = 0; i < nkeys; i++) {
-            uint32_t k = ranks[i];
-            if ((ds->key_first[k] >> 56) >= ST_IN_IDENTITIES) {
-                out->person_of_key[k] = ST_NO_PERSON;
-                continue;
-            }
-            out->ids++;
-            out->person_of_key[k] = (uint32_t)out->npersons;
-            out->canonical_key[out->npersons++] = k;
-        }
-        st = STRATA_OK;
-        goto done;
-    }
     for (uint32_t k = 0; k < nkeys; k++)
         out->person_of_key[k] = ST_NO_PERSON;
     for (size_t i = 0; i < nkeys; i++) {
@@ -142,13 +128,17 @@ strata_status st_identity_resolve(const st_dataset *ds, uint32_t max_links, st_i
         bool has_data = (ds->key_first[k] >> 56) < ST_IN_IDENTITIES;
         if (!has_data) continue;
         out->ids++;
-        uint32_t root = find(parent, k);
+        uint32_t root = linked ? find(parent, k) : k;
         if (out->person_of_key[root] == ST_NO_PERSON) {
             /* the root is the earliest key of its set and has data, so it is seen first */
             out->person_of_key[root] = (uint32_t)out->npersons;
             out->canonical_key[out->npersons++] = root;
         }
         out->person_of_key[k] = out->person_of_key[root];
+    }
+    if (!linked) { /* every person is one id */
+        st = STRATA_OK;
+        goto done;
     }
     /* statistics: ids joined into another id's person */
     uint32_t *members = st_calloc(out->npersons + 1, sizeof *members);

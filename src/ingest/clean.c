@@ -434,7 +434,8 @@ static strata_status dedupe_part(void *arg, size_t begin, size_t end, unsigned t
                 pt->after_as_of++;
                 continue;
             }
-            if (r.amount > 0) pt->positive++, pt->hist[amount_bucket(r.amount)]++;
+            if (r.amount > 0)
+                pt->positive++, pt->positive_sum += r.amount, pt->hist[amount_bucket(r.amount)]++;
             if (w != i) rows[w] = r;
             w++;
         }
@@ -458,7 +459,6 @@ static strata_status collect_part(void *arg, size_t begin, size_t end, unsigned 
             const st_order_row *r = &j->rows[i];
             if (j->counts) j->counts[r->key + 1]++; /* persons are not shared between parts */
             if (r->amount <= 0) continue;
-            pt->positive_sum += r->amount;
             size_t b = amount_bucket(r->amount);
             if (b == j->bucket)
                 pt->in_bucket[pt->nin_bucket++] = r->amount;
@@ -533,15 +533,15 @@ static strata_status amount_percentile(clean_job *j, unsigned nparts, size_t pos
     return STRATA_OK;
 }
 
-int st_outliers_dominate(const st_outlier_report *rep)
+static st_outlier_top outliers_top(const st_outlier_report *rep)
 {
     if (rep->rows_above && rep->rows_above * 100 <= rep->positive_rows &&
         rep->above_sum * 2 >= rep->positive_sum)
-        return 1;
+        return ST_TOP_ABOVE;
     if (rep->rows_at_or_above && rep->rows_at_or_above * 100 <= rep->positive_rows &&
         rep->at_or_above_sum * 2 >= rep->positive_sum)
-        return 2;
-    return 0;
+        return ST_TOP_AT_OR_ABOVE;
+    return ST_TOP_NONE;
 }
 
 /* cap or reject rows above the limit (on one thread: rare, and rejects are written) */
@@ -633,7 +633,8 @@ static strata_status clean_parts(strata_ctx *ctx, st_dataset *ds, size_t nperson
     j->bucket = SIZE_MAX;
     if ((st = amount_percentile(j, nparts, positive, rep)) != STRATA_OK) return st;
     /* the policy leaves the top rows in unless it rejects everything above a limit below them */
-    rep->top_warning = st_outliers_dominate(rep) != 0 &&
+    rep->top = outliers_top(rep);
+    rep->top_warning = rep->top != ST_TOP_NONE &&
                        !(rep->policy == ST_OUTLIER_REJECT && rep->reject_above &&
                          rep->reject_above < rep->threshold);
     if (rep->policy != ST_OUTLIER_KEEP) {

@@ -17,6 +17,8 @@
 
 typedef enum st_outlier_policy { ST_OUTLIER_KEEP, ST_OUTLIER_CAP, ST_OUTLIER_REJECT } st_outlier_policy;
 
+typedef enum st_outlier_top { ST_TOP_NONE, ST_TOP_ABOVE, ST_TOP_AT_OR_ABOVE } st_outlier_top;
+
 typedef struct st_outlier_report {
     st_outlier_policy policy;
     double percentile;    /* e.g. 99.9 */
@@ -30,13 +32,11 @@ typedef struct st_outlier_report {
      * its share, are the percentile themselves (then no row is above it). */
     __int128 above_sum, at_or_above_sum, positive_sum;
     uint64_t rows_at_or_above, positive_rows;
-    bool top_warning; /* few rows carry most revenue and the policy keeps them */
+    /* The rows above the threshold, or else those at or above it, when they are at most 1 % of
+     * the positive rows and carry at least half of their sum */
+    st_outlier_top top;
+    bool top_warning; /* such a top, and the policy keeps it */
 } st_outlier_report;
-
-/* Whether the rows above the threshold, or else those at or above it, are at most 1 % of the
- * positive rows and carry at least half of their sum: 1 = those above, 2 = those at or above,
- * 0 = neither. */
-int st_outliers_dominate(const st_outlier_report *rep);
 
 /* Kept rows of person p are rows offsets[p] … offsets[p + 1] − 1 of the sorted table. */
 typedef struct st_grouping {

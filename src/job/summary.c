@@ -298,6 +298,8 @@ cJSON *st_job_quality(const strata_job *job)
     cJSON_AddNumberToObject(out, "rows_at_or_above", (double)o->rows_at_or_above);
     cJSON_AddNumberToObject(out, "at_or_above_share",
                             r6(share((double)o->at_or_above_sum, (double)o->positive_sum)));
+    static const char *const tops[] = {"none", "above", "at_or_above"};
+    cJSON_AddStringToObject(out, "top", tops[o->top]);
     cJSON_AddBoolToObject(out, "top_warning", o->top_warning);
     const st_identity *id = &job->identity;
     cJSON *ident = cJSON_AddObjectToObject(q, "identity");
@@ -737,7 +739,7 @@ strata_status strata_job_summary_text(strata_job *job, const char *lang, char **
     /* right under the revenue it puts in doubt */
     const st_outlier_report *o = &job->outliers;
     if (o->top_warning) {
-        bool above = st_outliers_dominate(o) == 1;
+        bool above = o->top == ST_TOP_ABOVE;
         uint64_t rows = above ? o->rows_above : o->rows_at_or_above;
         char at[48];
         fmt_money(at, sizeof at, money(o->threshold));

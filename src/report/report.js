@@ -559,8 +559,8 @@
     }
     var cols = el('div', { 'class': 'grid2' });
     var o = q.outliers;
-    if (o && o.top_warning) { /* the rule is st_outliers_dominate's (clean.c) */
-      var above = o.rows_above && o.rows_above * 100 <= o.positive_rows && o.above_share >= 0.5;
+    if (o && o.top_warning) {
+      var above = o.top === 'above';
       body.appendChild(el('p', { 'class': 'note skipped' }, [fmtTemplate('outlier_warning', {
         n: fmtInt(above ? o.rows_above : o.rows_at_or_above),
         w: L(above ? 'above' : 'at_or_above'), t: fmtMoney(o.threshold),
