@@ -6,9 +6,9 @@
  * field: fields are views into block memory, and only fields that need unescaping (doubled
  * quotes) are copied, into the cursor's reusable scratch buffer. Separators are found with
  * 64-bit masks of delimiter/newline positions built 64 bytes at a time with SSE2 (baseline on
- * x86-64), which the cursor keeps across fields and records. A record without a quote (the
- * common case) is read straight from the masks, one bit per field (plain_record); any other
- * goes through the general loop.
+ * x86-64; AVX-512BW in a build for a machine that has it), which the cursor keeps across
+ * fields and records. A record without a quote (the common case) is read straight from the
+ * masks, one bit per field (plain_record); any other goes through the general loop.
  *
  * The grammar here and the splitter's quote tracking in reader.c must agree exactly, or
  * records would be cut differently depending on where blocks happen to end:
@@ -22,7 +22,9 @@
  */
 #include "ingest/reader.h"
 
-#ifdef __SSE2__
+#if defined(__AVX512BW__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -67,7 +69,11 @@ void st_cursor_clear(st_cursor *c)
 /* Bit i set when p[i] is the delimiter or LF; p must have 64 readable bytes. */
 static inline uint64_t sep_mask64(const char *p, char delim)
 {
-#ifdef __SSE2__
+#if defined(__AVX512BW__)
+    __m512i v = _mm512_loadu_si512((const void *)p);
+    return _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(delim)) |
+           _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
+#elif defined(__SSE2__)
     const __m128i vd = _mm_set1_epi8(delim), vn = _mm_set1_epi8('\n');
     uint64_t m = 0;
     for (int i = 0; i < 4; i++) {
@@ -106,7 +112,13 @@ static void plain_masks(st_cursor *c, const char *base, size_t at, size_t len, c
         p = tmp;
     }
     uint64_t d = 0, l = 0, q = 0;
-#ifdef __SSE2__
+#if defined(__AVX512BW__)
+    /* a build for the machine (-march=native) that has them: one compare per mask */
+    __m512i v = _mm512_loadu_si512((const void *)p);
+    d = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(delim));
+    l = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
+    q = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"'));
+#elif defined(__SSE2__)
     const __m128i vd = _mm_set1_epi8(delim), vn = _mm_set1_epi8('\n'), vq = _mm_set1_epi8('"');
     for (int i = 0; i < 4; i++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
