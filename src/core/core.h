@@ -288,6 +288,24 @@ static inline void st_short_words(const char *p, size_t len, uint64_t w[2])
     }
 }
 
+/* memcpy(dst, src, len) for len ≤ 16 by loads and stores that overlap instead of a call (no
+ * byte outside either range is touched): for the labels and ids written on every row. */
+static inline void st_short_copy(char *dst, const char *src, size_t len)
+{
+    if (len >= 8) {
+        uint64_t a, b;
+        memcpy(&a, src, 8), memcpy(&b, src + len - 8, 8);
+        memcpy(dst, &a, 8), memcpy(dst + len - 8, &b, 8);
+    } else if (len >= 4) {
+        uint32_t a, b;
+        memcpy(&a, src, 4), memcpy(&b, src + len - 4, 4);
+        memcpy(dst, &a, 4), memcpy(dst + len - 4, &b, 4);
+    } else if (len) {
+        char a = src[0], m = src[len / 2], z = src[len - 1];
+        dst[0] = a, dst[len / 2] = m, dst[len - 1] = z;
+    }
+}
+
 /* memcmp(a, b, len) == 0 for len ≤ 16 without the call (st_short_words) */
 static inline bool st_short_eq(const char *a, const char *b, size_t len)
 {

@@ -248,7 +248,13 @@ static inline __attribute__((always_inline)) char *format_into(char *out, const 
         return out + 10;
     }
     case ST_V_TEXT:
-    case ST_V_LABEL: memcpy(out, v->s.ptr, v->s.len); return out + v->s.len;
+    case ST_V_LABEL:
+        /* labels and most ids are short: no memcpy call for each of the ten a row has */
+        if (v->s.len <= 16)
+            st_short_copy(out, v->s.ptr, v->s.len);
+        else
+            memcpy(out, v->s.ptr, v->s.len);
+        return out + v->s.len;
     }
     return out;
 }
