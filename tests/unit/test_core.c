@@ -638,6 +638,23 @@ static void short_strings_compare_like_memcmp(void **state)
         }
 }
 
+/* Short copies write exactly the bytes memcpy writes, for every length up to 16, and touch
+ * nothing around them. */
+static void short_copy_like_memcpy(void **state)
+{
+    (void)state;
+    char src[16], dst[48], want[48];
+    for (size_t i = 0; i < sizeof src; i++)
+        src[i] = (char)('a' + i);
+    for (size_t len = 0; len <= 16; len++)
+        for (size_t at = 0; at < 16; at++) {
+            memset(dst, '#', sizeof dst), memset(want, '#', sizeof want);
+            memcpy(want + at, src, len);
+            st_short_copy(dst + at, src, len);
+            assert_memory_equal(dst, want, sizeof dst);
+        }
+}
+
 /* Each index of [0, n) is visited once, in chunks of the asked size, whatever the threads. */
 typedef struct visit_log {
     _Atomic unsigned char *seen;
@@ -690,6 +707,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(micros_parsing),
+        cmocka_unit_test(short_copy_like_memcpy),
         cmocka_unit_test(trim_only_blanks),
         cmocka_unit_test(micros_fast_paths_match_general),
         cmocka_unit_test(popcount_matches_builtin),
