@@ -470,8 +470,7 @@ static strata_status on_block(void *ud, unsigned worker, const st_block *block)
     bool ok = true;
     size_t nbatch = 0, nf = ld->header_nfields;
     if (!w->batch_fields && ld->format == ST_FMT_CSV && nf)
-        w->batch_fields =
-            st_malloc(ST_LOAD_BATCH * ST_READER_MAX_FIELDS * sizeof *w->batch_fields);
+        w->batch_fields = st_malloc(ST_LOAD_BATCH * ST_READER_MAX_FIELDS * sizeof *w->batch_fields);
     for (;;) {
         /* The cursor writes each record and its fields straight into the batch slot it may
          * take (the slot past the batch's rows: flush_batch leaves it alone). Copying a record
@@ -601,6 +600,11 @@ typedef struct remap_job {
     uint16_t *(*dict_map)[5];
     size_t total;   /* rows claimed */
     bool as_is[64]; /* the worker's local ids are already the dataset's */
+    /* the last worker's keys new to the dataset, numbered but not yet inserted (merge_keys):
+     * inserted by whichever thread takes item 0 while the others remap rows */
+    const st_worker *pending;
+    const uint32_t *pending_map;
+    size_t pending_known;
 } remap_job;
 
 /* Whether every map of worker wi sends an id to itself: so for the first worker of an empty
@@ -618,13 +622,39 @@ static bool maps_identity(const st_load *ld, unsigned wi, uint32_t *const *key_m
     return true;
 }
 
-/* Ranges [begin, end) of the claimed rows, each from its owner's local ids; a worker's last
- * range is filled only up to where it stopped. */
+/* The keys of worker w that map to ids from `known` on, into the dataset's table in local id
+ * order, which gives them exactly those ids. */
+static strata_status insert_new_keys(st_dataset *ds, const st_worker *w, const uint32_t *map,
+                                     size_t known)
+{
+    size_t n = w->keys.count;
+    for (size_t k = 0; k < n; k++) {
+        if (k + 16 < n && map[k + 16] >= known) /* as in lookup_range */
+            st_intern_prefetch(&ds->keys, w->keys.hashes[k + 16]);
+        if (map[k] < known) continue;
+        st_sv s = st_intern_str(&w->keys, (uint32_t)k);
+        uint32_t id = st_intern_put(&ds->keys, s.ptr, s.len, w->keys.hashes[k], NULL);
+        if (id != map[k]) return id == ST_INTERN_NONE ? STRATA_ENOMEM : STRATA_EINTERNAL;
+    }
+    return STRATA_OK;
+}
+
+/* Item 0: the pending keys (if any); item r + 1: range r of the claimed rows, from its
+ * owner's local ids (a worker's last range is filled only up to where it stopped). */
 static strata_status remap_ranges(void *arg, size_t begin, size_t end, unsigned thread)
 {
     (void)thread;
     remap_job *j = arg;
-    for (size_t r = begin; r < end; r++) {
+    if (begin == 0) {
+        if (j->pending) {
+            strata_status st =
+                insert_new_keys(j->ld->ds, j->pending, j->pending_map, j->pending_known);
+            if (st != STRATA_OK) return st;
+        }
+        begin = 1;
+    }
+    for (size_t item = begin; item < end; item++) {
+        size_t r = item - 1;
         unsigned wi = j->ld->range_owner[r];
         if (j->as_is[wi]) continue;
         const st_worker *w = &j->ld->workers[wi];
@@ -639,16 +669,21 @@ static strata_status remap_ranges(void *arg, size_t begin, size_t end, unsigned 
 /* The shared table holds claimed rows with a hole at the end of each worker's last range:
  * rewrite local ids range by range on all threads, then move rows from the tail into the
  * holes. */
-static strata_status finish_table(st_load *ld, uint32_t **key_map, uint16_t *(*dict_map)[5])
+static strata_status finish_table(st_load *ld, uint32_t **key_map, uint16_t *(*dict_map)[5],
+                                  const st_worker *pending, size_t pending_known)
 {
     st_vmrows *t = ld->table;
     size_t rs = ld->spec->rec_size, total = atomic_load(&t->claimed), holes = 0;
     if (total > t->max_rows) total = t->max_rows;
-    remap_job j = {ld, key_map, dict_map, total, {false}};
-    for (unsigned wi = 0; wi < ld->nworkers; wi++)
+    remap_job j = {ld, key_map, dict_map, total, {false}, pending, NULL, pending_known};
+    for (unsigned wi = 0; wi < ld->nworkers; wi++) {
         j.as_is[wi] = maps_identity(ld, wi, key_map, dict_map);
-    strata_status st = st_parallel_for(
-        ld->nworkers, (total + ST_LOAD_CLAIM_ROWS - 1) / ST_LOAD_CLAIM_ROWS, remap_ranges, &j);
+        if (&ld->workers[wi] == pending) j.pending_map = key_map[wi];
+    }
+    /* ranges one at a time, so the threads not inserting keys take more of them */
+    strata_status st =
+        st_parallel_chunks(ld->nworkers, 1 + (total + ST_LOAD_CLAIM_ROWS - 1) / ST_LOAD_CLAIM_ROWS,
+                           1, remap_ranges, &j);
     if (st != STRATA_OK) return st;
     uint32_t dead = UINT32_MAX;
     size_t hole_at[64], hole_end[64], nholes = 0;
@@ -721,8 +756,9 @@ static strata_status lookup_range(void *arg, size_t begin, size_t end, unsigned 
  * in local id order would give them. The first worker of an empty dataset hands over its
  * table and first lines as they are; later workers look their keys up on all threads and only
  * the keys not yet known are inserted, on one thread (a serial insertion of every key took
- * 0.3 s at 1M persons). */
-static strata_status merge_keys(st_load *ld, st_worker *w, uint32_t *map)
+ * 0.3 s at 1M persons). With `defer` (the last worker, when rows are remapped next) the new
+ * keys are only numbered here, and finish_table inserts them while other threads remap. */
+static strata_status merge_keys(st_load *ld, st_worker *w, uint32_t *map, bool defer)
 {
     st_dataset *ds = ld->ds;
     size_t n = w->keys.count, known = ds->keys.count;
@@ -745,15 +781,14 @@ static strata_status merge_keys(st_load *ld, st_worker *w, uint32_t *map)
     lookup_job j = {&ds->keys, &w->keys, map, ds->key_first, w->key_first_line, kind};
     strata_status st = st_parallel_for(ld->nworkers, n, lookup_range, &j);
     if (st != STRATA_OK) return st;
-    for (size_t k = 0; k < n; k++) {
-        if (k + 16 < n && map[k + 16] == ST_INTERN_NONE) /* as in lookup_range */
-            st_intern_prefetch(&ds->keys, w->keys.hashes[k + 16]);
-        if (map[k] != ST_INTERN_NONE) continue;
-        st_sv s = st_intern_str(&w->keys, (uint32_t)k);
-        map[k] = st_intern_put(&ds->keys, s.ptr, s.len, w->keys.hashes[k], NULL);
-        if (map[k] == ST_INTERN_NONE) return STRATA_ENOMEM;
-    }
-    if (!ST_GROW(ds->key_first, ds->cap_key_first, ds->keys.count + 1)) return STRATA_ENOMEM;
+    size_t next = known; /* the next new id */
+    for (size_t k = 0; k < n; k++)
+        if (map[k] == ST_INTERN_NONE) {
+            if (next >= UINT32_MAX - 1) return STRATA_ENOMEM; /* as st_intern_put would */
+            map[k] = (uint32_t)next++;
+        }
+    if (!defer && (st = insert_new_keys(ds, w, map, known)) != STRATA_OK) return st;
+    if (!ST_GROW(ds->key_first, ds->cap_key_first, next + 1)) return STRATA_ENOMEM;
     for (size_t k = 0; k < n; k++) /* a new id comes from one local key only */
         if (map[k] >= known) ds->key_first[map[k]] = first_of(kind, w->key_first_line[k]);
     return STRATA_OK;
@@ -768,7 +803,8 @@ static strata_status merge_workers(st_load *ld)
     strata_status st = STRATA_OK;
     uint32_t *key_map[64] = {0}, *ident_map[64] = {0};
     uint16_t *dict_map[64][5] = {{0}};
-    size_t total_chunks = 0;
+    size_t total_chunks = 0, pending_known = 0;
+    const st_worker *pending = NULL; /* keys numbered, inserted by finish_table */
     for (unsigned wi = 0; wi < ld->nworkers && st == STRATA_OK; wi++) {
         st_worker *w = &ld->workers[wi];
         total_chunks += w->nchunks;
@@ -778,7 +814,10 @@ static strata_status merge_workers(st_load *ld)
             st = STRATA_ENOMEM;
             break;
         }
-        st = merge_keys(ld, w, key_map[wi]);
+        size_t known = ds->keys.count;
+        bool defer = ld->table && wi + 1 == ld->nworkers && known;
+        st = merge_keys(ld, w, key_map[wi], defer);
+        if (defer && st == STRATA_OK) pending = w, pending_known = known;
         for (uint32_t k = 0; k < w->identifiers.count && st == STRATA_OK; k++) {
             st_sv s = st_intern_str(&w->identifiers, k);
             uint32_t g =
@@ -798,7 +837,8 @@ static strata_status merge_workers(st_load *ld)
                     st_dict_put(dataset_dict(ds, d), st_intern_str(&local->names, k));
         }
     }
-    if (ld->table && st == STRATA_OK) st = finish_table(ld, key_map, dict_map);
+    if (ld->table && st == STRATA_OK)
+        st = finish_table(ld, key_map, dict_map, pending, pending_known);
     /* chunks in file order, each written at its offset, several at a time */
     st_chunk **order = st_malloc((total_chunks + 1) * sizeof *order);
     if (!order && st == STRATA_OK) st = STRATA_ENOMEM;
