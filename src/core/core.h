@@ -403,7 +403,8 @@ strata_status st_parallel_chunks(unsigned threads, size_t n, size_t chunk, st_ra
                                  void *arg);
 
 /* ---- sorting ---- */
-/* Sort pairs by key ascending (stable), payload moved along. O(n) extra memory. */
+/* Sort pairs by key ascending (stable), payload moved along (vals may be NULL: keys only).
+ * O(n) extra memory. */
 strata_status st_radix_sort_pairs(uint64_t *keys, uint32_t *vals, size_t n);
 /* The k-th smallest of v[0..n) (0-based); reorders v. n > k required. */
 int64_t st_select_i64(int64_t *v, size_t n, size_t k);

@@ -10,8 +10,8 @@ strata_status st_radix_sort_pairs(uint64_t *keys, uint32_t *vals, size_t n)
 {
     if (n < 2) return STRATA_OK;
     uint64_t *k2 = st_malloc(n * sizeof *k2);
-    uint32_t *v2 = st_malloc(n * sizeof *v2);
-    if (!k2 || !v2) {
+    uint32_t *v2 = vals ? st_malloc(n * sizeof *v2) : NULL;
+    if (!k2 || (vals && !v2)) {
         st_free(k2), st_free(v2);
         return STRATA_ENOMEM;
     }
@@ -42,11 +42,15 @@ strata_status st_radix_sort_pairs(uint64_t *keys, uint32_t *vals, size_t n)
             c[b] = pos;
             pos += m;
         }
-        for (size_t i = 0; i < n; i++) {
-            size_t at = c[(src_k[i] >> shift) & 0xff]++;
-            dst_k[at] = src_k[i];
-            dst_v[at] = src_v[i];
-        }
+        if (vals)
+            for (size_t i = 0; i < n; i++) {
+                size_t at = c[(src_k[i] >> shift) & 0xff]++;
+                dst_k[at] = src_k[i];
+                dst_v[at] = src_v[i];
+            }
+        else
+            for (size_t i = 0; i < n; i++)
+                dst_k[c[(src_k[i] >> shift) & 0xff]++] = src_k[i];
         uint64_t *tk = src_k;
         src_k = dst_k, dst_k = tk;
         uint32_t *tv = src_v;
@@ -55,7 +59,7 @@ strata_status st_radix_sort_pairs(uint64_t *keys, uint32_t *vals, size_t n)
     st_free(count);
     if (src_k != keys) {
         memcpy(keys, src_k, n * sizeof *keys);
-        memcpy(vals, src_v, n * sizeof *vals);
+        if (vals) memcpy(vals, src_v, n * sizeof *vals);
     }
     st_free(k2);
     st_free(v2);

@@ -186,38 +186,26 @@ static cJSON *pareto(const st_profiles *ps)
     size_t n = 0;
     for (size_t i = 0; i < ps->n; i++)
         n += ps->rows[i].frequency > 0;
-    int64_t *m = st_malloc((n + 1) * sizeof *m);
+    uint64_t *keys = st_malloc((n + 1) * sizeof *keys);
     cJSON *out = cJSON_CreateObject();
-    if (!m || !out) {
-        st_free(m);
+    if (!keys || !out) {
+        st_free(keys);
         return out;
     }
     n = 0;
     for (size_t i = 0; i < ps->n; i++)
-        if (ps->rows[i].frequency > 0) m[n++] = ps->rows[i].monetary;
-    /* descending by monetary: radix-sort the negated keys */
-    uint64_t *keys = st_malloc((n + 1) * sizeof *keys);
-    uint32_t *idx = st_malloc((n + 1) * sizeof *idx);
-    strata_status st = keys && idx ? STRATA_OK : STRATA_ENOMEM;
-    for (size_t i = 0; i < n && st == STRATA_OK; i++)
-        keys[i] = st_order_key(-m[i]), idx[i] = (uint32_t)i;
-    if (st == STRATA_OK) st = st_radix_sort_pairs(keys, idx, n);
-    if (st != STRATA_OK) {
-        st_free(keys), st_free(idx), st_free(m);
-        return out;
-    }
-    for (size_t i = 0; i < n; i++)
-        m[i] = -(int64_t)(keys[i] ^ (1ull << 63));
-    st_free(keys);
-    st_free(idx);
+        if (ps->rows[i].frequency > 0) keys[n++] = (uint64_t)ps->rows[i].monetary;
+    /* monetary is never negative: sorted as it is, ascending and keys only (the passes are the
+     * few low bytes in use), then summed from the top */
     int64_t *cum = st_malloc((n + 1) * sizeof *cum);
-    if (!cum) {
-        st_free(m);
+    if (!cum || st_radix_sort_pairs(keys, NULL, n) != STRATA_OK) {
+        st_free(keys), st_free(cum);
         return out;
     }
-    cum[0] = 0;
+    cum[0] = 0; /* cum[i]: revenue of the i largest */
     for (size_t i = 0; i < n; i++)
-        cum[i + 1] = cum[i] + m[i];
+        cum[i + 1] = cum[i] + (int64_t)keys[n - 1 - i];
+    st_free(keys);
     double total = (double)cum[n];
     cJSON *tops = cJSON_AddArrayToObject(out, "top_shares");
     static const double top[] = {0.01, 0.05, 0.10, 0.20};
@@ -236,7 +224,6 @@ static cJSON *pareto(const st_profiles *ps)
         double pt[2] = {i / 100.0, r6(share((double)cum[k], total))};
         cJSON_AddItemToArray(curve, cJSON_CreateDoubleArray(pt, 2));
     }
-    st_free(m);
     st_free(cum);
     return out;
 }
@@ -746,17 +733,18 @@ strata_status strata_job_summary_text(strata_job *job, const char *lang, char **
         double rows_pct = 100 * share((double)rows, (double)o->positive_rows);
         double sum_pct = 100 * share((double)(above ? o->above_sum : o->at_or_above_sum),
                                      (double)o->positive_sum);
-        st_buf_printf(&b,
-                      zh ? "警告:%llu 行订单(占正金额行的 %.2f%%)金额%s P%.4g = %s,却占正金额合计的 "
-                           "%.4g%%,通常是录入错误(如把 10.00 录成 1e9)。请核对,或设置 "
-                           "clean.outliers: reject 并给出 clean.reject_above。\n\n"
-                         : "warning: %llu order rows (%.2f%% of those with a positive amount) %s "
-                           "P%.4g = %s carry %.4g%% of their total, usually a sign of typing "
-                           "errors (1e9 for 10.00). Check them, or set clean.outliers: reject with "
-                           "clean.reject_above.\n\n",
-                      (unsigned long long)rows, rows_pct,
-                      zh ? (above ? "高于" : "不低于") : (above ? "above" : "at or above"),
-                      o->percentile, at, sum_pct);
+        st_buf_printf(
+            &b,
+            zh ? "警告:%llu 行订单(占正金额行的 %.2f%%)金额%s P%.4g = %s,却占正金额合计的 "
+                 "%.4g%%,通常是录入错误(如把 10.00 录成 1e9)。请核对,或设置 "
+                 "clean.outliers: reject 并给出 clean.reject_above。\n\n"
+               : "warning: %llu order rows (%.2f%% of those with a positive amount) %s "
+                 "P%.4g = %s carry %.4g%% of their total, usually a sign of typing "
+                 "errors (1e9 for 10.00). Check them, or set clean.outliers: reject with "
+                 "clean.reject_above.\n\n",
+            (unsigned long long)rows, rows_pct,
+            zh ? (above ? "高于" : "不低于") : (above ? "above" : "at or above"), o->percentile, at,
+            sum_pct);
     }
     /* tier table */
     static const char *const heads[2][5] = {{"tier", "persons", "% buyers", "revenue", "% revenue"},
