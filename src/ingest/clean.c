@@ -120,11 +120,11 @@ static int event_cmp(const void *a, const void *b)
             count[(a[i].key >> shift) & 0xff]++;                                                   \
     }                                                                                              \
     /* rows into 256 buckets by the id byte at `shift` (count[] their numbers), swapped into       \
-     * place; starts[b] = first row of bucket b, starts[256] = n. Each step of a chain of         \
+     * place; starts[b] = first row of bucket b, starts[256] = n. Each step of a chain of          \
      * displaced rows needs the bucket of the row it displaces next: kept per bucket (next_key,    \
      * the key of the row at its head), it comes from a 1 KB array instead of a load of that row,  \
      * so the chain no longer waits on the table's memory at every step; the row itself and the    \
-     * key after it are loaded off that path. */                                                  \
+     * key after it are loaded off that path. */                                                   \
     static void name##_split(type *a, size_t n, int shift, const size_t count[256],                \
                              size_t starts[257])                                                   \
     {                                                                                              \
@@ -183,7 +183,7 @@ static int event_cmp(const void *a, const void *b)
         if (scratch) {                                                                             \
             /* two stable counting passes, by the top byte of the first sort key, then by person:  \
              * each person's rows come out nearly in order, and the insertion sorts below run      \
-             * through them without the mispredicted exits of random input */                     \
+             * through them without the mispredicted exits of random input */                      \
             if (digit(a[0]) == NO_DIGIT) {                                                         \
                 memcpy(scratch, a, n * sizeof *a);                                                 \
             } else {                                                                               \
@@ -237,8 +237,21 @@ static int top_shift(size_t npersons)
 }
 
 /* The first pass splits rows by the top byte of the person id on one thread; the buckets are
- * then finished on all threads, each thread taking a contiguous run of buckets holding about
- * its share of the rows. */
+ * then finished on all threads, in parts of contiguous buckets holding about equal shares of
+ * the rows, many parts a thread, taken as threads finish: with one part each, threads
+ * finished up to 0.02 s apart, and the last part taken is what one thread does alone. */
+#define BUCKET_PARTS_PER_THREAD 16
+
+/* Scratch for a bucket's rows, when the bucket holds at most an eighth of the table and
+ * 4 MiB: the memory stays bounded whatever the person ids (a catch-all id can hold most rows);
+ * larger buckets are permuted in place. */
+#define SCRATCH_MAX (4u << 20)
+
+typedef struct bucket_scratch {
+    uint32_t *starts; /* 2 × (2^shift + 1): counts and heads (sort_*_by_key) */
+    void *rows;       /* room for `most` rows, or NULL */
+} bucket_scratch;
+
 typedef struct bucket_job {
     void *rows;
     size_t *starts; /* 257 entries */
@@ -246,6 +259,8 @@ typedef struct bucket_job {
     unsigned parts;
     int shift;
     bool events;
+    size_t most;             /* rows of the largest bucket that goes through scratch */
+    bucket_scratch *scratch; /* one per thread, made by its first part */
 } bucket_job;
 
 /* The first bucket of part t: the first whose rows start at or after t/parts of all rows. */
@@ -257,40 +272,30 @@ static size_t first_bucket(const bucket_job *j, size_t t)
     return b;
 }
 
-/* Scratch for a bucket's rows, when the bucket holds at most an eighth of the table and
- * 4 MiB: the memory stays bounded whatever the person ids (a catch-all id can hold most rows);
- * larger buckets are permuted in place. */
-#define SCRATCH_MAX (4u << 20)
-
 static strata_status finish_buckets(void *arg, size_t begin, size_t end, unsigned thread)
 {
-    (void)thread;
     bucket_job *j = arg;
     uint32_t range = UINT32_C(1) << j->shift; /* keys per bucket */
-    uint32_t *starts = st_malloc(2 * ((size_t)range + 1) * sizeof *starts);
-    if (!starts) return STRATA_ENOMEM;
-    uint32_t *heads = starts + range + 1;
     size_t row = j->events ? sizeof(st_event_row) : sizeof(st_order_row);
-    size_t scratch_rows = ST_MIN(j->n / 8, SCRATCH_MAX / row), most = 0;
-    for (size_t t = begin; t < end; t++)
-        for (size_t b = first_bucket(j, t), last = first_bucket(j, t + 1); b < last; b++)
-            if (j->starts[b + 1] - j->starts[b] <= scratch_rows)
-                most = ST_MAX(most, j->starts[b + 1] - j->starts[b]);
-    void *scratch = most ? st_malloc(most * row) : NULL; /* NULL: every bucket in place */
+    bucket_scratch *s = &j->scratch[thread];
+    if (!s->starts) {
+        s->starts = st_malloc(2 * ((size_t)range + 1) * sizeof *s->starts);
+        s->rows = j->most ? st_malloc(j->most * row) : NULL; /* NULL: every bucket in place */
+        if (!s->starts || (j->most && !s->rows)) return STRATA_ENOMEM;
+    }
+    uint32_t *heads = s->starts + range + 1;
     for (size_t t = begin; t < end; t++)
         for (size_t b = first_bucket(j, t), last = first_bucket(j, t + 1); b < last; b++) {
             size_t lo = j->starts[b], n = j->starts[b + 1] - lo;
             uint32_t base = (uint32_t)(b << j->shift);
-            void *room = n <= most ? scratch : NULL;
+            void *room = n <= j->most ? s->rows : NULL;
             if (j->events)
-                sort_events_by_key((st_event_row *)j->rows + lo, n, base, range, starts, heads,
+                sort_events_by_key((st_event_row *)j->rows + lo, n, base, range, s->starts, heads,
                                    room);
             else
-                sort_orders_by_key((st_order_row *)j->rows + lo, n, base, range, starts, heads,
+                sort_orders_by_key((st_order_row *)j->rows + lo, n, base, range, s->starts, heads,
                                    room);
         }
-    st_free(scratch);
-    st_free(starts);
     return STRATA_OK;
 }
 
@@ -338,8 +343,17 @@ static strata_status sort_rows(void *rows, size_t n, size_t npersons, bool event
         sort_events_split(rows, n, shift, count, starts);
     else
         sort_orders_split(rows, n, shift, count, starts);
-    bucket_job j = {rows, starts, n, threads, shift, events};
-    return st_parallel_for(threads, threads, finish_buckets, &j);
+    size_t row = events ? sizeof(st_event_row) : sizeof(st_order_row);
+    size_t scratch_rows = ST_MIN(n / 8, SCRATCH_MAX / row), most = 0;
+    for (int b = 0; b < 256; b++)
+        if (count[b] <= scratch_rows) most = ST_MAX(most, count[b]);
+    bucket_scratch scratch[64] = {{0}};
+    unsigned parts = BUCKET_PARTS_PER_THREAD * ST_MIN(threads, 64u);
+    bucket_job j = {rows, starts, n, parts, shift, events, most, scratch};
+    st = st_parallel_chunks(ST_MIN(threads, 64u), parts, 1, finish_buckets, &j);
+    for (unsigned t = 0; t < 64; t++)
+        st_free(scratch[t].starts), st_free(scratch[t].rows);
+    return st;
 }
 
 /* Offsets of each person's rows in a table sorted by person. */
@@ -391,7 +405,7 @@ typedef struct clean_part {
     uint32_t *hist; /* AMOUNT_BUCKETS counts of positive amounts (amount_bucket) */
     int64_t *in_bucket;
     size_t nin_bucket;
-    size_t above_bucket;                /* positive amounts in higher buckets */
+    size_t above_bucket;                     /* positive amounts in higher buckets */
     __int128 above_bucket_sum, positive_sum; /* their sum, the sum of every positive amount */
     dup_pair *dups;
     size_t ndups, cap_dups;
@@ -400,9 +414,10 @@ typedef struct clean_part {
 typedef struct clean_job {
     st_order_row *rows;
     clean_part *parts;
-    int32_t as_of_day;   /* rows dated on or after it go; INT32_MAX: the default as-of */
-    size_t bucket;       /* the bucket holding the percentile */
-    uint32_t *counts;    /* per person rows (offsets + 1), or NULL */
+    int32_t as_of_day; /* rows dated on or after it go; INT32_MAX: the default as-of */
+    size_t bucket;     /* the bucket holding the percentile */
+    uint32_t *counts;  /* per person rows (offsets + 1), or NULL */
+    unsigned threads;  /* the parts, several a thread, go to threads as they finish */
 } clean_job;
 
 /* Exact duplicates are adjacent after the sort (same person, order and fingerprint): the
@@ -501,7 +516,7 @@ static strata_status amount_percentile(clean_job *j, unsigned nparts, size_t pos
         if (below + c > k) break;
         below += c;
     }
-    strata_status st = st_parallel_for(nparts, nparts, collect_part, j);
+    strata_status st = st_parallel_chunks(j->threads, nparts, 1, collect_part, j);
     if (st != STRATA_OK) return st;
     size_t nb = 0;
     for (unsigned t = 0; t < nparts; t++)
@@ -596,7 +611,7 @@ static strata_status clean_parts(strata_ctx *ctx, st_dataset *ds, size_t nperson
     split_parts(o->rows, o->n, j->parts, nparts);
     /* the default as-of, the day after the last row, cuts none */
     j->as_of_day = *as_of_day == STRATA_DAY_NONE ? INT32_MAX : *as_of_day;
-    strata_status st = st_parallel_for(nparts, nparts, dedupe_part, j);
+    strata_status st = st_parallel_chunks(j->threads, nparts, 1, dedupe_part, j);
     if (st != STRATA_OK) return st;
     int32_t last_day = INT32_MIN;
     for (unsigned t = 0; t < nparts; t++) { /* rejects in row order, as one pass would */
@@ -604,8 +619,8 @@ static strata_status clean_parts(strata_ctx *ctx, st_dataset *ds, size_t nperson
         for (size_t d = 0; d < pt->ndups; d++) {
             char detail[64];
             snprintf(detail, sizeof detail, "duplicate of line %u", pt->dups[d].first);
-            st = st_dataset_add_reject(ds, ST_IN_ORDERS, pt->dups[d].line, 0,
-                                       ST_REASON_DUPLICATE, detail);
+            st = st_dataset_add_reject(ds, ST_IN_ORDERS, pt->dups[d].line, 0, ST_REASON_DUPLICATE,
+                                       detail);
             if (st != STRATA_OK) return st;
         }
         last_day = ST_MAX(last_day, pt->max_day);
@@ -634,9 +649,9 @@ static strata_status clean_parts(strata_ctx *ctx, st_dataset *ds, size_t nperson
     if ((st = amount_percentile(j, nparts, positive, rep)) != STRATA_OK) return st;
     /* the policy leaves the top rows in unless it rejects everything above a limit below them */
     rep->top = outliers_top(rep);
-    rep->top_warning = rep->top != ST_TOP_NONE &&
-                       !(rep->policy == ST_OUTLIER_REJECT && rep->reject_above &&
-                         rep->reject_above < rep->threshold);
+    rep->top_warning =
+        rep->top != ST_TOP_NONE && !(rep->policy == ST_OUTLIER_REJECT && rep->reject_above &&
+                                     rep->reject_above < rep->threshold);
     if (rep->policy != ST_OUTLIER_KEEP) {
         if ((st = apply_outlier_policy(ds, rep)) != STRATA_OK) return st;
         if (!j->counts)
@@ -660,10 +675,13 @@ strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons, 
     unsigned threads = ST_MIN(st_threads(ctx), 64u);
     strata_status st = sort_rows(o->rows, o->n, npersons, false, threads);
     if (st != STRATA_OK) return st;
+    /* four parts a thread: a part's cost varies with its persons' histories, and threads
+     * that each had one finished up to 0.01 s apart at each step */
     clean_part parts[64];
-    clean_job j = {o->rows, parts, 0, SIZE_MAX, NULL};
-    st = clean_parts(ctx, ds, npersons, as_of_day, g, rep, &j, threads ? threads : 1);
-    for (unsigned t = 0; t < (threads ? threads : 1); t++) {
+    unsigned nparts = ST_MIN(4 * ST_MAX(threads, 1u), 64u);
+    clean_job j = {o->rows, parts, 0, SIZE_MAX, NULL, ST_MAX(threads, 1u)};
+    st = clean_parts(ctx, ds, npersons, as_of_day, g, rep, &j, nparts);
+    for (unsigned t = 0; t < nparts; t++) {
         st_free(parts[t].hist);
         st_free(parts[t].in_bucket);
         st_free(parts[t].dups);
