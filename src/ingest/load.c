@@ -345,24 +345,6 @@ bool st_load_ts(st_worker *w, const st_record *rec, int canon, bool required, in
     return true;
 }
 
-uint64_t st_load_fingerprint(const st_worker *w, const st_record *rec, uint64_t own,
-                             const int64_t *parsed, const bool *used, uint64_t key_hash)
-{
-    /* rows reach the row functions with the header's field count (load_row), so the column
-     * list built from the header covers them; terms are mixed one by one instead of gathered
-     * into a buffer and hashed once: the gathering was two thirds of the cost */
-    const st_load *ld = w->load;
-    ST_ROW_ASSERT(rec->nfields == ld->header_nfields);
-    uint64_t sum = own;
-    for (uint32_t i = 0; i < ld->fp_ncols; i++) {
-        int canon = ld->fp_canon[i];
-        sum += canon > 0 && used && used[canon]
-                   ? st_fp_value_term(ld->fp_col_seed[i], parsed[canon])
-                   : st_fp_text_term(ld->fp_col_seed[i], st_sv_trim(rec->fields[ld->fp_col[i]]));
-    }
-    return st_fp_mum(sum ^ key_hash ^ ST_FP_VALUE, ST_FP_STEP ^ rec->nfields);
-}
-
 /* ---- the read ---- */
 
 /* The fingerprint multiplier of header column `col`: odd, and different for every column. */
