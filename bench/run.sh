@@ -151,6 +151,9 @@ cat /proc/loadavg >"$res/loadavg.before"
 timed() { # LABEL COMMAND... -> $res/LABEL.{time,wall,out}
   local label=$1; shift
   sync   # nor the previous tool's output
+  # and the input still in the page cache for every tool: the VM's memory reclaim (DAMON) may
+  # have paged some of it out while the previous tool ran
+  cat "$orders" >/dev/null
   local t0=$EPOCHREALTIME
   /usr/bin/time -v -o "$res/$label.time" "$@" >"$res/$label.out"
   local t1=$EPOCHREALTIME
