@@ -92,6 +92,86 @@ static bool unite_links(const st_dataset *ds, uint32_t max_links, uint32_t *pare
     return true;
 }
 
+static bool has_data(uint64_t first)
+{
+    return (first >> 56) < ST_IN_IDENTITIES;
+}
+
+#define LINE_MASK ((UINT64_C(1) << 56) - 1)
+
+/* The keys with data in order of first appearance, by counting: their first appearances
+ * (input, line) are distinct — a line of orders, events or users names one id — so a key's
+ * place is the number of first appearances before its own, read from a bitmap of them with a
+ * popcount per 64 lines (a radix sort of every key was most of this step, on one core).
+ * SIZE_MAX when the lines are too sparse for the bitmap to pay or two keys share a first
+ * appearance (the caller sorts then); 0 with *nomem on ENOMEM. */
+static size_t data_keys_by_count(const uint64_t *first, size_t nkeys, uint32_t *order, bool *nomem)
+{
+    uint64_t lines[ST_IN_IDENTITIES] = {0}; /* 1 + the last first line of each input */
+    for (size_t k = 0; k < nkeys; k++)
+        if (has_data(first[k])) {
+            unsigned kind = (unsigned)(first[k] >> 56);
+            lines[kind] = ST_MAX(lines[kind], (first[k] & LINE_MASK) + 1);
+        }
+    uint64_t base[ST_IN_IDENTITIES], bits = 0; /* each input's lines from a word boundary */
+    for (int kind = 0; kind < ST_IN_IDENTITIES; kind++) {
+        base[kind] = bits;
+        bits += (lines[kind] + 63) & ~(uint64_t)63;
+    }
+    if (bits / 128 > nkeys) return SIZE_MAX; /* more than 16 bytes of bitmap a key */
+    size_t words = (size_t)(bits / 64);
+    uint64_t *seen = st_calloc(words + 1, sizeof *seen);
+    uint32_t *before = st_malloc((words + 1) * sizeof *before); /* set bits in earlier words */
+    if (!seen || !before) {
+        st_free(seen), st_free(before);
+        *nomem = true;
+        return 0;
+    }
+    size_t n = SIZE_MAX;
+    for (size_t k = 0; k < nkeys; k++) {
+        if (!has_data(first[k])) continue;
+        uint64_t at = base[first[k] >> 56] + (first[k] & LINE_MASK);
+        uint64_t bit = UINT64_C(1) << (at % 64);
+        if (seen[at / 64] & bit) goto done; /* a shared first appearance */
+        seen[at / 64] |= bit;
+    }
+    uint32_t count = 0;
+    for (size_t w = 0; w < words; w++)
+        before[w] = count, count += (uint32_t)st_popcount64(seen[w]);
+    for (size_t k = 0; k < nkeys; k++) {
+        if (!has_data(first[k])) continue;
+        uint64_t at = base[first[k] >> 56] + (first[k] & LINE_MASK);
+        uint64_t below = seen[at / 64] & ((UINT64_C(1) << (at % 64)) - 1);
+        order[before[at / 64] + (uint32_t)st_popcount64(below)] = (uint32_t)k;
+    }
+    n = count;
+done:
+    st_free(seen), st_free(before);
+    return n;
+}
+
+/* The keys with data in order of first appearance (ties, which only the bitmap refuses, in id
+ * order): their number, or SIZE_MAX on ENOMEM. */
+static size_t data_keys_in_order(const st_dataset *ds, size_t nkeys, uint32_t *order)
+{
+    bool nomem = false;
+    size_t n = data_keys_by_count(ds->key_first, nkeys, order, &nomem);
+    if (nomem) return SIZE_MAX;
+    if (n != SIZE_MAX) return n;
+    uint64_t *firsts = st_malloc((nkeys + 1) * sizeof *firsts);
+    if (!firsts) return SIZE_MAX;
+    for (uint32_t k = 0; k < nkeys; k++)
+        firsts[k] = ds->key_first[k], order[k] = k;
+    /* stable, so keys first seen on the same line keep id order */
+    strata_status st = st_radix_sort_pairs(firsts, order, nkeys);
+    st_free(firsts);
+    if (st != STRATA_OK) return SIZE_MAX;
+    n = 0;
+    for (size_t i = 0; i < nkeys; i++)
+        if (has_data(ds->key_first[order[i]])) order[n++] = order[i];
+    return n;
+}
+
 strata_status st_identity_resolve(const st_dataset *ds, uint32_t max_links, st_identity *out)
 {
     st_identity_clear(out);
@@ -102,13 +182,11 @@ strata_status st_identity_resolve(const st_dataset *ds, uint32_t max_links, st_i
     bool linked = ds->links.n > 0;
     uint32_t *parent = linked ? st_malloc((nkeys + 1) * sizeof *parent) : NULL;
     link_pair *pairs = linked ? st_malloc((ds->links.n + 1) * sizeof *pairs) : NULL;
-    uint64_t *firsts = st_malloc((nkeys + 1) * sizeof *firsts);
-    uint32_t *ranks = st_malloc((nkeys + 1) * sizeof *ranks);
+    uint32_t *order = st_malloc((nkeys + 1) * sizeof *order);
     out->person_of_key = st_malloc((nkeys + 1) * sizeof *out->person_of_key);
     out->canonical_key = st_malloc((nkeys + 1) * sizeof *out->canonical_key);
     strata_status st = STRATA_ENOMEM;
-    if ((linked && (!parent || !pairs)) || !firsts || !ranks || !out->person_of_key ||
-        !out->canonical_key)
+    if ((linked && (!parent || !pairs)) || !order || !out->person_of_key || !out->canonical_key)
         goto done;
     for (uint32_t k = 0; k < nkeys && linked; k++)
         parent[k] = k;
@@ -117,16 +195,12 @@ strata_status st_identity_resolve(const st_dataset *ds, uint32_t max_links, st_i
     if (linked && !unite_links(ds, max_links, parent, pairs, out)) goto done;
 
     /* number persons by their canonical (root) key's first appearance */
-    for (uint32_t k = 0; k < nkeys; k++)
-        firsts[k] = ds->key_first[k], ranks[k] = k;
-    /* stable, so keys first seen on the same line keep id order */
-    if (st_radix_sort_pairs(firsts, ranks, nkeys) != STRATA_OK) goto done;
+    size_t ndata = data_keys_in_order(ds, nkeys, order);
+    if (ndata == SIZE_MAX) goto done;
     for (uint32_t k = 0; k < nkeys; k++)
         out->person_of_key[k] = ST_NO_PERSON;
-    for (size_t i = 0; i < nkeys; i++) {
-        uint32_t k = ranks[i];
-        bool has_data = (ds->key_first[k] >> 56) < ST_IN_IDENTITIES;
-        if (!has_data) continue;
+    for (size_t i = 0; i < ndata; i++) {
+        uint32_t k = order[i];
         out->ids++;
         uint32_t root = linked ? find(parent, k) : k;
         if (out->person_of_key[root] == ST_NO_PERSON) {
@@ -145,7 +219,7 @@ strata_status st_identity_resolve(const st_dataset *ds, uint32_t max_links, st_i
     if (!members) goto done;
     for (uint32_t k = 0; k < nkeys; k++) {
         uint32_t p = out->person_of_key[k];
-        if (p == ST_NO_PERSON || !((ds->key_first[k] >> 56) < ST_IN_IDENTITIES)) continue;
+        if (p == ST_NO_PERSON || !has_data(ds->key_first[k])) continue;
         members[p]++;
         if (out->canonical_key[p] != k) out->merged_ids++;
     }
@@ -156,8 +230,7 @@ strata_status st_identity_resolve(const st_dataset *ds, uint32_t max_links, st_i
 done:
     st_free(parent);
     st_free(pairs);
-    st_free(firsts);
-    st_free(ranks);
+    st_free(order);
     if (st != STRATA_OK) st_identity_clear(out);
     return st;
 }
