@@ -761,7 +761,8 @@ static strata_status merge_keys(st_load *ld, st_worker *w, uint32_t *map, bool d
         return STRATA_OK;
     }
     lookup_job j = {&ds->keys, &w->keys, map, ds->key_first, w->key_first_line, kind};
-    strata_status st = st_parallel_for(ld->nworkers, n, lookup_range, &j);
+    /* chunks taken in turn: with fixed halves one thread looked keys up alone at the end */
+    strata_status st = st_parallel_chunks(ld->nworkers, n, 1 << 15, lookup_range, &j);
     if (st != STRATA_OK) return st;
     size_t next = known; /* the next new id */
     for (size_t k = 0; k < n; k++)
