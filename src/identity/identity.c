@@ -3,6 +3,7 @@
  * that share an identifier.
  */
 #include "identity/identity.h"
+#include "ingest/clean.h"
 
 #include <stdlib.h>
 
@@ -244,20 +245,44 @@ static void map_keys(const st_identity *id, uint32_t *keys, size_t n)
 typedef struct apply_job {
     const st_identity *id;
     st_dataset *ds;
+    int shift;                             /* st_person_sort_shift of the persons */
+    size_t (*orders)[256], (*events)[256]; /* per thread: rows by person-id byte */
 } apply_job;
 
 /* rows [begin, end) of the orders then the events, as one range */
+/* rows [begin, end) of the orders then the events, as one range, counted by the byte of the
+ * new id the person sort splits by first (st_person_counts) */
 static strata_status map_rows(void *arg, size_t begin, size_t end, unsigned thread)
 {
-    (void)thread;
     const apply_job *j = arg;
     const uint32_t *person_of = j->id->person_of_key;
+    size_t mine[2][256] = {{0}}; /* counted and dropped when the job has no room for them */
     size_t norders = j->ds->orders.n;
-    for (size_t i = begin; i < end && i < norders; i++)
-        j->ds->orders.rows[i].key = person_of[j->ds->orders.rows[i].key];
-    for (size_t i = ST_MAX(begin, norders); i < end; i++)
-        j->ds->events.rows[i - norders].key = person_of[j->ds->events.rows[i - norders].key];
+    size_t *oc = j->orders ? j->orders[thread] : mine[0],
+           *ec = j->orders ? j->events[thread] : mine[1];
+    const int shift = j->shift;
+    for (size_t i = begin; i < end && i < norders; i++) {
+        uint32_t p = person_of[j->ds->orders.rows[i].key];
+        j->ds->orders.rows[i].key = p;
+        oc[(p >> shift) & 0xff]++;
+    }
+    for (size_t i = ST_MAX(begin, norders); i < end; i++) {
+        uint32_t p = person_of[j->ds->events.rows[i - norders].key];
+        j->ds->events.rows[i - norders].key = p;
+        ec[(p >> shift) & 0xff]++;
+    }
     return STRATA_OK;
+}
+
+/* The per-thread counts summed into a table's st_person_counts. */
+static void keep_counts(st_person_counts *c, size_t (*counts)[256], unsigned threads, size_t rows,
+                        int shift)
+{
+    memset(c->count, 0, sizeof c->count);
+    for (unsigned t = 0; t < threads; t++)
+        for (int b = 0; b < 256; b++)
+            c->count[b] += counts[t][b];
+    c->rows = rows, c->shift = shift, c->valid = true;
 }
 
 void st_identity_apply(const st_identity *id, st_dataset *ds, unsigned threads)
@@ -268,8 +293,20 @@ void st_identity_apply(const st_identity *id, st_dataset *ds, unsigned threads)
     bool renumbered = false;
     for (size_t k = 0; k < id->nkeys && !renumbered; k++)
         renumbered = id->person_of_key[k] != k && id->person_of_key[k] != ST_NO_PERSON;
-    apply_job j = {id, ds};
-    if (renumbered) st_parallel_for(threads, ds->orders.n + ds->events.n, map_rows, &j);
+    ds->orders.by_person.valid = ds->events.by_person.valid = false;
+    if (renumbered) {
+        threads = ST_MAX(ST_MIN(threads, 64u), 1u);
+        apply_job j = {id, ds, st_person_sort_shift(id->npersons), NULL, NULL};
+        /* without room for the counts the rows are still renumbered; the sort counts then */
+        j.orders = st_calloc(2 * (size_t)threads, sizeof *j.orders);
+        if (j.orders) j.events = j.orders + threads;
+        st_parallel_for(threads, ds->orders.n + ds->events.n, map_rows, &j);
+        if (j.orders) {
+            keep_counts(&ds->orders.by_person, j.orders, threads, ds->orders.n, j.shift);
+            keep_counts(&ds->events.by_person, j.events, threads, ds->events.n, j.shift);
+        }
+        st_free(j.orders);
+    }
     map_keys(id, ds->users.key, ds->users.n);
     map_keys(id, ds->links.key, ds->links.n);
 }

@@ -228,7 +228,7 @@ DEFINE_FLAG_SORT(sort_events, st_event_row, event_less, event_less_in, event_cmp
 /* The shift whose byte holds the top 8 bits in use of the person id, so that the first pass
  * spreads rows over up to 256 buckets (a whole-byte shift left only 14 buckets at 910k persons,
  * all of them on one thread). */
-static int top_shift(size_t npersons)
+int st_person_sort_shift(size_t npersons)
 {
     int bits = 0;
     while (bits < 32 && (npersons - 1) >> bits)
@@ -322,23 +322,41 @@ static strata_status count_parts(void *arg, size_t begin, size_t end, unsigned t
     return STRATA_OK;
 }
 
-/* Rows into person order: bucket sizes counted on all threads, the split by the top bits of
- * the person id on one thread (in place, a chain of dependent swaps), then each bucket
- * (2^shift persons) counted into place on all threads. */
-static strata_status sort_rows(void *rows, size_t n, size_t npersons, bool events, unsigned threads)
+/* Rows into person order: bucket sizes counted on all threads (or taken from `counted`, made
+ * by st_identity_apply), the split by the top bits of the person id on one thread (in place, a
+ * chain of dependent swaps), then each bucket (2^shift persons) counted into place on all
+ * threads. */
+static strata_status sort_rows(void *rows, size_t n, size_t npersons, bool events, unsigned threads,
+                               st_person_counts *counted)
 {
+    bool precounted = counted->valid && counted->rows == n;
+    counted->valid = false; /* rows move and go from here on */
     if (n < 2) return STRATA_OK;
     if (threads < 1) threads = 1;
-    int shift = top_shift(npersons);
-    size_t(*counts)[256] = st_calloc(threads, sizeof *counts), count[256] = {0}, starts[257];
-    if (!counts) return STRATA_ENOMEM;
-    count_job cj = {rows, n, threads, shift, events, counts};
-    strata_status st = st_parallel_for(threads, threads, count_parts, &cj);
-    for (unsigned t = 0; t < threads; t++)
-        for (int b = 0; b < 256; b++)
-            count[b] += counts[t][b];
-    st_free(counts);
-    if (st != STRATA_OK) return st;
+    int shift = st_person_sort_shift(npersons);
+    size_t count[256] = {0}, starts[257];
+    strata_status st = STRATA_OK;
+    if (precounted && counted->shift == shift) {
+        memcpy(count, counted->count, sizeof count);
+#if defined(STRATA_SANITIZED) && !defined(NDEBUG)
+        size_t check[256] = {0}; /* the sanitizer builds count again */
+        if (events)
+            sort_events_count(rows, n, shift, check);
+        else
+            sort_orders_count(rows, n, shift, check);
+        assert(memcmp(check, count, sizeof check) == 0);
+#endif
+    } else {
+        size_t(*counts)[256] = st_calloc(threads, sizeof *counts);
+        if (!counts) return STRATA_ENOMEM;
+        count_job cj = {rows, n, threads, shift, events, counts};
+        st = st_parallel_for(threads, threads, count_parts, &cj);
+        for (unsigned t = 0; t < threads; t++)
+            for (int b = 0; b < 256; b++)
+                count[b] += counts[t][b];
+        st_free(counts);
+        if (st != STRATA_OK) return st;
+    }
     if (events)
         sort_events_split(rows, n, shift, count, starts);
     else
@@ -673,7 +691,7 @@ strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons, 
     memset(rep, 0, sizeof *rep);
     memset(g, 0, sizeof *g);
     unsigned threads = ST_MIN(st_threads(ctx), 64u);
-    strata_status st = sort_rows(o->rows, o->n, npersons, false, threads);
+    strata_status st = sort_rows(o->rows, o->n, npersons, false, threads, &o->by_person);
     if (st != STRATA_OK) return st;
     /* four parts a thread: a part's cost varies with its persons' histories, and threads
      * that each had one finished up to 0.01 s apart at each step */
@@ -695,7 +713,7 @@ strata_status st_clean_events(st_dataset *ds, size_t npersons, int32_t as_of_day
 {
     st_event_rows *e = &ds->events;
     memset(g, 0, sizeof *g);
-    strata_status st = sort_rows(e->rows, e->n, npersons, true, threads);
+    strata_status st = sort_rows(e->rows, e->n, npersons, true, threads, &e->by_person);
     if (st != STRATA_OK) return st;
     st_quality *q = &ds->quality[ST_IN_EVENTS];
     int64_t end = (int64_t)as_of_day * 86400;

@@ -15,16 +15,24 @@
 
 #include "ingest/ingest.h"
 
-typedef enum st_outlier_policy { ST_OUTLIER_KEEP, ST_OUTLIER_CAP, ST_OUTLIER_REJECT } st_outlier_policy;
+/* The shift of the person-id byte the person sort splits rows by first: the top 8 bits in use
+ * for `npersons` persons (st_person_counts). */
+int st_person_sort_shift(size_t npersons);
+
+typedef enum st_outlier_policy {
+    ST_OUTLIER_KEEP,
+    ST_OUTLIER_CAP,
+    ST_OUTLIER_REJECT
+} st_outlier_policy;
 
 typedef enum st_outlier_top { ST_TOP_NONE, ST_TOP_ABOVE, ST_TOP_AT_OR_ABOVE } st_outlier_top;
 
 typedef struct st_outlier_report {
     st_outlier_policy policy;
-    double percentile;    /* e.g. 99.9 */
-    int64_t threshold;    /* micros: the percentile of positive row amounts */
-    int64_t reject_above; /* micros, 0 = none */
-    uint64_t rows_above;  /* rows with amount above the threshold (before the policy) */
+    double percentile;     /* e.g. 99.9 */
+    int64_t threshold;     /* micros: the percentile of positive row amounts */
+    int64_t reject_above;  /* micros, 0 = none */
+    uint64_t rows_above;   /* rows with amount above the threshold (before the policy) */
     uint64_t rows_changed; /* capped or rejected */
     /* Sums in micros (exact) of the rows above the threshold, of those at or above it, and of
      * every positive amount, before the policy: a few absurd amounts (1e9 typed for 10.00)
@@ -49,12 +57,12 @@ void st_grouping_clear(st_grouping *g);
 /* Orders: group by person then order id, drop exact duplicates, fix the as-of day (when
  * *as_of_day is STRATA_DAY_NONE it becomes the day after the last order), exclude rows dated
  * on or after it, apply the outlier policy (cap changes the amount column in place). */
-strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons,
-                              int32_t *as_of_day, st_grouping *out, st_outlier_report *report);
+strata_status st_clean_orders(strata_ctx *ctx, st_dataset *ds, size_t npersons, int32_t *as_of_day,
+                              st_grouping *out, st_outlier_report *report);
 
 /* Events: group by person then time, drop exact duplicates and rows on or after as_of_day. */
-strata_status st_clean_events(st_dataset *ds, size_t npersons, int32_t as_of_day,
-                              st_grouping *out, unsigned threads);
+strata_status st_clean_events(st_dataset *ds, size_t npersons, int32_t as_of_day, st_grouping *out,
+                              unsigned threads);
 
 /* Users and identity links: remove exact duplicate rows (same id and fingerprint), keeping
  * the first line and the file order of the rest; record each as a reject. */

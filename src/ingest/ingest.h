@@ -119,18 +119,30 @@ _Static_assert(sizeof(st_order_row) == 40, "order rows are 40 bytes (see day and
 
 /* Rows in the order workers produced them (clean.c sorts them by person); the storage is a
  * reservation that grows in place (st_vmrows). */
+/* A table's rows by the byte of their person id at `shift` — the first split of the person
+ * sort (clean.c) — counted by st_identity_apply while it renumbers the rows, so that the sort
+ * needs no counting pass of its own. Valid when `valid` and the table still has `rows` rows. */
+typedef struct st_person_counts {
+    size_t count[256];
+    size_t rows;
+    int shift;
+    bool valid;
+} st_person_counts;
+
 typedef struct st_order_rows {
     st_order_row *rows;
     size_t n;
     st_vmrows vm;
+    st_person_counts by_person;
 } st_order_rows;
 
 /* event types the profile counts, then the others the product knows */
 #define ST_EVENT_TYPES(X)                                                                          \
     X(VIEW, "view")                                                                                \
-    X(SEARCH, "search") X(CART, "add_to_cart") X(FAVORITE, "favorite") X(LIKE, "like")             \
-        X(COMMENT, "comment") X(SHARE, "share") X(LOGIN, "login") X(ACTIVITY, "activity")          \
-            X(SERVICE, "service_contact") X(PURCHASE, "purchase") X(OTHER, "other")
+    X(SEARCH, "search")                                                                            \
+    X(CART, "add_to_cart") X(FAVORITE, "favorite") X(LIKE, "like") X(COMMENT, "comment")           \
+        X(SHARE, "share") X(LOGIN, "login") X(ACTIVITY, "activity") X(SERVICE, "service_contact")  \
+            X(PURCHASE, "purchase") X(OTHER, "other")
 
 typedef enum st_event_type {
 #define X(id, name) ST_EV_##id,
@@ -152,6 +164,7 @@ typedef struct st_event_rows {
     st_event_row *rows;
     size_t n;
     st_vmrows vm;
+    st_person_counts by_person;
 } st_event_rows;
 
 #define ST_CONSENT_SMS 0
