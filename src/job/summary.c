@@ -183,16 +183,13 @@ static cJSON *heatmap(const profile_sums *s)
 /* Revenue concentration among buyers: share of revenue of the top k% by monetary. */
 static cJSON *pareto(const st_profiles *ps)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < ps->n; i++)
-        n += ps->rows[i].frequency > 0;
-    uint64_t *keys = st_malloc((n + 1) * sizeof *keys);
+    uint64_t *keys = st_malloc((ps->n + 1) * sizeof *keys); /* room for all: one pass */
     cJSON *out = cJSON_CreateObject();
     if (!keys || !out) {
         st_free(keys);
         return out;
     }
-    n = 0;
+    size_t n = 0;
     for (size_t i = 0; i < ps->n; i++)
         if (ps->rows[i].frequency > 0) keys[n++] = (uint64_t)ps->rows[i].monetary;
     /* monetary is never negative: sorted as it is, ascending and keys only (the passes are the

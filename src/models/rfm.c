@@ -195,19 +195,16 @@ static strata_status label_cells(void *arg, size_t begin, size_t end, unsigned t
 strata_status st_rfm_score(st_profiles *ps, st_rfm_means *means, unsigned threads)
 {
     memset(means, 0, sizeof *means);
-    size_t n = 0;
-    for (size_t p = 0; p < ps->n; p++)
-        n += ps->rows[p].frequency > 0;
-    rank_job j = {ps, NULL, n, {NULL, NULL, NULL}};
-    uint32_t *who = st_malloc((n + 1) * sizeof *who);
+    rank_job j = {ps, NULL, 0, {NULL, NULL, NULL}};
+    uint32_t *who = st_malloc((ps->n + 1) * sizeof *who); /* room for all: one pass */
     strata_status st = STRATA_ENOMEM;
     if (!who) goto done;
-    for (int m = 0; m < 3; m++)
-        if (!(j.below[m] = st_malloc((n + 1) * sizeof *j.below[m]))) goto done;
-    n = 0;
+    size_t n = 0;
     for (size_t p = 0; p < ps->n; p++)
         if (ps->rows[p].frequency > 0) who[n++] = (uint32_t)p;
-    j.who = who;
+    for (int m = 0; m < 3; m++)
+        if (!(j.below[m] = st_malloc((n + 1) * sizeof *j.below[m]))) goto done;
+    j.who = who, j.n = n;
     if ((st = st_parallel_for(ST_MIN(threads, 3u), 3, rank_metrics, &j)) != STRATA_OK) goto done;
     double sr = 0, sf = 0, sm = 0;
     for (size_t i = 0; i < n; i++) {
