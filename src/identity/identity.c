@@ -95,10 +95,14 @@ static bool unite_links(const st_dataset *ds, uint32_t max_links, uint32_t *pare
 
 static bool has_data(uint64_t first)
 {
-    return (first >> 56) < ST_IN_IDENTITIES;
+    return st_first_kind(first) < ST_IN_IDENTITIES;
 }
 
-#define LINE_MASK ((UINT64_C(1) << 56) - 1)
+/* The bit of a first appearance in data_keys_by_count's bitmap: its input's base, its line. */
+static uint64_t first_bit(const uint64_t *base, uint64_t first)
+{
+    return base[st_first_kind(first)] + (first & ST_FIRST_LINE_MASK);
+}
 
 /* The keys with data in order of first appearance, by counting: their first appearances
  * (input, line) are distinct — a line of orders, events or users names one id — so a key's
@@ -111,8 +115,8 @@ static size_t data_keys_by_count(const uint64_t *first, size_t nkeys, uint32_t *
     uint64_t lines[ST_IN_IDENTITIES] = {0}; /* 1 + the last first line of each input */
     for (size_t k = 0; k < nkeys; k++)
         if (has_data(first[k])) {
-            unsigned kind = (unsigned)(first[k] >> 56);
-            lines[kind] = ST_MAX(lines[kind], (first[k] & LINE_MASK) + 1);
+            unsigned kind = st_first_kind(first[k]);
+            lines[kind] = ST_MAX(lines[kind], (first[k] & ST_FIRST_LINE_MASK) + 1);
         }
     uint64_t base[ST_IN_IDENTITIES], bits = 0; /* each input's lines from a word boundary */
     for (int kind = 0; kind < ST_IN_IDENTITIES; kind++) {
@@ -131,7 +135,7 @@ static size_t data_keys_by_count(const uint64_t *first, size_t nkeys, uint32_t *
     size_t n = SIZE_MAX;
     for (size_t k = 0; k < nkeys; k++) {
         if (!has_data(first[k])) continue;
-        uint64_t at = base[first[k] >> 56] + (first[k] & LINE_MASK);
+        uint64_t at = first_bit(base, first[k]);
         uint64_t bit = UINT64_C(1) << (at % 64);
         if (seen[at / 64] & bit) goto done; /* a shared first appearance */
         seen[at / 64] |= bit;
@@ -141,7 +145,7 @@ static size_t data_keys_by_count(const uint64_t *first, size_t nkeys, uint32_t *
         before[w] = count, count += (uint32_t)st_popcount64(seen[w]);
     for (size_t k = 0; k < nkeys; k++) {
         if (!has_data(first[k])) continue;
-        uint64_t at = base[first[k] >> 56] + (first[k] & LINE_MASK);
+        uint64_t at = first_bit(base, first[k]);
         uint64_t below = seen[at / 64] & ((UINT64_C(1) << (at % 64)) - 1);
         order[before[at / 64] + (uint32_t)st_popcount64(below)] = (uint32_t)k;
     }
@@ -249,7 +253,6 @@ typedef struct apply_job {
     size_t (*orders)[256], (*events)[256]; /* per thread: rows by person-id byte */
 } apply_job;
 
-/* rows [begin, end) of the orders then the events, as one range */
 /* rows [begin, end) of the orders then the events, as one range, counted by the byte of the
  * new id the person sort splits by first (st_person_counts) */
 static strata_status map_rows(void *arg, size_t begin, size_t end, unsigned thread)

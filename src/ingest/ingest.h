@@ -140,8 +140,9 @@ typedef struct st_order_rows {
 #define ST_EVENT_TYPES(X)                                                                          \
     X(VIEW, "view")                                                                                \
     X(SEARCH, "search")                                                                            \
-    X(CART, "add_to_cart") X(FAVORITE, "favorite") X(LIKE, "like") X(COMMENT, "comment")           \
-        X(SHARE, "share") X(LOGIN, "login") X(ACTIVITY, "activity") X(SERVICE, "service_contact")  \
+    X(CART, "add_to_cart")                                                                         \
+    X(FAVORITE, "favorite") X(LIKE, "like") X(COMMENT, "comment") X(SHARE, "share")                \
+        X(LOGIN, "login") X(ACTIVITY, "activity") X(SERVICE, "service_contact")                    \
             X(PURCHASE, "purchase") X(OTHER, "other")
 
 typedef enum st_event_type {
@@ -204,10 +205,22 @@ typedef struct st_dict {
     st_intern names; /* id 0 is reserved for "none" (the empty string) */
 } st_dict;
 
+/* A key's first appearance (st_dataset.key_first): its input in the top byte, its line below,
+ * so that comparing two orders them by input, then line. */
+#define ST_FIRST_LINE_MASK ((UINT64_C(1) << 56) - 1)
+static inline uint64_t st_first_make(st_input_kind kind, uint64_t line)
+{
+    return (uint64_t)kind << 56 | (line & ST_FIRST_LINE_MASK);
+}
+static inline unsigned st_first_kind(uint64_t first)
+{
+    return (unsigned)(first >> 56);
+}
+
 /* Everything loaded. Caller-owned storage: st_dataset_init / st_dataset_clear. */
 typedef struct st_dataset {
     st_intern keys;      /* raw person ids as normalized text */
-    uint64_t *key_first; /* per key: (input kind << 56) | line of first appearance */
+    uint64_t *key_first; /* per key: its first appearance (st_first_make) */
     size_t cap_key_first;
     st_intern identifiers; /* identity identifiers */
     st_dict categories, brands, regions, channels, genders;

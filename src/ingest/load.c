@@ -704,13 +704,8 @@ typedef struct lookup_job {
     uint32_t *map;
     uint64_t *first;             /* the dataset's first appearances (ds->key_first) */
     const uint64_t *local_first; /* the worker's first lines */
-    uint64_t kind;               /* the input, in the top byte */
+    st_input_kind kind;          /* the input */
 } lookup_job;
-
-static inline uint64_t first_of(uint64_t kind, uint64_t line)
-{
-    return kind | (line & ((1ull << 56) - 1));
-}
 
 /* Dataset ids of keys [begin, end) of a worker, and their first appearances lowered to this
  * input's where earlier: distinct local keys have distinct dataset ids, so no two threads
@@ -728,7 +723,7 @@ static strata_status lookup_range(void *arg, size_t begin, size_t end, unsigned 
         uint32_t id = st_intern_find(j->global, s.ptr, s.len, j->local->hashes[k]);
         j->map[k] = id;
         if (id == ST_INTERN_NONE) continue;
-        uint64_t first = first_of(j->kind, j->local_first[k]);
+        uint64_t first = st_first_make(j->kind, j->local_first[k]);
         if (first < j->first[id]) j->first[id] = first;
     }
     return STRATA_OK;
@@ -744,14 +739,14 @@ static strata_status merge_keys(st_load *ld, st_worker *w, uint32_t *map, bool d
 {
     st_dataset *ds = ld->ds;
     size_t n = w->keys.count, known = ds->keys.count;
-    uint64_t kind = (uint64_t)ld->spec->kind << 56;
+    st_input_kind kind = ld->spec->kind;
     if (known == 0) {
         st_intern empty = ds->keys;
         ds->keys = w->keys;
         w->keys = empty;
         for (size_t k = 0; k < n; k++) {
             map[k] = (uint32_t)k;
-            w->key_first_line[k] = first_of(kind, w->key_first_line[k]);
+            w->key_first_line[k] = st_first_make(kind, w->key_first_line[k]);
         }
         /* tagged in place rather than copied into fresh memory (8 MB at 1M persons) */
         st_free(ds->key_first);
@@ -773,7 +768,7 @@ static strata_status merge_keys(st_load *ld, st_worker *w, uint32_t *map, bool d
     if (!defer && (st = insert_new_keys(ds, w, map, known)) != STRATA_OK) return st;
     if (!ST_GROW(ds->key_first, ds->cap_key_first, next + 1)) return STRATA_ENOMEM;
     for (size_t k = 0; k < n; k++) /* a new id comes from one local key only */
-        if (map[k] >= known) ds->key_first[map[k]] = first_of(kind, w->key_first_line[k]);
+        if (map[k] >= known) ds->key_first[map[k]] = st_first_make(kind, w->key_first_line[k]);
     return STRATA_OK;
 }
 
